@@ -1,0 +1,177 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationSyncRequest is the body of POST applications/NAME/sync. It asks for a
+// sync operation on the Application; the server sets the Application's operation
+// atomically and answers with the accepted request.
+type ApplicationSyncRequest struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata; name, if set, must equal the Application's name.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec says what to sync and how.
+	// +optional
+	Spec ApplicationSyncRequestSpec `json:"spec,omitempty"`
+	// Status is filled by the server with the operation it accepted.
+	// +optional
+	Status ApplicationSyncRequestStatus `json:"status,omitempty"`
+}
+
+// ApplicationSyncRequestSpec holds the options of a sync request, named as in
+// Argo CD's ApplicationSyncRequest.
+type ApplicationSyncRequestSpec struct {
+	// Revision to sync to; empty means the Application's targetRevision.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Revisions to sync to, one per source of a multi-source Application.
+	// +optional
+	// +listType=atomic
+	Revisions []string `json:"revisions,omitempty"`
+	// SourcePositions are the 1-based positions of the sources the revisions apply to.
+	// +optional
+	// +listType=atomic
+	SourcePositions []int64 `json:"sourcePositions,omitempty"`
+	// Prune deletes resources that are no longer in the target state.
+	// +optional
+	Prune bool `json:"prune,omitempty"`
+	// DryRun plans and validates the sync without changing the destination.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+	// Strategy chooses between apply and hook syncs.
+	// +optional
+	Strategy *SyncStrategy `json:"strategy,omitempty"`
+	// Resources limits the sync to these resources (selective sync).
+	// +optional
+	// +listType=atomic
+	Resources []SyncOperationResource `json:"resources,omitempty"`
+	// SyncOptions override the Application's sync options for this operation.
+	// +optional
+	SyncOptions SyncOptions `json:"syncOptions,omitempty"`
+	// Retry controls retries of a failed operation.
+	// +optional
+	Retry *RetryStrategy `json:"retry,omitempty"`
+}
+
+// ApplicationSyncRequestStatus reports what the server did with a sync request.
+type ApplicationSyncRequestStatus struct {
+	// Phase of the accepted operation when the request returned.
+	// +optional
+	Phase OperationPhase `json:"phase,omitempty"`
+	// Message explains the phase.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Operation is the operation that was set on the Application.
+	// +optional
+	Operation *Operation `json:"operation,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationTerminateRequest is the body of POST applications/NAME/terminate. It
+// marks the running operation as Terminating.
+type ApplicationTerminateRequest struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata; name, if set, must equal the Application's name.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Status is filled by the server.
+	// +optional
+	Status ApplicationTerminateRequestStatus `json:"status,omitempty"`
+}
+
+// ApplicationTerminateRequestStatus reports the phase of the operation after the request.
+type ApplicationTerminateRequestStatus struct {
+	// Phase of the operation after the request was handled.
+	// +optional
+	Phase OperationPhase `json:"phase,omitempty"`
+	// Message explains the phase.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationRollbackRequest is the body of POST applications/NAME/rollback: sync
+// to the revision and source recorded in status.history entry ID.
+type ApplicationRollbackRequest struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata; name, if set, must equal the Application's name.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// ID of the status.history entry to roll back to.
+	ID int64 `json:"id"`
+	// Prune deletes resources that are not in the rolled-back state.
+	// +optional
+	Prune bool `json:"prune,omitempty"`
+	// DryRun plans the rollback without changing the destination.
+	// +optional
+	DryRun bool `json:"dryRun,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationDiff is returned by GET applications/NAME/diff: the difference between
+// the rendered target state and the live state, computed at request time.
+type ApplicationDiff struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata of the Application the diff was computed for.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Revision the target state was rendered from.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Items holds one entry per managed resource.
+	// +optional
+	// +listType=atomic
+	Items []ResourceDiffItem `json:"items,omitempty"`
+}
+
+// ResourceDiffItem is the diff of one managed resource.
+type ResourceDiffItem struct {
+	// Group of the resource.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// Kind of the resource.
+	Kind string `json:"kind"`
+	// Namespace of the resource; empty for cluster-scoped resources.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the resource.
+	Name string `json:"name"`
+	// Status is Synced, OutOfSync, Missing or RequiresPruning.
+	Status string `json:"status"`
+	// Diff is a unified text diff from the normalized live to the normalized target object.
+	// +optional
+	Diff string `json:"diff,omitempty"`
+	// Target is the normalized target object (Secret data masked).
+	// +optional
+	Target *runtime.RawExtension `json:"target,omitempty"`
+	// Live is the normalized live object (Secret data masked).
+	// +optional
+	Live *runtime.RawExtension `json:"live,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:conversion-gen:explicit-from=net/url.Values
+
+// ApplicationDiffOptions are the query parameters of GET applications/NAME/diff.
+type ApplicationDiffOptions struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Revision to render the target state from instead of the Application's.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Refresh set to "hard" bypasses the render and comparison caches.
+	// +optional
+	Refresh string `json:"refresh,omitempty"`
+}

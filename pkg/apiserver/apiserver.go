@@ -1,0 +1,84 @@
+// Package apiserver wires the capstan.dev API group into a generic API server.
+package apiserver
+
+import (
+	"fmt"
+
+	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/registry/capstan/application"
+	"capstan.dev/capstan/pkg/registry/capstan/applicationset"
+	"capstan.dev/capstan/pkg/registry/capstan/appproject"
+)
+
+// Config is the configuration of a capstan-apiserver.
+type Config struct {
+	GenericConfig *genericapiserver.RecommendedConfig
+}
+
+// CapstanServer is a running capstan.dev API server.
+type CapstanServer struct {
+	GenericAPIServer *genericapiserver.GenericAPIServer
+}
+
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+}
+
+// CompletedConfig is a Config whose defaults are filled in; only it can build a server.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// Complete fills in the fields of cfg that were left unset.
+func (cfg *Config) Complete() CompletedConfig {
+	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete()}}
+}
+
+// New builds the server and installs the capstan.dev group in it.
+func (c completedConfig) New() (*CapstanServer, error) {
+	genericServer, err := c.GenericConfig.New("capstan-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return nil, err
+	}
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter)
+	if err != nil {
+		return nil, err
+	}
+	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(capstan.GroupName, Scheme, ParameterCodec, Codecs)
+	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
+	if err := genericServer.InstallAPIGroup(&apiGroupInfo); err != nil {
+		return nil, fmt.Errorf("install API group %s: %w", capstan.GroupName, err)
+	}
+	return &CapstanServer{GenericAPIServer: genericServer}, nil
+}
+
+// newStorage builds the REST storage of every resource and subresource, keyed by path.
+func newStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+	apps, err := application.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("applications storage: %w", err)
+	}
+	appSets, err := applicationset.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("applicationsets storage: %w", err)
+	}
+	projects, err := appproject.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("appprojects storage: %w", err)
+	}
+	return map[string]rest.Storage{
+		"applications":           apps.Application,
+		"applications/status":    apps.Status,
+		"applications/sync":      apps.Sync,
+		"applications/terminate": apps.Terminate,
+		"applicationsets":        appSets.ApplicationSet,
+		"applicationsets/status": appSets.Status,
+		"appprojects":            projects.AppProject,
+		"appprojects/status":     projects.Status,
+	}, nil
+}

@@ -1,0 +1,34 @@
+package apiserver
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+
+	"capstan.dev/capstan/pkg/apis/capstan/install"
+)
+
+var (
+	// Scheme knows every kind capstan-apiserver serves, internal and versioned.
+	Scheme = runtime.NewScheme()
+	// Codecs encodes and decodes the kinds of Scheme.
+	Codecs = serializer.NewCodecFactory(Scheme)
+	// ParameterCodec decodes query parameters into option kinds such as ApplicationDiffOptions.
+	ParameterCodec = runtime.NewParameterCodec(Scheme)
+)
+
+func init() {
+	install.Install(Scheme)
+
+	// The unversioned meta kinds every API server answers with.
+	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	unversioned := schema.GroupVersion{Group: "", Version: "v1"}
+	Scheme.AddUnversionedTypes(unversioned,
+		&metav1.Status{},
+		&metav1.APIVersions{},
+		&metav1.APIGroupList{},
+		&metav1.APIGroup{},
+		&metav1.APIResourceList{},
+	)
+}

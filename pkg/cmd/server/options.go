@@ -1,0 +1,117 @@
+// Package server turns capstan-apiserver's command line into a running server:
+// options, then config, then run.
+package server
+
+import (
+	"fmt"
+	"io"
+	"net"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	cliflag "k8s.io/component-base/cli/flag"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/apiserver"
+)
+
+// defaultEtcdPathPrefix keeps Capstan's keys apart when it shares an etcd with kube-apiserver.
+const defaultEtcdPathPrefix = "/registry/capstan.dev"
+
+// Options are the command-line options of capstan-apiserver.
+type Options struct {
+	// RecommendedOptions are the generic API server's: serving, etcd, delegated
+	// authentication and authorization, admission, audit, features.
+	RecommendedOptions *genericoptions.RecommendedOptions
+	// EmbeddedEtcd configures the in-process etcd used when --etcd-servers is empty.
+	EmbeddedEtcd *EmbeddedEtcdOptions
+	// Standalone serves without a Kubernetes API server: no delegated
+	// authentication or authorization, no admission webhooks. Loopback only.
+	Standalone bool
+	// AlternateDNS are extra names for the self-signed serving certificate.
+	AlternateDNS []string
+
+	// embedded is set by Complete when the embedded etcd is to be started.
+	embedded bool
+
+	StdOut io.Writer
+	StdErr io.Writer
+}
+
+// NewOptions returns the default options.
+func NewOptions(out, errOut io.Writer) *Options {
+	o := &Options{
+		RecommendedOptions: genericoptions.NewRecommendedOptions(
+			defaultEtcdPathPrefix,
+			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
+		),
+		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
+		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
+		StdOut:       out,
+		StdErr:       errOut,
+	}
+	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
+		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
+	return o
+}
+
+// AddFlags registers every flag in named sections, one per concern.
+func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
+	o.RecommendedOptions.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
+	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
+	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
+	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
+	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
+	o.RecommendedOptions.Admission.AddFlags(fss.FlagSet("admission"))
+	o.RecommendedOptions.Audit.AddFlags(fss.FlagSet("audit"))
+	o.RecommendedOptions.Features.AddFlags(fss.FlagSet("features"))
+	o.RecommendedOptions.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
+	o.RecommendedOptions.Traces.AddFlags(fss.FlagSet("traces"))
+
+	fs := fss.FlagSet("capstan")
+	fs.BoolVar(&o.Standalone, "standalone", o.Standalone,
+		"Serve without a Kubernetes API server: no delegated authentication, authorization or admission. "+
+			"Everyone who can reach the port has full access, so it requires a loopback --bind-address.")
+	fs.StringSliceVar(&o.AlternateDNS, "alternate-dns", o.AlternateDNS,
+		"Extra DNS names for the self-signed serving certificate, used when no --tls-cert-file is given.")
+}
+
+// Complete fills in what follows from other options.
+func (o *Options) Complete() error {
+	if o.Standalone {
+		o.RecommendedOptions.Authentication = nil
+		o.RecommendedOptions.Authorization = nil
+		o.RecommendedOptions.CoreAPI = nil
+		o.RecommendedOptions.Admission = nil
+		o.RecommendedOptions.Features.EnablePriorityAndFairness = false
+	}
+	etcd := &o.RecommendedOptions.Etcd.StorageConfig.Transport
+	if len(etcd.ServerList) == 0 {
+		o.embedded = true
+		// Replaced by the real URL once the embedded etcd listens.
+		etcd.ServerList = []string{"http://127.0.0.1:0"}
+	}
+	return nil
+}
+
+// Validate checks the options after Complete.
+func (o *Options) Validate() error {
+	errs := o.RecommendedOptions.Validate()
+	if o.embedded {
+		errs = append(errs, o.EmbeddedEtcd.Validate()...)
+	}
+	if o.Standalone {
+		ip := o.RecommendedOptions.SecureServing.BindAddress
+		if ip == nil || !ip.IsLoopback() {
+			errs = append(errs, fmt.Errorf("--standalone: --bind-address must be a loopback address, not %v", ip))
+		}
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// loopbackIPs are the addresses the self-signed serving certificate covers.
+var loopbackIPs = []net.IP{net.ParseIP("127.0.0.1")}
+

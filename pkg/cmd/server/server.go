@@ -1,0 +1,61 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	utilcompatibility "k8s.io/apiserver/pkg/util/compatibility"
+	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/apiserver"
+	"capstan.dev/capstan/pkg/generated/openapi"
+)
+
+// Config builds the API server configuration from completed, validated options.
+func (o *Options) Config() (*apiserver.Config, error) {
+	if err := o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", o.AlternateDNS, loopbackIPs); err != nil {
+		return nil, fmt.Errorf("create self-signed serving certificate: %w", err)
+	}
+	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
+	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIConfig.Info.Title = "Capstan"
+	serverConfig.OpenAPIConfig.Info.Version = "v1alpha1"
+	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIV3Config.Info.Title = "Capstan"
+	serverConfig.OpenAPIV3Config.Info.Version = "v1alpha1"
+	serverConfig.EffectiveVersion = utilcompatibility.DefaultBuildEffectiveVersion()
+
+	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
+		return nil, err
+	}
+	return &apiserver.Config{GenericConfig: serverConfig}, nil
+}
+
+// Run starts the embedded etcd when it is used, then serves until ctx ends.
+func (o *Options) Run(ctx context.Context) error {
+	if o.embedded {
+		etcd, err := startEmbeddedEtcd(ctx, o.EmbeddedEtcd)
+		if err != nil {
+			return err
+		}
+		defer etcd.Close()
+		o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{etcd.clientURL}
+		klog.FromContext(ctx).Info("Embedded etcd is serving", "dataDir", o.EmbeddedEtcd.DataDir, "url", etcd.clientURL)
+	}
+
+	config, err := o.Config()
+	if err != nil {
+		return err
+	}
+	server, err := config.Complete().New()
+	if err != nil {
+		return err
+	}
+	server.GenericAPIServer.AddPostStartHookOrDie("capstan-default-project", func(hookCtx genericapiserver.PostStartHookContext) error {
+		return ensureDefaultProject(hookCtx, hookCtx.LoopbackClientConfig)
+	})
+	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+}

@@ -1,0 +1,67 @@
+package application
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/registry/capstan/statusrest"
+)
+
+// Storage holds every REST endpoint of the applications resource.
+type Storage struct {
+	Application *REST
+	Status      *statusrest.REST
+	Sync        *SyncREST
+	Terminate   *TerminateREST
+}
+
+// NewStorage builds the applications storage and its subresources over optsGetter.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (Storage, error) {
+	strategy := NewStrategy(scheme)
+	statusStrategy := NewStatusStrategy(strategy)
+	store := &genericregistry.Store{
+		NewFunc:                   func() runtime.Object { return &capstan.Application{} },
+		NewListFunc:               func() runtime.Object { return &capstan.ApplicationList{} },
+		PredicateFunc:             MatchApplication,
+		DefaultQualifiedResource:  capstan.Resource("applications"),
+		SingularQualifiedResource: capstan.Resource("application"),
+
+		CreateStrategy:      strategy,
+		UpdateStrategy:      strategy,
+		DeleteStrategy:      strategy,
+		ResetFieldsStrategy: strategy,
+
+		TableConvertor: newTableConvertor(),
+	}
+	options := &generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}
+	if err := store.CompleteWithOptions(options); err != nil {
+		return Storage{}, err
+	}
+
+	return Storage{
+		Application: &REST{store},
+		Status:      statusrest.New(store, statusStrategy, statusStrategy),
+		Sync:        &SyncREST{store: store},
+		Terminate:   &TerminateREST{store: store},
+	}, nil
+}
+
+// REST is the storage of the applications resource.
+type REST struct {
+	*genericregistry.Store
+}
+
+var (
+	_ rest.ShortNamesProvider = &REST{}
+	_ rest.CategoriesProvider = &REST{}
+)
+
+// ShortNames are the kubectl aliases of applications, as in Argo CD.
+func (r *REST) ShortNames() []string { return []string{"app", "apps"} }
+
+// Categories puts applications in `kubectl get capstan`.
+func (r *REST) Categories() []string { return []string{"capstan"} }
+
