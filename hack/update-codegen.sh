@@ -32,6 +32,7 @@ kube::codegen::gen_helpers \
 kube::codegen::gen_openapi \
   --output-dir "${ROOT}/pkg/generated/openapi" \
   --output-pkg "${THIS_PKG}/pkg/generated/openapi" \
+  --extra-pkgs k8s.io/apimachinery/pkg/util/intstr \
   --report-filename "${ROOT}/hack/api-rule-violations.list" \
   --update-report \
   --output-model-name-file "zz_generated.model_name.go" \

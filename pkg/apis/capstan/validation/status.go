@@ -44,3 +44,19 @@ func historyLimit(app *capstan.Application) int {
 	}
 	return 10
 }
+
+// ValidateApplicationSetStatusUpdate checks a write to applicationsets/status.
+func ValidateApplicationSetStatusUpdate(newAppSet, oldAppSet *capstan.ApplicationSet) field.ErrorList {
+	allErrs := ValidateObjectMetaUpdate(newAppSet, oldAppSet)
+	status := field.NewPath("status")
+	if n := len(newAppSet.Status.Resources); n > MaxStatusResources {
+		allErrs = append(allErrs, field.TooMany(status.Child("resources"), n, MaxStatusResources))
+	}
+	if n := len(newAppSet.Status.ApplicationStatus); n > MaxStatusResources {
+		allErrs = append(allErrs, field.TooMany(status.Child("applicationStatus"), n, MaxStatusResources))
+	}
+	if n := len(newAppSet.Status.Conditions); n > MaxStatusConditions {
+		allErrs = append(allErrs, field.TooMany(status.Child("conditions"), n, MaxStatusConditions))
+	}
+	return allErrs
+}

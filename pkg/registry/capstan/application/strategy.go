@@ -72,9 +72,9 @@ func (applicationStrategy) WarningsOnCreate(ctx context.Context, obj runtime.Obj
 	return nil
 }
 
-func (applicationStrategy) AllowCreateOnUpdate() bool { return false }
+func (applicationStrategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
 
-func (applicationStrategy) AllowUnconditionalUpdate() bool { return true }
+func (applicationStrategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
 
 func (applicationStrategy) Canonicalize(obj runtime.Object) {}
 

@@ -65,9 +65,9 @@ func (applicationSetStrategy) WarningsOnCreate(ctx context.Context, obj runtime.
 	return nil
 }
 
-func (applicationSetStrategy) AllowCreateOnUpdate() bool { return false }
+func (applicationSetStrategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
 
-func (applicationSetStrategy) AllowUnconditionalUpdate() bool { return true }
+func (applicationSetStrategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
 
 func (applicationSetStrategy) Canonicalize(obj runtime.Object) {}
 
@@ -107,7 +107,7 @@ func (applicationSetStatusStrategy) PrepareForUpdate(ctx context.Context, obj, o
 }
 
 func (applicationSetStatusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
-	return validation.ValidateObjectMetaUpdate(obj.(*capstan.ApplicationSet), old.(*capstan.ApplicationSet))
+	return validation.ValidateApplicationSetStatusUpdate(obj.(*capstan.ApplicationSet), old.(*capstan.ApplicationSet))
 }
 
 func (applicationSetStatusStrategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {

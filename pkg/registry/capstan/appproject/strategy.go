@@ -65,9 +65,9 @@ func (appProjectStrategy) WarningsOnCreate(ctx context.Context, obj runtime.Obje
 	return nil
 }
 
-func (appProjectStrategy) AllowCreateOnUpdate() bool { return false }
+func (appProjectStrategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
 
-func (appProjectStrategy) AllowUnconditionalUpdate() bool { return true }
+func (appProjectStrategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
 
 func (appProjectStrategy) Canonicalize(obj runtime.Object) {}
 
