@@ -310,11 +310,11 @@ func TestApplicationServerSideApplyWithTwoManagers(t *testing.T) {
 	conflicting := applyv1alpha1.Application("guestbook", "default").
 		WithSpec(applyv1alpha1.ApplicationSpec().
 			WithSource(applyv1alpha1.ApplicationSource().WithPath("helm-guestbook")))
-	_, err := apps.Apply(ctx, conflicting, metav1.ApplyOptions{FieldManager: "bob"})
+	_, err := apps.Apply(ctx, conflicting, metav1.ApplyOptions{FieldManager: "carol"})
 	if !apierrors.IsConflict(err) {
-		t.Fatalf("bob applying alice's field: got %v, want a conflict", err)
+		t.Fatalf("carol applying alice's field: got %v, want a conflict", err)
 	}
-	app, err := apps.Apply(ctx, conflicting, metav1.ApplyOptions{FieldManager: "bob", Force: true})
+	app, err := apps.Apply(ctx, conflicting, metav1.ApplyOptions{FieldManager: "carol", Force: true})
 	if err != nil {
 		t.Fatalf("forced apply: %v", err)
 	}
@@ -325,8 +325,8 @@ func TestApplicationServerSideApplyWithTwoManagers(t *testing.T) {
 	for _, entry := range app.ManagedFields {
 		managers[entry.Manager] = true
 	}
-	if !managers["alice"] || !managers["bob"] {
-		t.Errorf("managedFields managers = %v, want alice and bob", managers)
+	if !managers["alice"] || !managers["bob"] || !managers["carol"] {
+		t.Errorf("managedFields managers = %v, want alice, bob and carol", managers)
 	}
 
 	// A merge patch of the operation works, as `kubectl patch app --type merge` does in Argo CD.
