@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 
+	"capstan.dev/capstan/pkg/generated/openapi"
 	"k8s.io/kube-openapi/pkg/common"
 	"k8s.io/kube-openapi/pkg/validation/spec"
-	"capstan.dev/capstan/pkg/generated/openapi"
 )
 
 // main writes the schema of every definition in zz_generated.openapi.go to stdout.

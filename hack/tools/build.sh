@@ -29,7 +29,7 @@ die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
 # go.mod in MODULE_DIR (read from the file: no network, no go invocation).
 module_version() {
   local version
-  version=$(awk -v path="$2" '$1 == path && $2 ~ /^v/ { print $2; exit }' "$1/go.mod")
+  version=$(awk -v path="$2" '$1 == "require" { $1 = ""; $0 = $0 } $1 == path && $2 ~ /^v/ { print $2; exit }' "$1/go.mod")
   [[ -n ${version} ]] || die "$1/go.mod does not require $2"
   printf '%s\n' "${version}"
 }
@@ -54,8 +54,7 @@ kube_ldflags() {
 
 # stamp_key MODULE_DIR PACKAGE LDFLAGS prints what a binary's content depends on.
 stamp_key() {
-  printf 'go=%s goos=%s goarch=%s cgo=%s\npackage=%s\nldflags=%s\n' \
-    "$(go env GOVERSION)" "$(go env GOOS)" "$(go env GOARCH)" "$(go env CGO_ENABLED)" "$2" "$3"
+  printf '%s\npackage=%s\nldflags=%s\n' "${GO_ENV_KEY}" "$2" "$3"
   cat "$1/go.mod" "$1/go.sum" | sha256sum | cut -d' ' -f1
 }
 
@@ -80,17 +79,17 @@ build() {
   done
   ((${#names[@]} > 0)) || return 0
 
-  local tmp start i
-  tmp=$(mktemp -d "${BIN_DIR}/.build.XXXXXX")
-  trap 'rm -rf "${tmp}"' RETURN
+  local start i
+  BUILD_TMP=$(mktemp -d "${BIN_DIR}/.build.XXXXXX")
   start=${SECONDS}
-  log "building ${names[*]} in ${module_dir#"${ROOT_DIR}"/} (a cold build of the Kubernetes binaries takes 10-20 min on 2 cores)"
-  (cd "${module_dir}" && go build -buildvcs=false -ldflags "${ldflags}" -o "${tmp}/" "${packages[@]}") ||
+  log "building ${names[*]} in ${module_dir#"${ROOT_DIR}"/}${BUILD_NOTE:+ (${BUILD_NOTE})}"
+  (cd "${module_dir}" && go build -buildvcs=false -ldflags "${ldflags}" -o "${BUILD_TMP}/" "${packages[@]}") ||
     die "go build of ${names[*]} failed (module ${module_dir})"
   for i in "${!names[@]}"; do
-    mv -f "${tmp}/${names[i]}" "${BIN_DIR}/${names[i]}"
+    mv -f "${BUILD_TMP}/${names[i]}" "${BIN_DIR}/${names[i]}"
     printf '%s\n' "${keys[i]}" >"${STAMP_DIR}/${names[i]}"
   done
+  rm -rf "${BUILD_TMP}"
   log "built ${names[*]} in $((SECONDS - start)) s"
 }
 
@@ -99,6 +98,10 @@ want() { # NAME: was it asked for?
   for n in "${REQUESTED[@]}"; do [[ ${n} == "$1" ]] && return 0; done
   return 1
 }
+
+# A build that fails or is interrupted leaves no half-written binary behind.
+BUILD_TMP=
+trap '[[ -z ${BUILD_TMP} ]] || rm -rf "${BUILD_TMP}"' EXIT
 
 main() {
   command -v go >/dev/null || die "go is not installed (needed to build the local control plane)"
@@ -109,6 +112,7 @@ main() {
     [[ " ${ALL_BINARIES[*]} " == *" ${n} "* ]] || die "unknown tool '${n}' (known: ${ALL_BINARIES[*]})"
   done
   mkdir -p "${BIN_DIR}" "${STAMP_DIR}"
+  GO_ENV_KEY=$(go env GOVERSION GOOS GOARCH CGO_ENABLED | paste -sd' ' -)
 
   local kube_dir=${TOOLS_DIR}/kubernetes kube_version kube_date
   local -a kube_specs=()
@@ -119,7 +123,7 @@ main() {
     kube_version=$(module_version "${kube_dir}" k8s.io/kubernetes)
     kube_date=$(module_time "${kube_dir}" k8s.io/kubernetes "${kube_version}")
     [[ -n ${kube_date} ]] || die "no publication time known for k8s.io/kubernetes@${kube_version}"
-    build "${kube_dir}" "$(kube_ldflags "${kube_version}" "${kube_date}")" "${kube_specs[@]}"
+    BUILD_NOTE="a cold build takes 10-20 min on 2 cores" build "${kube_dir}" "$(kube_ldflags "${kube_version}" "${kube_date}")" "${kube_specs[@]}"
   fi
 
   if want etcd; then

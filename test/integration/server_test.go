@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 
-	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	"capstan.dev/capstan/pkg/cmd/server"
+	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 )
 
 // testServer is a capstan-apiserver running in the test process in standalone

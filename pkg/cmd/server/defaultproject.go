@@ -51,4 +51,3 @@ func ensureDefaultProject(ctx context.Context, config *rest.Config) error {
 		return false, nil
 	})
 }
-

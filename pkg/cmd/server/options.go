@@ -114,4 +114,3 @@ func (o *Options) Validate() error {
 
 // loopbackIPs are the addresses the self-signed serving certificate covers.
 var loopbackIPs = []net.IP{net.ParseIP("127.0.0.1")}
-

@@ -64,4 +64,3 @@ func (r *REST) ShortNames() []string { return []string{"app", "apps"} }
 
 // Categories puts applications in `kubectl get capstan`.
 func (r *REST) Categories() []string { return []string{"capstan"} }
-
