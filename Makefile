@@ -1,0 +1,79 @@
+# Capstan developer entry points. Everything lands in _output/:
+# binaries in _output/bin, the local control plane in _output/local.
+#
+#   make run        local control plane + capstan-apiserver + demo Git repo and Applications
+#   make test       unit, integration and e2e tests (e2e starts its own control plane)
+#   make up / down  start / stop the local control plane in the background
+#
+# See hack/local/README.md for the local control plane's settings.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+export GOTOOLCHAIN ?= local
+
+BIN_DIR := _output/bin
+GO_TEST_FLAGS ?=
+E2E_TIMEOUT ?= 30m
+
+.PHONY: build
+build: ## Build capstan's binaries into _output/bin.
+	go build -o $(BIN_DIR)/ ./cmd/...
+
+.PHONY: tools
+tools: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok (incremental).
+	hack/tools/build.sh
+
+.PHONY: gitserver
+gitserver: ## Build the demo Git server (smart HTTP on loopback).
+	go build -o $(BIN_DIR)/capstan-gitserver ./hack/gitserver
+
+.PHONY: generate
+generate: ## Regenerate clientset, listers, informers, OpenAPI and deepcopy code.
+	hack/update-codegen.sh
+
+.PHONY: verify
+verify: ## Check generated code, formatting, vet and the kwok stage copies.
+	hack/verify-codegen.sh
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	hack/tools/sync-kwok-stages.sh --verify
+
+.PHONY: test
+test: test-unit test-integration test-e2e ## Run every test.
+
+.PHONY: test-unit
+test-unit: ## Fast tests: go test ./pkg/... ./cmd/...
+	go test $(GO_TEST_FLAGS) ./pkg/... ./cmd/...
+
+.PHONY: test-integration
+test-integration: ## Tests against embedded etcd or an in-process server.
+	@if [[ -d test/integration ]]; then go test $(GO_TEST_FLAGS) ./test/integration/...; \
+	else echo "no integration tests (test/integration does not exist)"; fi
+
+.PHONY: test-e2e
+test-e2e: tools build ## Tests against a local control plane with the real kubectl.
+	CAPSTAN_E2E=1 go test $(GO_TEST_FLAGS) -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/...
+
+# CAPSTAN_SKIP_APISERVER=1 starts the cluster without capstan-apiserver, so no build is needed.
+.PHONY: up
+up: tools $(if $(filter 1,$(CAPSTAN_SKIP_APISERVER)),,build) ## Start the local control plane in the background.
+	hack/local-up.sh
+
+.PHONY: down
+down: ## Stop the local control plane (only the processes it recorded).
+	hack/local-down.sh
+
+.PHONY: run
+run: tools build gitserver ## make up, then the demo; Ctrl-C stops everything.
+	hack/local-demo.sh
+
+.PHONY: clean
+clean: down ## Stop the local control plane and delete _output.
+	rm -rf _output
+
+.PHONY: help
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 20
