@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -42,12 +43,16 @@ func tryKubectl(args ...string) (string, error) { return runKubectl("", args...)
 func runKubectl(stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
 	defer cancel()
-	// A discovery cache of this plane's own: another plane may have used the same ports.
-	full := append([]string{
-		"--kubeconfig=" + cluster.kubeconfig,
-		"--cache-dir=" + filepath.Join(cluster.localDir, "kubectl-cache"),
-	}, args...)
-	cmd := exec.CommandContext(ctx, filepath.Join(cluster.binDir, "kubectl"), full...)
+	// The kubeconfig and a discovery cache of this plane's own (another plane
+	// may have used the same ports) go in the environment rather than in flags:
+	// kubectl finds plugins such as kubectl-create-sync only when no flag comes
+	// before the plugin's name.
+	cmd := exec.CommandContext(ctx, filepath.Join(cluster.binDir, "kubectl"), args...)
+	cmd.Env = append(os.Environ(),
+		"KUBECONFIG="+cluster.kubeconfig,
+		"KUBECACHEDIR="+filepath.Join(cluster.localDir, "kubectl-cache"),
+		"PATH="+cluster.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if stdin != "" {

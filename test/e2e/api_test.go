@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The tests in this file check the kubectl experience of capstan.dev through
+// kube-apiserver's aggregation layer.
+
+func TestExamplesApplyAndListWithPrinterColumns(t *testing.T) {
+	requireCapstanAPIServer(t)
+	examples := filepath.Join(cluster.rootDir, "artifacts", "examples")
+	kubectl(t, "apply", "-f", examples)
+	t.Cleanup(func() {
+		if _, err := tryKubectl("delete", "-f", examples, "--wait=false", "--ignore-not-found"); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
+
+	out := kubectl(t, "get", "applications", "-A")
+	header := strings.Fields(strings.SplitN(out, "\n", 2)[0])
+	want := []string{"NAMESPACE", "NAME", "SYNC", "STATUS", "HEALTH", "STATUS", "AGE"}
+	if strings.Join(header, " ") != strings.Join(want, " ") {
+		t.Errorf("kubectl get applications -A header = %q, want %q", header, want)
+	}
+	for _, name := range []string{"my-app", "my-nginx", "my-app-prod"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("kubectl get applications -A does not list %s:\n%s", name, out)
+		}
+	}
+
+	wide := kubectl(t, "get", "app", "my-app", "-n", "argocd", "-o", "wide")
+	if !strings.Contains(wide, "REVISION") || !strings.Contains(wide, "PROJECT") || !strings.Contains(wide, "default") {
+		t.Errorf("kubectl get app -o wide lacks REVISION/PROJECT:\n%s", wide)
+	}
+
+	// The brief's AppProject carries metadata.namespace; the cluster-scoped kind drops it.
+	if got := kubectl(t, "get", "appproj", "production", "-o", "jsonpath={.spec.description}"); got != "Production applications" {
+		t.Errorf("appproject production description = %q", got)
+	}
+	category := kubectl(t, "get", "capstan", "-A", "-o", "name")
+	for _, want := range []string{"application.capstan.dev/my-app", "applicationset.capstan.dev/my-apps", "appproject.capstan.dev/default"} {
+		if !strings.Contains(category, want) {
+			t.Errorf("kubectl get capstan -A does not list %s:\n%s", want, category)
+		}
+	}
+	// Status in a manifest is ignored on create: the server owns it.
+	if got := kubectl(t, "get", "app", "my-app", "-n", "argocd", "-o", "jsonpath={.status.sync.revision}"); got != "" {
+		t.Errorf("status.sync.revision from the manifest was stored: %q", got)
+	}
+}
+
+func TestExplainShowsFieldDocumentation(t *testing.T) {
+	requireCapstanAPIServer(t)
+	out := kubectl(t, "explain", "application.spec.syncPolicy.automated")
+	for _, field := range []string{"prune", "selfHeal", "allowEmpty"} {
+		if !strings.Contains(out, field) {
+			t.Errorf("kubectl explain application.spec.syncPolicy.automated lacks %s:\n%s", field, out)
+		}
+	}
+	if out := kubectl(t, "explain", "appproject.spec.destinations"); !strings.Contains(out, "namespace") {
+		t.Errorf("kubectl explain appproject.spec.destinations lacks namespace:\n%s", out)
+	}
+}
+
+const guestbookApp = `apiVersion: capstan.dev/v1alpha1
+kind: Application
+metadata:
+  name: guestbook
+spec:
+  project: default
+  source:
+    repoURL: https://github.com/argoproj/argocd-example-apps.git
+    targetRevision: HEAD
+    path: guestbook
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: guestbook
+`
+
+func TestServerSideApplyFieldSelectorsAndStrictValidation(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	kubectlWithInput(t, guestbookApp, "apply", "--server-side", "-n", ns, "-f", "-")
+	managers := kubectl(t, "get", "app", "guestbook", "-n", ns, "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")
+	if !strings.Contains(managers, "kubectl") {
+		t.Errorf("managedFields managers = %q, want kubectl", managers)
+	}
+	// A second apply by another manager that takes a field needs --force-conflicts.
+	changed := strings.Replace(guestbookApp, "path: guestbook", "path: helm-guestbook", 1)
+	if _, err := runKubectl(changed, "apply", "--server-side", "--field-manager=other", "-n", ns, "-f", "-"); err == nil || !strings.Contains(err.Error(), "conflict") {
+		t.Errorf("conflicting server-side apply: got %v, want a conflict", err)
+	}
+	kubectlWithInput(t, changed, "apply", "--server-side", "--field-manager=other", "--force-conflicts", "-n", ns, "-f", "-")
+
+	other := strings.Replace(strings.Replace(guestbookApp, "name: guestbook", "name: other-project", 1), "project: default", "project: production", 1)
+	kubectlWithInput(t, `apiVersion: capstan.dev/v1alpha1
+kind: AppProject
+metadata:
+  name: production
+spec:
+  sourceRepos: ["*"]
+  destinations: [{server: "*", namespace: "*"}]
+`, "apply", "-f", "-")
+	kubectlWithInput(t, other, "apply", "-n", ns, "-f", "-")
+	got := kubectl(t, "get", "apps", "-n", ns, "--field-selector", "spec.project=default", "-o", "name")
+	if strings.TrimSpace(got) != "application.capstan.dev/guestbook" {
+		t.Errorf("--field-selector spec.project=default listed %q, want only guestbook", got)
+	}
+
+	unknown := strings.Replace(guestbookApp, "  project: default\n", "  project: default\n  notAField: true\n", 1)
+	_, err := runKubectl(unknown, "apply", "-n", ns, "-f", "-")
+	if err == nil || !strings.Contains(err.Error(), `unknown field "spec.notAField"`) {
+		t.Errorf("apply with an unknown field: got %v, want a strict validation error naming spec.notAField", err)
+	}
+	invalid := strings.Replace(guestbookApp, "name: guestbook", "name: invalid", 1)
+	invalid = strings.Replace(invalid, "    namespace: guestbook\n", "    namespace: guestbook\n    name: in-cluster\n", 1)
+	_, err = runKubectl(invalid, "apply", "-n", ns, "-f", "-")
+	if err == nil || !strings.Contains(err.Error(), "spec.destination") {
+		t.Errorf("apply with server and name: got %v, want an error naming spec.destination", err)
+	}
+}
+
+func TestSyncThroughRawPostAndThePlugin(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	kubectlWithInput(t, guestbookApp, "apply", "-n", ns, "-f", "-")
+
+	if got := strings.TrimSpace(kubectl(t, "auth", "can-i", "create", "applications", "--subresource=sync", "-n", ns)); got != "yes" {
+		t.Errorf("kubectl auth can-i create applications --subresource=sync = %q, want yes", got)
+	}
+
+	body := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(body, []byte(`{"spec":{"prune":true}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := kubectl(t, "create", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applications/guestbook/sync", "-f", body)
+	var accepted struct {
+		Kind   string `json:"kind"`
+		Status struct {
+			Phase     string `json:"phase"`
+			Operation struct {
+				Sync struct {
+					Prune    bool   `json:"prune"`
+					Revision string `json:"revision"`
+				} `json:"sync"`
+			} `json:"operation"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &accepted); err != nil {
+		t.Fatalf("decode the sync answer %q: %v", out, err)
+	}
+	if accepted.Kind != "ApplicationSyncRequest" || accepted.Status.Phase != "Running" || !accepted.Status.Operation.Sync.Prune {
+		t.Errorf("sync answer = %+v, want an accepted ApplicationSyncRequest with prune", accepted)
+	}
+	if got := kubectl(t, "get", "app", "guestbook", "-n", ns, "-o", "jsonpath={.operation.sync.revision}"); got != "HEAD" {
+		t.Errorf("operation.sync.revision = %q, want HEAD", got)
+	}
+
+	// A second request while the operation is set is refused, through the plugin too.
+	_, err := tryKubectl("create", "sync", "guestbook", "-n", ns)
+	if err == nil || !strings.Contains(err.Error(), "another operation is already in progress") {
+		t.Errorf("kubectl create sync during an operation: got %v, want a conflict", err)
+	}
+
+	kubectl(t, "patch", "app", "guestbook", "-n", ns, "--type", "json", "-p", `[{"op":"remove","path":"/operation"}]`)
+	out = kubectl(t, "create", "sync", "guestbook", "-n", ns, "--revision", "HEAD", "--dry-run=server", "-o", "name")
+	if strings.TrimSpace(out) != "applicationsyncrequest.capstan.dev/guestbook" {
+		t.Errorf("kubectl create sync --dry-run=server -o name = %q", out)
+	}
+	if got := kubectl(t, "get", "app", "guestbook", "-n", ns, "-o", "jsonpath={.operation}"); got != "" {
+		t.Errorf("a server dry-run set the operation: %s", got)
+	}
+	out = kubectl(t, "create", "sync", "guestbook", "-n", ns, "--prune")
+	if !strings.Contains(out, "sync requested") {
+		t.Errorf("kubectl create sync printed %q, want 'sync requested'", out)
+	}
+	if got := kubectl(t, "get", "app", "guestbook", "-n", ns, "-o", "jsonpath={.operation.sync.prune}"); got != "true" {
+		t.Errorf("operation.sync.prune after kubectl create sync --prune = %q", got)
+	}
+}
+
+func TestDefaultProjectCannotBeDeleted(t *testing.T) {
+	requireCapstanAPIServer(t)
+	kubectl(t, "get", "appproject", "default")
+	_, err := tryKubectl("delete", "appproject", "default")
+	if err == nil || !strings.Contains(err.Error(), "cannot be deleted") {
+		t.Errorf("kubectl delete appproject default: got %v, want it refused", err)
+	}
+}
+
+func TestConvertPluginTurnsArgoCDManifestsIntoCapstanOnes(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	argo := strings.Replace(guestbookApp, "capstan.dev/v1alpha1", "argoproj.io/v1alpha1", 1)
+	cmd := exec.Command(filepath.Join(cluster.binDir, "kubectl-capstan"), "convert")
+	cmd.Stdin = strings.NewReader(argo)
+	converted, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kubectl-capstan convert: %v", err)
+	}
+	kubectlWithInput(t, string(converted), "apply", "-n", ns, "-f", "-")
+	kubectl(t, "get", "app", "guestbook", "-n", ns)
+}
