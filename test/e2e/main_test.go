@@ -88,10 +88,14 @@ func run(m *testing.M) int {
 
 	if err := cluster.start(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: starting the local control plane: %v\n", err)
+		cluster.printLogTails()
 		stop(true)
 		return 1
 	}
 	code := m.Run()
+	if code != 0 {
+		cluster.printLogTails()
+	}
 	stop(code != 0 || os.Getenv("CAPSTAN_E2E_KEEP") == "1")
 	return code
 }
@@ -150,6 +154,23 @@ func (p *plane) stop(keep bool) {
 	}
 	if keep {
 		fmt.Fprintf(os.Stderr, "e2e: kept the local control plane's files (logs, kubeconfig) in %s\n", p.localDir)
+	}
+}
+
+// printLogTails prints the end of every component's log, so that a failed CI
+// run, whose temporary directory is gone afterwards, shows what the servers saw.
+func (p *plane) printLogTails() {
+	const maxBytes = 8 << 10
+	logs, _ := filepath.Glob(filepath.Join(p.localDir, "logs", "*.log"))
+	for _, path := range logs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if len(data) > maxBytes {
+			data = data[len(data)-maxBytes:]
+		}
+		fmt.Fprintf(os.Stderr, "\n=== e2e: end of %s ===\n%s\n", path, data)
 	}
 }
 
