@@ -42,7 +42,7 @@ verify: ## Check generated code, formatting, vet and the kwok stage copies.
 	hack/tools/sync-kwok-stages.sh --verify
 
 .PHONY: test
-test: test-unit test-integration test-e2e ## Run every test.
+test: verify test-unit test-integration test-e2e ## Verify generated code, then run every test.
 
 .PHONY: test-unit
 test-unit: ## Fast tests: go test ./pkg/... ./cmd/...

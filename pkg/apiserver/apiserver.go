@@ -50,6 +50,7 @@ func (c completedConfig) New() (*CapstanServer, error) {
 		return nil, err
 	}
 	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(capstan.GroupName, Scheme, ParameterCodec, Codecs)
+	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{Codecs}
 	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
 	if err := genericServer.InstallAPIGroup(&apiGroupInfo); err != nil {
 		return nil, fmt.Errorf("install API group %s: %w", capstan.GroupName, err)

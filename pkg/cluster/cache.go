@@ -1,0 +1,199 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+)
+
+// instanceIndex indexes cached objects by the value of their InstanceLabel.
+const instanceIndex = "capstan-instance"
+
+// ChangeFunc is told the InstanceLabel value of an object that was added,
+// changed or deleted, so that the Application it belongs to can be refreshed.
+type ChangeFunc func(instanceLabel string)
+
+// ObjectCache holds the Capstan-managed objects of one cluster. It watches only
+// the kinds that Applications manage, and of those only objects carrying
+// InstanceLabel, so its memory grows with the managed objects and never with
+// the size of the cluster.
+type ObjectCache struct {
+	client   dynamic.Interface
+	mapper   meta.ResettableRESTMapper
+	onChange ChangeFunc
+	ctx      context.Context
+
+	mu        sync.Mutex
+	resources map[schema.GroupVersionResource]*watchedResource
+}
+
+type watchedResource struct {
+	informer cache.SharedIndexInformer
+	synced   chan struct{}
+}
+
+// NewObjectCache returns an empty cache; informers start on the first Watch of a
+// kind and stop when ctx ends.
+func NewObjectCache(ctx context.Context, client dynamic.Interface, mapper meta.ResettableRESTMapper, onChange ChangeFunc) *ObjectCache {
+	return &ObjectCache{
+		client:    client,
+		mapper:    mapper,
+		onChange:  onChange,
+		ctx:       ctx,
+		resources: map[schema.GroupVersionResource]*watchedResource{},
+	}
+}
+
+// Mapping returns the REST mapping of a kind, refreshing discovery once when
+// the kind is unknown (a CRD installed since the last look).
+func (c *ObjectCache) Mapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	mapping, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		c.mapper.Reset()
+		mapping, err = c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kind %s is not served by the cluster: %w", gvk, err)
+	}
+	return mapping, nil
+}
+
+// Watch makes sure the managed objects of the kind are cached, and waits until
+// the cache has listed them once.
+func (c *ObjectCache) Watch(ctx context.Context, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+	mapping, err := c.Mapping(gvk)
+	if err != nil {
+		return nil, err
+	}
+	watched := c.watch(mapping.Resource)
+	select {
+	case <-watched.synced:
+		return mapping, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the cache of %s: %w", mapping.Resource, ctx.Err())
+	}
+}
+
+func (c *ObjectCache) watch(gvr schema.GroupVersionResource) *watchedResource {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if watched, ok := c.resources[gvr]; ok {
+		return watched
+	}
+	informer := dynamicinformer.NewFilteredDynamicInformer(c.client, gvr, metav1.NamespaceAll, 0,
+		cache.Indexers{instanceIndex: indexByInstance},
+		func(options *metav1.ListOptions) { options.LabelSelector = InstanceLabel }).Informer()
+	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj interface{}) { c.notify(obj) },
+		UpdateFunc: func(oldObj, newObj interface{}) {
+			c.notify(oldObj)
+			if instanceOf(oldObj) != instanceOf(newObj) {
+				c.notify(newObj)
+			}
+		},
+		DeleteFunc: func(obj interface{}) { c.notify(obj) },
+	})
+	watched := &watchedResource{informer: informer, synced: make(chan struct{})}
+	c.resources[gvr] = watched
+	go informer.RunWithContext(c.ctx)
+	go func() {
+		if cache.WaitForCacheSync(c.ctx.Done(), informer.HasSynced) {
+			close(watched.synced)
+		}
+	}()
+	klog.FromContext(c.ctx).V(2).Info("Watching managed objects", "resource", gvr)
+	return watched
+}
+
+func (c *ObjectCache) notify(obj interface{}) {
+	if c.onChange == nil {
+		return
+	}
+	if instance := instanceOf(obj); instance != "" {
+		c.onChange(instance)
+	}
+}
+
+// ObjectsOf returns the cached objects whose InstanceLabel is instanceLabel,
+// across every watched kind. The objects are shared: callers must not modify them.
+func (c *ObjectCache) ObjectsOf(instanceLabel string) []*unstructured.Unstructured {
+	c.mu.Lock()
+	resources := make([]*watchedResource, 0, len(c.resources))
+	for _, watched := range c.resources {
+		resources = append(resources, watched)
+	}
+	c.mu.Unlock()
+	var out []*unstructured.Unstructured
+	for _, watched := range resources {
+		items, err := watched.informer.GetIndexer().ByIndex(instanceIndex, instanceLabel)
+		if err != nil {
+			continue
+		}
+		for _, item := range items {
+			if obj, ok := item.(*unstructured.Unstructured); ok {
+				out = append(out, obj)
+			}
+		}
+	}
+	return out
+}
+
+// Get returns a cached object of a watched resource; found is false when the
+// object is not cached (not managed yet, or the kind is not watched).
+func (c *ObjectCache) Get(gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, bool) {
+	c.mu.Lock()
+	watched, ok := c.resources[gvr]
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	key := name
+	if namespace != "" {
+		key = namespace + "/" + name
+	}
+	item, exists, err := watched.informer.GetIndexer().GetByKey(key)
+	if err != nil || !exists {
+		return nil, false
+	}
+	obj, ok := item.(*unstructured.Unstructured)
+	return obj, ok
+}
+
+// WatchedResources returns the resources the cache watches, for metrics and tests.
+func (c *ObjectCache) WatchedResources() []schema.GroupVersionResource {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]schema.GroupVersionResource, 0, len(c.resources))
+	for gvr := range c.resources {
+		out = append(out, gvr)
+	}
+	return out
+}
+
+func indexByInstance(obj interface{}) ([]string, error) {
+	if instance := instanceOf(obj); instance != "" {
+		return []string{instance}, nil
+	}
+	return nil, nil
+}
+
+func instanceOf(obj interface{}) string {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return ""
+	}
+	return u.GetLabels()[InstanceLabel]
+}
+

@@ -1,0 +1,126 @@
+// Package cluster gives access to destination clusters: clients, discovery and
+// the cache of the objects Capstan manages there.
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+)
+
+const (
+	// InClusterServer is the destination server of the cluster Capstan runs in.
+	InClusterServer = "https://kubernetes.default.svc"
+	// InClusterName is the destination name of the cluster Capstan runs in.
+	InClusterName = "in-cluster"
+)
+
+// Cluster is one destination cluster.
+type Cluster struct {
+	// Server and Name identify the cluster in Application destinations.
+	Server string
+	Name   string
+	// Dynamic is a client for any kind in the cluster.
+	Dynamic dynamic.Interface
+	// Cache holds the objects Capstan manages in the cluster.
+	Cache *ObjectCache
+
+	discovery discovery.CachedDiscoveryInterface
+
+	mu          sync.Mutex
+	kubeVersion string
+	apiVersions []string
+}
+
+// New connects to a cluster. onChange is told about every change of a managed object.
+func New(ctx context.Context, server, name string, config *rest.Config, onChange ChangeFunc) (*Cluster, error) {
+	dynamicClient, err := dynamic.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", server, err)
+	}
+	discoveryClient, err := discovery.NewDiscoveryClientForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", server, err)
+	}
+	cached := memory.NewMemCacheClient(discoveryClient)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(cached)
+	return &Cluster{
+		Server:    server,
+		Name:      name,
+		Dynamic:   dynamicClient,
+		Cache:     NewObjectCache(ctx, dynamicClient, mapper, onChange),
+		discovery: cached,
+	}, nil
+}
+
+// Versions returns the cluster's Kubernetes version (like "v1.37.2") and the
+// group/versions it serves, as Helm's Capabilities want them. They are looked
+// up once and cached.
+func (c *Cluster) Versions() (string, []string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kubeVersion != "" {
+		return c.kubeVersion, c.apiVersions, nil
+	}
+	info, err := c.discovery.ServerVersion()
+	if err != nil {
+		return "", nil, fmt.Errorf("cluster %s: server version: %w", c.Server, err)
+	}
+	groups, err := c.discovery.ServerGroups()
+	if err != nil {
+		return "", nil, fmt.Errorf("cluster %s: API groups: %w", c.Server, err)
+	}
+	var versions []string
+	for _, group := range groups.Groups {
+		for _, version := range group.Versions {
+			versions = append(versions, version.GroupVersion)
+		}
+	}
+	sort.Strings(versions)
+	c.kubeVersion, c.apiVersions = info.GitVersion, versions
+	return c.kubeVersion, c.apiVersions, nil
+}
+
+// Clusters resolves Application destinations to clusters.
+type Clusters struct {
+	inCluster *Cluster
+}
+
+// NewClusters returns the destinations Capstan can deploy to: the cluster it
+// runs in, reached with config.
+func NewClusters(ctx context.Context, config *rest.Config, onChange ChangeFunc) (*Clusters, error) {
+	inCluster, err := New(ctx, InClusterServer, InClusterName, config, onChange)
+	if err != nil {
+		return nil, err
+	}
+	return &Clusters{inCluster: inCluster}, nil
+}
+
+// ErrUnknownDestination is returned for a destination no cluster matches.
+var ErrUnknownDestination = fmt.Errorf("unknown destination cluster")
+
+// For returns the cluster of a destination, by server URL or by name.
+func (c *Clusters) For(destination v1alpha1.ApplicationDestination) (*Cluster, error) {
+	switch {
+	case destination.Server == InClusterServer, destination.Server == "" && destination.Name == InClusterName:
+		return c.inCluster, nil
+	case destination.Server != "":
+		return nil, fmt.Errorf("%w: server %q (only %s is configured)", ErrUnknownDestination, destination.Server, InClusterServer)
+	default:
+		return nil, fmt.Errorf("%w: name %q (only %s is configured)", ErrUnknownDestination, destination.Name, InClusterName)
+	}
+}
+
+// All returns every configured cluster.
+func (c *Clusters) All() []*Cluster {
+	return []*Cluster{c.inCluster}
+}
