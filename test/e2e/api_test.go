@@ -207,3 +207,18 @@ func TestConvertPluginTurnsArgoCDManifestsIntoCapstanOnes(t *testing.T) {
 	kubectlWithInput(t, string(converted), "apply", "-n", ns, "-f", "-")
 	kubectl(t, "get", "app", "guestbook", "-n", ns)
 }
+
+func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
+	requireCapstanAPIServer(t)
+	out := kubectl(t, "apply", "-k", filepath.Join(cluster.rootDir, "artifacts", "deploy"), "--dry-run=server")
+	for _, want := range []string{
+		"namespace/capstan-system",
+		"statefulset.apps/capstan-apiserver",
+		"apiservice.apiregistration.k8s.io/v1alpha1.capstan.dev",
+		"clusterrole.rbac.authorization.k8s.io/capstan-edit",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("kubectl apply -k artifacts/deploy --dry-run=server does not mention %s:\n%s", want, out)
+		}
+	}
+}
