@@ -1,0 +1,160 @@
+package diff
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/lru"
+	"sigs.k8s.io/yaml"
+)
+
+// DryRunApplier predicts the live state of a target object: a server-side
+// apply with dry run, under Capstan's field manager, of an object that exists.
+type DryRunApplier interface {
+	DryRunApply(ctx context.Context, target *unstructured.Unstructured) (*unstructured.Unstructured, error)
+}
+
+// Result is the comparison of one target object with its live state.
+type Result struct {
+	// Modified is true when applying the target would change the live object,
+	// when the live object is missing, or when it is not in the target state.
+	Modified bool
+	// Predicted is the normalized live object after applying the target, or
+	// the normalized target when there is no live object.
+	Predicted *unstructured.Unstructured
+	// Live is the normalized live object, or nil.
+	Live *unstructured.Unstructured
+}
+
+// Differ compares target and live objects. It remembers the outcome of each
+// comparison by (target content, live resourceVersion, ignore rules), so
+// comparing an unchanged pair again costs no API request.
+type Differ struct {
+	outcomes *lru.Cache
+}
+
+// NewDiffer returns a Differ remembering up to size comparisons.
+func NewDiffer(size int) *Differ {
+	return &Differ{outcomes: lru.New(size)}
+}
+
+// Modified reports whether target and live differ, using the remembered
+// outcome when neither changed since the last comparison.
+func (d *Differ) Modified(ctx context.Context, target, live *unstructured.Unstructured, applier DryRunApplier, rules *IgnoreRules) (bool, error) {
+	if target == nil || live == nil {
+		return true, nil
+	}
+	key, err := outcomeKey(target, live, rules)
+	if err != nil {
+		return false, err
+	}
+	if modified, ok := d.outcomes.Get(key); ok {
+		return modified.(bool), nil
+	}
+	result, err := Compare(ctx, target, live, applier, rules)
+	if err != nil {
+		return false, err
+	}
+	d.outcomes.Add(key, result.Modified)
+	return result.Modified, nil
+}
+
+// Compare predicts the live object after applying target and compares the
+// normalized objects. It always asks the applier; Differ.Modified remembers.
+func Compare(ctx context.Context, target, live *unstructured.Unstructured, applier DryRunApplier, rules *IgnoreRules) (Result, error) {
+	if rules == nil {
+		rules = NewIgnoreRules(0)
+	}
+	if live == nil {
+		predicted := Normalize(target)
+		if err := rules.Apply(ctx, predicted); err != nil {
+			return Result{}, err
+		}
+		return Result{Modified: true, Predicted: predicted}, nil
+	}
+	normalizedLive := Normalize(live)
+	if target == nil {
+		if err := rules.Apply(ctx, normalizedLive); err != nil {
+			return Result{}, err
+		}
+		return Result{Modified: true, Live: normalizedLive}, nil
+	}
+	predicted, err := applier.DryRunApply(ctx, target)
+	if err != nil {
+		return Result{}, fmt.Errorf("server-side dry-run apply of %s %s/%s: %w",
+			target.GetKind(), target.GetNamespace(), target.GetName(), err)
+	}
+	normalizedPredicted := Normalize(predicted)
+	owned, err := ownedFields(live, rules.Managers(live))
+	if err != nil {
+		return Result{}, err
+	}
+	removeFields(normalizedPredicted, owned)
+	removeFields(normalizedLive, owned)
+	if err := rules.Apply(ctx, normalizedPredicted); err != nil {
+		return Result{}, err
+	}
+	if err := rules.Apply(ctx, normalizedLive); err != nil {
+		return Result{}, err
+	}
+	return Result{
+		Modified:  !equality.Semantic.DeepEqual(normalizedPredicted.Object, normalizedLive.Object),
+		Predicted: normalizedPredicted,
+		Live:      normalizedLive,
+	}, nil
+}
+
+// outcomeKey identifies a comparison: the target's content, the live object's
+// identity and version, and the ignore rules.
+func outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (string, error) {
+	data, err := json.Marshal(target.Object)
+	if err != nil {
+		return "", err
+	}
+	hash := sha256.New()
+	hash.Write(data)
+	if rules != nil {
+		ruleData, err := json.Marshal(rules.rules)
+		if err != nil {
+			return "", err
+		}
+		hash.Write(ruleData)
+	}
+	return fmt.Sprintf("%s/%s/%s", live.GetUID(), live.GetResourceVersion(), hex.EncodeToString(hash.Sum(nil))), nil
+}
+
+// TextDiff is a unified diff of the YAML of live (before) and predicted (after),
+// with Secret values masked.
+func TextDiff(name string, live, predicted *unstructured.Unstructured) (string, error) {
+	masked := MaskSecrets(live, predicted)
+	before, err := toYAML(masked[0])
+	if err != nil {
+		return "", err
+	}
+	after, err := toYAML(masked[1])
+	if err != nil {
+		return "", err
+	}
+	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(before), B: difflib.SplitLines(after),
+		FromFile: name + " (live)", ToFile: name + " (target)", Context: 3,
+	})
+}
+
+func toYAML(obj *unstructured.Unstructured) (string, error) {
+	if obj == nil {
+		return "", nil
+	}
+	data, err := yaml.Marshal(obj.Object)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(string(data), "\n") + "\n", nil
+}
