@@ -1,0 +1,234 @@
+// Package health assesses the health of Kubernetes objects and aggregates it
+// into an application's health, with Argo CD's semantics: its built-in checks
+// for the common kinds, kstatus for other kinds that follow the Kubernetes
+// condition conventions, and user rules written in CEL per group and kind,
+// which override both.
+package health
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+)
+
+// DefaultCostLimit bounds the evaluation cost of one user rule when
+// Options.CostLimit is zero. It is the per-call limit Kubernetes applies to
+// CEL validation rules in CRDs.
+const DefaultCostLimit uint64 = 1_000_000
+
+// Options configure a Checker.
+type Options struct {
+	// Rules are user health rules written in CEL, keyed like Argo CD's
+	// resource.customizations.health.<group>_<Kind> keys: "<group>_<Kind>",
+	// or "<Kind>" for the core group, optionally with the
+	// "resource.customizations.health." prefix. Group and kind may hold "*"
+	// wildcards. The expression sees the object as obj and returns a map
+	// {"status": <health code>, "message": <string>}; null or an empty map
+	// means the rule has no opinion and the built-in assessment applies.
+	Rules map[string]string
+	// CostLimit bounds the evaluation cost of one rule; 0 means DefaultCostLimit.
+	CostLimit uint64
+}
+
+// Checker assesses the health of objects. Its zero value applies the built-in
+// checks and kstatus without user rules. A Checker is safe for concurrent use.
+type Checker struct {
+	rules *ruleSet
+}
+
+// NewChecker compiles the user rules in opts and returns a Checker that
+// applies them before the built-in checks. When some rules do not compile,
+// NewChecker still returns a Checker, in which those group/kinds assess as
+// Unknown with the compile error (Argo CD shows a broken Lua script the same
+// way), and an error that lists every invalid rule, each a *RuleError naming
+// its key, group/kind and the position in the expression.
+func NewChecker(opts Options) (*Checker, error) {
+	if len(opts.Rules) == 0 {
+		return &Checker{}, nil
+	}
+	costLimit := opts.CostLimit
+	if costLimit == 0 {
+		costLimit = DefaultCostLimit
+	}
+	rules, err := compileRules(opts.Rules, costLimit)
+	return &Checker{rules: rules}, err
+}
+
+// Assess returns the health of obj with the built-in checks and kstatus and
+// no user rules; see Checker.Assess.
+func Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error) {
+	return (&Checker{}).Assess(obj)
+}
+
+// Assess returns the health of obj, or nil when its kind has no health, as
+// Argo CD's GetResourceHealth does:
+//  1. an object being deleted is Progressing "Pending deletion", unless it is
+//     a hook still held by the hook finalizer;
+//  2. a user rule for its group/kind decides if it returns a status;
+//  3. otherwise Argo CD's built-in check for the kind;
+//  4. otherwise kstatus, if the object follows the condition conventions.
+//
+// When a rule or check fails, the health is Unknown with the failure as its
+// message, and the error is returned as well so the caller can log it.
+func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error) {
+	if obj == nil || obj.Object == nil {
+		return nil, nil
+	}
+	if pendingDeletion(obj.Object) {
+		return newHealth(v1alpha1.HealthStatusProgressing, "Pending deletion"), nil
+	}
+	gk := groupKind(obj.Object)
+	if c.rules != nil {
+		if rule := c.rules.lookup(gk); rule != nil {
+			health, err := rule.evaluate(obj.Object)
+			if err != nil {
+				return newHealth(v1alpha1.HealthStatusUnknown, err.Error()),
+					fmt.Errorf("assess health of %s: %w", describe(obj.Object, gk), err)
+			}
+			if health != nil {
+				return health, nil
+			}
+		}
+	}
+	if check, ok := builtinCheck(gk, version(obj.Object)); ok {
+		if check == nil {
+			return nil, nil
+		}
+		var reader fieldReader
+		health := check(&reader, obj.Object)
+		if reader.err != nil {
+			err := fmt.Errorf("read %s: %w", gk.Kind, reader.err)
+			return newHealth(v1alpha1.HealthStatusUnknown, err.Error()),
+				fmt.Errorf("assess health of %s: %w", describe(obj.Object, gk), err)
+		}
+		return health, nil
+	}
+	if !followsConditionConventions(obj.Object) {
+		return nil, nil
+	}
+	health, err := kstatusHealth(obj)
+	if err != nil {
+		return newHealth(v1alpha1.HealthStatusUnknown, err.Error()),
+			fmt.Errorf("assess health of %s: %w", describe(obj.Object, gk), err)
+	}
+	return health, nil
+}
+
+// checkFunc is a built-in health check. It reads obj through reader, which
+// collects type errors, and returns the health.
+type checkFunc func(reader *fieldReader, obj map[string]any) *v1alpha1.HealthStatus
+
+// builtinCheck returns the built-in check for a group/kind and whether the
+// group/kind has one. A nil check with ok means the kind deliberately has no
+// health: Argo CD removed Application health in 1.8, and kstatus would call
+// every Application current.
+func builtinCheck(gk schema.GroupKind, version string) (checkFunc, bool) {
+	switch gk.Group {
+	case "":
+		switch gk.Kind {
+		case "Pod":
+			return podHealth, true
+		case "Service":
+			return serviceHealth, true
+		case "PersistentVolumeClaim":
+			return pvcHealth, true
+		}
+	case "apps":
+		switch gk.Kind {
+		case "Deployment":
+			return deploymentHealth, true
+		case "StatefulSet":
+			return statefulSetHealth, true
+		case "DaemonSet":
+			return daemonSetHealth, true
+		case "ReplicaSet":
+			return replicaSetHealth, true
+		}
+	case "batch":
+		switch gk.Kind {
+		case "Job":
+			return jobHealth, true
+		case "CronJob":
+			return cronJobHealth, true
+		}
+	case "networking.k8s.io", "extensions":
+		if gk.Kind == "Ingress" {
+			return ingressHealth, true
+		}
+	case "autoscaling":
+		if gk.Kind == "HorizontalPodAutoscaler" {
+			if version == "v1" {
+				return hpaV1Health, true
+			}
+			return hpaHealth, true
+		}
+	case "apiregistration.k8s.io":
+		if gk.Kind == "APIService" {
+			return apiServiceHealth, true
+		}
+	case "argoproj.io":
+		switch gk.Kind {
+		case "Workflow":
+			return workflowHealth, true
+		case "Rollout":
+			return rolloutHealth, true
+		case "Application":
+			return nil, true
+		}
+	case v1alpha1.GroupName:
+		if gk.Kind == "Application" {
+			return nil, true
+		}
+	}
+	return nil, false
+}
+
+// groupKind reads the group and kind of obj without allocating, unlike
+// Unstructured.GroupVersionKind.
+func groupKind(obj map[string]any) schema.GroupKind {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	group := ""
+	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
+		group = apiVersion[:i]
+	}
+	return schema.GroupKind{Group: group, Kind: kind}
+}
+
+// version reads the API version of obj, without the group.
+func version(obj map[string]any) string {
+	apiVersion, _ := obj["apiVersion"].(string)
+	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
+		return apiVersion[i+1:]
+	}
+	return apiVersion
+}
+
+// describe names obj in errors as "<group>/<Kind> <namespace>/<name>".
+func describe(obj map[string]any, gk schema.GroupKind) string {
+	metadata, _ := obj["metadata"].(map[string]any)
+	namespace, _ := metadata["namespace"].(string)
+	name, _ := metadata["name"].(string)
+	if namespace == "" {
+		return fmt.Sprintf("%s %s", formatGroupKind(gk.Group, gk.Kind), name)
+	}
+	return fmt.Sprintf("%s %s/%s", formatGroupKind(gk.Group, gk.Kind), namespace, name)
+}
+
+// formatGroupKind writes a group/kind as "<group>/<Kind>", or "<Kind>" for the
+// core group.
+func formatGroupKind(group, kind string) string {
+	if group == "" {
+		return kind
+	}
+	return group + "/" + kind
+}
+
+// newHealth returns a resource health.
+func newHealth(status v1alpha1.HealthStatusCode, message string) *v1alpha1.HealthStatus {
+	return &v1alpha1.HealthStatus{Status: status, Message: message}
+}
