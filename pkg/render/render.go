@@ -1,0 +1,258 @@
+// Package render turns an Application source at a commit into Kubernetes
+// objects the way Argo CD's repo server does, in process: tool detection,
+// plain directories (YAML, JSON, Jsonnet), Helm (helm.sh/helm/v3 in
+// client-only template mode), Kustomize (krusty over an in-memory filesystem)
+// and Jsonnet, with Argo CD's options, precedence and build environment
+// variables. It reads the repository only through io/fs, never writes to
+// disk, refuses paths that leave the repository, bounds output size and time,
+// and caches results.
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxManifestBytes = 10 << 20
+	DefaultTimeout          = 90 * time.Second
+	DefaultCacheSize        = 256
+)
+
+// Request is one source to render.
+type Request struct {
+	// Source is the Application source (spec.source or one of spec.sources).
+	Source v1alpha1.ApplicationSource
+	// Repo is the tree of the source's repository at Revision, or the chart
+	// directory for Helm repository sources (Source.Chart set). It is assumed
+	// immutable for a given (Source.RepoURL, Revision): results are cached by them.
+	Repo fs.FS
+	// Revision is the resolved commit SHA, or the chart version for Helm
+	// repository sources.
+	Revision string
+	// AppName is the Application's name: the default Helm release name and
+	// ARGOCD_APP_NAME.
+	AppName string
+	// AppNamespace is the namespace of the Application object.
+	AppNamespace string
+	// DestinationNamespace is spec.destination.namespace: the default Helm
+	// namespace and ARGOCD_APP_NAMESPACE.
+	DestinationNamespace string
+	// DestinationServer is spec.destination.server; it does not change output.
+	DestinationServer string
+	// KubeVersion is the destination cluster's version, the default for Helm's
+	// --kube-version.
+	KubeVersion string
+	// APIVersions are the destination cluster's API versions, the default for
+	// Helm's --api-versions.
+	APIVersions []string
+	// RefSources are the other sources of a multi-source Application by ref
+	// name (with or without the leading "$"), for $ref/... value files.
+	RefSources map[string]RefSource
+	// Project is spec.project (ARGOCD_APP_PROJECT_NAME).
+	Project string
+	// MultipleSources is true when Source is one of spec.sources; a source
+	// with only a ref then renders nothing.
+	MultipleSources bool
+}
+
+// RefSource is another source of a multi-source Application, referenced as
+// $<ref>/path from Helm value files.
+type RefSource struct {
+	// RepoURL is the referenced source's repository.
+	RepoURL string
+	// Repo is its tree at Revision.
+	Repo fs.FS
+	// Revision is its resolved commit.
+	Revision string
+}
+
+// Result is what a source renders to. A Result returned by Render belongs to
+// the caller: it is a copy, so mutating it does not affect the cache.
+type Result struct {
+	// Objects are the rendered objects, lists expanded, in tool output order.
+	Objects []*unstructured.Unstructured
+	// SourceType is the tool that rendered them; empty for a ref-only source.
+	SourceType v1alpha1.ApplicationSourceType
+}
+
+// HelmDependencyFetcher provides chart dependencies that are neither in the
+// chart's charts/ directory nor local file:// charts. repository is the
+// dependency's repository as written in Chart.yaml (https://, oci://, @name or
+// alias:name) and version the locked version, or the constraint when there is
+// no Chart.lock. It returns the chart's directory.
+type HelmDependencyFetcher interface {
+	FetchChart(ctx context.Context, repository, name, version string) (fs.FS, error)
+}
+
+// Options configure a Renderer.
+type Options struct {
+	// MaxManifestBytes bounds the size of a render's output (and, for plain
+	// directories, of the manifest files read); 0 means DefaultMaxManifestBytes.
+	MaxManifestBytes int64
+	// Timeout bounds one render; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// AllowRemoteBases lets Kustomize load remote bases and files (git clones
+	// and HTTP). Off, any remote reference is refused before Kustomize runs.
+	AllowRemoteBases bool
+	// DependencyFetcher provides Helm chart dependencies from Helm
+	// repositories; nil means only charts/ and file:// dependencies work.
+	DependencyFetcher HelmDependencyFetcher
+	// CacheSize is the number of results kept; 0 means DefaultCacheSize and a
+	// negative value disables the cache.
+	CacheSize int
+}
+
+// Stats counts what a Renderer did, for tests and metrics.
+type Stats struct {
+	// ToolRuns is the number of renders that ran a tool (cache misses that did work).
+	ToolRuns int64
+	// CacheHits is the number of renders answered from the cache.
+	CacheHits int64
+}
+
+// Renderer renders sources. It is safe for concurrent use; concurrent renders
+// of the same cache key share one tool run.
+type Renderer struct {
+	opts     Options
+	cache    *resultCache
+	inflight singleflight.Group
+	toolRuns atomic.Int64
+	hits     atomic.Int64
+}
+
+// NewRenderer returns a Renderer with opts, defaults filled in.
+func NewRenderer(opts Options) *Renderer {
+	if opts.MaxManifestBytes <= 0 {
+		opts.MaxManifestBytes = DefaultMaxManifestBytes
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	return &Renderer{opts: opts, cache: newResultCache(opts.CacheSize)}
+}
+
+// Stats returns the counters so far.
+func (r *Renderer) Stats() Stats {
+	return Stats{ToolRuns: r.toolRuns.Load(), CacheHits: r.hits.Load()}
+}
+
+// Render renders req. Errors are *Error values wrapping the sentinel reasons
+// of this package where one applies.
+//
+// Helm, Kustomize and Jsonnet cannot be interrupted: on timeout Render returns
+// ErrTimeout at once and abandons the tool, whose goroutine runs on until the
+// tool returns; its result is then discarded.
+func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
+	if req.MultipleSources && req.Source.Ref != "" && req.Source.Path == "" && req.Source.Chart == "" {
+		return &Result{}, nil
+	}
+	job, err := r.prepare(&req)
+	if err != nil {
+		return nil, &Error{SourceType: job.sourceType, Path: job.displayName(), Revision: req.Revision, Err: err}
+	}
+	logger := klog.FromContext(ctx).WithValues("repo", req.Source.RepoURL, "path", job.displayName(), "revision", req.Revision, "tool", job.sourceType)
+
+	if cached, ok := r.cache.get(job.key); ok {
+		r.hits.Add(1)
+		logger.V(4).Info("Render cache hit")
+		return cached.copy(), nil
+	}
+	ch := r.inflight.DoChan(job.key, func() (any, error) {
+		return r.run(context.WithoutCancel(ctx), job)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, &Error{SourceType: job.sourceType, Path: job.displayName(), Revision: req.Revision, Err: ctx.Err()}
+	case res := <-ch:
+		if res.Err != nil {
+			logger.V(2).Info("Render failed", "err", res.Err)
+			return nil, res.Err
+		}
+		return res.Val.(*Result).copy(), nil
+	}
+}
+
+// run renders job under the timeout, caches and returns the result. It is
+// shared by every concurrent caller of the same key.
+func (r *Renderer) run(ctx context.Context, job *renderJob) (*Result, error) {
+	r.toolRuns.Add(1)
+	started := time.Now()
+	objs, err := r.withTimeout(ctx, job)
+	if err == nil {
+		objs, err = expandLists(objs)
+	}
+	if err != nil {
+		return nil, &Error{SourceType: job.sourceType, Path: job.displayName(), Revision: job.req.Revision, Err: err}
+	}
+	result := &Result{Objects: objs, SourceType: job.sourceType}
+	r.cache.add(job.key, result)
+	klog.FromContext(ctx).V(2).Info("Rendered", "path", job.displayName(), "tool", job.sourceType, "objects", len(objs), "duration", time.Since(started))
+	return result, nil
+}
+
+// withTimeout runs the job's tool in its own goroutine and gives up after the
+// configured timeout.
+func (r *Renderer) withTimeout(ctx context.Context, job *renderJob) ([]*unstructured.Unstructured, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	type outcome struct {
+		objs []*unstructured.Unstructured
+		err  error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- outcome{err: fmt.Errorf("%s panicked: %v", job.sourceType, p)}
+			}
+		}()
+		objs, err := r.runTool(ctx, job)
+		done <- outcome{objs, err}
+	}()
+	select {
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w: rendering took longer than %s", ErrTimeout, r.opts.Timeout)
+		}
+		return nil, ctx.Err()
+	case out := <-done:
+		return out.objs, out.err
+	}
+}
+
+// runTool dispatches to the tool.
+func (r *Renderer) runTool(ctx context.Context, job *renderJob) ([]*unstructured.Unstructured, error) {
+	switch job.sourceType {
+	case v1alpha1.ApplicationSourceTypeHelm:
+		return r.renderHelm(ctx, job)
+	case v1alpha1.ApplicationSourceTypeKustomize:
+		return r.renderKustomize(ctx, job)
+	case v1alpha1.ApplicationSourceTypeDirectory:
+		return r.renderDirectory(ctx, job)
+	}
+	return nil, fmt.Errorf("%w (source type %s)", ErrPluginUnsupported, job.sourceType)
+}
+
+// copy returns a deep copy of res, so that callers cannot change cached objects.
+func (res *Result) copy() *Result {
+	out := &Result{SourceType: res.SourceType, Objects: make([]*unstructured.Unstructured, len(res.Objects))}
+	for i, obj := range res.Objects {
+		out.Objects[i] = obj.DeepCopy()
+	}
+	return out
+}
