@@ -269,6 +269,7 @@ start_capstan_apiserver() {
     --authorization-kubeconfig="${kubeconfig}" \
     --data-dir="${CAPSTAN_LOCAL_DIR}/capstan-data" \
     --embedded-etcd-port="${PORT_APISERVER_ETCD}" \
+    --cache-dir="${CAPSTAN_LOCAL_DIR}/capstan-cache" \
     --v=2 \
     "${extra[@]}"
 }

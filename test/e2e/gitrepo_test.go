@@ -1,0 +1,72 @@
+package e2e
+
+import (
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// gitRepo is a Git repository served over smart HTTP on 127.0.0.1 by
+// `git http-backend`, for Applications to point at.
+type gitRepo struct {
+	URL  string
+	work string
+}
+
+// newGitRepo creates a repository holding files (path → content), commits them
+// on branch main and serves it until the test ends.
+func newGitRepo(t *testing.T, files map[string]string) *gitRepo {
+	t.Helper()
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatalf("git is needed for the e2e tests: %v", err)
+	}
+	root := t.TempDir()
+	repo := &gitRepo{work: filepath.Join(root, "work")}
+	runGit(t, root, "init", "--initial-branch=main", repo.work)
+	repo.commit(t, files, "initial content")
+	runGit(t, root, "clone", "--bare", repo.work, filepath.Join(root, "served", "repo.git"))
+	server := httptest.NewServer(&cgi.Handler{
+		Path: gitPath,
+		Args: []string{"http-backend"},
+		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Join(root, "served"), "GIT_HTTP_EXPORT_ALL=1"},
+	})
+	t.Cleanup(server.Close)
+	repo.URL = server.URL + "/repo.git"
+	runGit(t, repo.work, "remote", "add", "origin", filepath.Join(root, "served", "repo.git"))
+	return repo
+}
+
+// commit writes files into the repository and pushes a commit to main.
+func (r *gitRepo) commit(t *testing.T, files map[string]string, message string) {
+	t.Helper()
+	for path, content := range files {
+		full := filepath.Join(r.work, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runGit(t, r.work, "add", "-A")
+	runGit(t, r.work, "-c", "user.name=e2e", "-c", "user.email=e2e@capstan.invalid", "commit", "-q", "-m", message)
+	if out, err := exec.Command("git", "-C", r.work, "remote").Output(); err == nil && strings.TrimSpace(string(out)) != "" {
+		runGit(t, r.work, "push", "-q", "origin", "main")
+	}
+}
+
+func runGit(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
