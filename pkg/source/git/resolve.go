@@ -1,0 +1,188 @@
+package git
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/source/credentials"
+)
+
+// Revision is a resolved revision.
+type Revision struct {
+	// Commit is the full commit SHA (annotated tags are peeled).
+	Commit string
+	// Ref is the full name of the ref the revision matched
+	// ("refs/heads/main", "refs/tags/v1.2.0"), empty for a SHA.
+	Ref string
+}
+
+var (
+	fullSHA  = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+	shortSHA = regexp.MustCompile(`^[0-9a-fA-F]{7,39}$`)
+)
+
+// refRules are git's rev-parse rules for a short ref name, in precedence order.
+var refRules = []string{"refs/%s", "refs/tags/%s", "refs/heads/%s", "refs/remotes/%s", "refs/remotes/%s/HEAD"}
+
+// Resolve turns a revision into a commit the way Argo CD does: a full SHA is
+// taken as is (no network); otherwise refs are listed (once per TTL for all
+// callers) and the revision is matched as a semver constraint over tags (the
+// highest matching version wins), then as a ref name (HEAD or empty, a full
+// ref name, or a branch or tag name), then as a short SHA among the fetched
+// objects (fetching the advertised branches and tags if it is not there yet).
+func (c *Cache) Resolve(ctx context.Context, repoURL, revision string, creds credentials.Credentials) (Revision, error) {
+	repo, err := c.repository(ctx, repoURL)
+	if err != nil {
+		return Revision{}, err
+	}
+	revision = strings.TrimSpace(revision)
+	if fullSHA.MatchString(revision) {
+		return Revision{Commit: strings.ToLower(revision)}, nil
+	}
+	listing, err := repo.listRefs(ctx, creds)
+	if err != nil {
+		return Revision{}, newError("list refs", repoURL, revision, classify(err), err, creds)
+	}
+	if revision == "" {
+		revision = "HEAD"
+	}
+	if resolved, ok := resolveSemver(revision, listing); ok {
+		klog.FromContext(ctx).V(2).Info("Resolved semver constraint", "repo", repo.displayURL(),
+			"constraint", revision, "tag", resolved.Ref, "commit", resolved.Commit)
+		return resolved, nil
+	}
+	if resolved, ok := resolveRef(revision, listing); ok {
+		return resolved, nil
+	}
+	if shortSHA.MatchString(revision) {
+		return repo.resolveShortSHA(ctx, revision, c.depth(creds), creds)
+	}
+	cause := fmt.Errorf("no branch, tag or commit of that name")
+	if len(listing.refs) == 0 {
+		cause = fmt.Errorf("the repository has no refs")
+	}
+	return Revision{}, newError("resolve revision", repoURL, revision, ErrRevisionNotFound, cause, creds)
+}
+
+// resolveSemver applies a semver constraint to the tags, as Argo CD does: a
+// plain version is a pin resolved as a tag name, not a constraint.
+func resolveSemver(revision string, listing *refListing) (Revision, bool) {
+	if _, err := semver.NewVersion(revision); err == nil {
+		return Revision{}, false
+	}
+	constraint, err := semver.NewConstraint(revision)
+	if err != nil {
+		return Revision{}, false
+	}
+	var best *semver.Version
+	var bestRef string
+	for name := range listing.refs {
+		tag, ok := strings.CutPrefix(name, "refs/tags/")
+		if !ok || strings.HasSuffix(tag, "^{}") {
+			continue
+		}
+		version, err := semver.NewVersion(tag)
+		if err != nil || !constraint.Check(version) {
+			continue
+		}
+		if best == nil || version.GreaterThan(best) || (version.Equal(best) && name < bestRef) {
+			best, bestRef = version, name
+		}
+	}
+	if best == nil {
+		return Revision{}, false
+	}
+	commit, _ := listing.commitOf(bestRef)
+	return Revision{Commit: commit.String(), Ref: bestRef}, true
+}
+
+// resolveRef matches HEAD, a full ref name, or a short name by git's rules.
+func resolveRef(revision string, listing *refListing) (Revision, bool) {
+	if revision == "HEAD" {
+		if listing.headTarget != "" {
+			if commit, ok := listing.commitOf(listing.headTarget); ok {
+				return Revision{Commit: commit.String(), Ref: listing.headTarget}, true
+			}
+		}
+		if !listing.head.IsZero() {
+			return Revision{Commit: listing.head.String(), Ref: "HEAD"}, true
+		}
+		return Revision{}, false
+	}
+	candidates := []string{revision}
+	for _, rule := range refRules {
+		candidates = append(candidates, fmt.Sprintf(rule, revision))
+	}
+	for _, name := range candidates {
+		if commit, ok := listing.commitOf(name); ok {
+			return Revision{Commit: commit.String(), Ref: name}, true
+		}
+	}
+	return Revision{}, false
+}
+
+// resolveShortSHA finds the unique commit starting with prefix among the
+// fetched objects, fetching the advertised branches and tags once if needed.
+func (r *repository) resolveShortSHA(ctx context.Context, prefix string, depth int,
+	creds credentials.Credentials) (Revision, error) {
+	prefix = strings.ToLower(prefix)
+	matches, err := r.commitsWithPrefix(prefix)
+	if err == nil && len(matches) == 0 {
+		err = r.fetchTips(ctx, plumbing.ZeroHash, depth, creds)
+		if err == nil {
+			matches, err = r.commitsWithPrefix(prefix)
+		}
+	}
+	switch {
+	case err != nil:
+		return Revision{}, newError("resolve revision", r.url, prefix, classify(err), err, creds)
+	case len(matches) == 0:
+		return Revision{}, newError("resolve revision", r.url, prefix, ErrRevisionNotFound,
+			fmt.Errorf("no branch, tag or commit of that name"), creds)
+	case len(matches) > 1:
+		return Revision{}, newError("resolve revision", r.url, prefix, ErrRevisionNotFound,
+			fmt.Errorf("short SHA is ambiguous (%d commits match)", len(matches)), creds)
+	}
+	return Revision{Commit: matches[0].String()}, nil
+}
+
+// commitsWithPrefix lists the commits whose hex SHA starts with prefix.
+func (r *repository) commitsWithPrefix(prefix string) ([]plumbing.Hash, error) {
+	raw, err := hex.DecodeString(prefix[:len(prefix)/2*2])
+	if err != nil {
+		return nil, err
+	}
+	var commits []plumbing.Hash
+	r.readers.with(func(s *filesystem.Storage) {
+		var hashes []plumbing.Hash
+		hashes, err = s.HashesWithPrefix(raw)
+		seen := map[plumbing.Hash]bool{}
+		for _, hash := range hashes {
+			if seen[hash] || !strings.HasPrefix(hash.String(), prefix) {
+				continue
+			}
+			seen[hash] = true
+			if _, typeErr := s.EncodedObject(plumbing.CommitObject, hash); typeErr == nil {
+				commits = append(commits, hash)
+			}
+		}
+	})
+	return commits, err
+}
+
+// depth is the fetch depth for these credentials: the repository Secret's,
+// else the Cache's.
+func (c *Cache) depth(creds credentials.Credentials) int {
+	if creds.Depth > 0 {
+		return int(creds.Depth)
+	}
+	return c.opts.Depth
+}
