@@ -169,14 +169,22 @@ func (r *repoFileSystem) CleanedAbs(p string) (filesys.ConfirmedDir, string, err
 // Exists implements filesys.FileSystem.
 func (r *repoFileSystem) Exists(p string) bool { return r.pick(p).Exists(p) }
 
-// Glob implements filesys.FileSystem.
+// Glob implements filesys.FileSystem with filepath.Glob's semantics (which
+// the on-disk filesystem of `kustomize edit` has, and which, unlike the
+// in-memory one, also matches directories), over the repository.
 func (r *repoFileSystem) Glob(pattern string) ([]string, error) {
-	rel, onDisk := r.repoPath(staticPrefix(pattern))
-	if onDisk {
+	if _, onDisk := r.repoPath(staticPrefix(pattern)); onDisk {
 		return r.disk.Glob(pattern)
 	}
-	r.ensureTree(rel)
-	return r.mem.Glob(pattern)
+	rel, _ := r.repoPath(pattern)
+	matches, err := fs.Glob(r.src, rel)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range matches {
+		matches[i] = "/" + m
+	}
+	return matches, nil
 }
 
 // ReadFile implements filesys.FileSystem.
