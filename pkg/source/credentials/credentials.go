@@ -72,6 +72,19 @@ func (c Credentials) HasCredentials() bool {
 		c.SSHPrivateKey != "" || c.TLSClientCertData != "" || c.TLSClientCertKey != ""
 }
 
+// WithURLUserinfo returns the credentials to use for repoURL: these, or, when
+// they carry no secret, the username and password embedded in an http(s)
+// URL, so that they travel as basic auth and are scrubbed from messages.
+func (c Credentials) WithURLUserinfo(repoURL string) Credentials {
+	if c.HasCredentials() {
+		return c
+	}
+	if username, password, ok := repourl.Userinfo(repoURL); ok {
+		c.Username, c.Password = username, password
+	}
+	return c
+}
+
 // EffectiveType returns the repository type, defaulting to git.
 func (c Credentials) EffectiveType() string {
 	if c.Type == "" {

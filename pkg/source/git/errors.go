@@ -57,13 +57,15 @@ func newError(op, repoURL, revision string, kind, cause error, creds credentials
 	if e.URL != "" {
 		b.WriteString(" of " + e.URL)
 	}
-	switch {
-	case kind != nil && cause != nil:
-		b.WriteString(": " + kind.Error() + ": " + cause.Error())
-	case kind != nil:
+	var causeText string
+	if cause != nil {
+		causeText = strings.TrimRight(cause.Error(), ": ")
+	}
+	if kind != nil && !strings.HasPrefix(causeText, kind.Error()) {
 		b.WriteString(": " + kind.Error())
-	case cause != nil:
-		b.WriteString(": " + cause.Error())
+	}
+	if causeText != "" {
+		b.WriteString(": " + causeText)
 	}
 	e.message = creds.Scrub(b.String())
 	return e

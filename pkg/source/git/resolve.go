@@ -43,6 +43,7 @@ func (c *Cache) Resolve(ctx context.Context, repoURL, revision string, creds cre
 	if err != nil {
 		return Revision{}, err
 	}
+	creds = creds.WithURLUserinfo(repoURL)
 	revision = strings.TrimSpace(revision)
 	if fullSHA.MatchString(revision) {
 		return Revision{Commit: strings.ToLower(revision)}, nil
