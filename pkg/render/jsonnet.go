@@ -18,13 +18,14 @@ import (
 // Argo CD's VM settings and decodes its output: an array of objects or one
 // object (a List is expanded later like any other).
 func (r *Renderer) evaluateJsonnetFile(job *renderJob, opts v1alpha1.ApplicationSourceJsonnet, file manifestFile) ([]*unstructured.Unstructured, error) {
-	vm, err := makeJsonnetVM(job, opts)
+	vm, importer, err := makeJsonnetVM(job, opts)
 	if err != nil {
 		return nil, err
 	}
 	out, err := vm.EvaluateFile(file.path)
 	if err != nil {
-		return nil, fmt.Errorf("failed to evaluate jsonnet %q: %w", file.path, err)
+		// go-jsonnet flattens errors into text; keep the refusal checkable.
+		return nil, &causedError{message: fmt.Sprintf("failed to evaluate jsonnet %q: %v", file.path, err), cause: importer.refusal}
 	}
 	if err := r.checkOutputSize(int64(len(out)), "the output of "+file.path); err != nil {
 		return nil, err
@@ -44,7 +45,7 @@ func (r *Renderer) evaluateJsonnetFile(job *renderJob, opts v1alpha1.Application
 // top-level arguments (build environment variables substituted into their
 // values) and an importer confined to the repository whose library path is
 // the application directory, then each lib relative to the repository root.
-func makeJsonnetVM(job *renderJob, opts v1alpha1.ApplicationSourceJsonnet) (*jsonnet.VM, error) {
+func makeJsonnetVM(job *renderJob, opts v1alpha1.ApplicationSourceJsonnet) (*jsonnet.VM, *repoImporter, error) {
 	vm := jsonnet.MakeVM()
 	for _, tla := range opts.TLAs {
 		value := job.env.substitute(tla.Value)
@@ -66,12 +67,13 @@ func makeJsonnetVM(job *renderJob, opts v1alpha1.ApplicationSourceJsonnet) (*jso
 	for _, lib := range opts.Libs {
 		dir, err := resolveInRepo(".", lib)
 		if err != nil {
-			return nil, fmt.Errorf("jsonnet library %q: %w", lib, err)
+			return nil, nil, fmt.Errorf("jsonnet library %q: %w", lib, err)
 		}
 		jpaths = append(jpaths, dir)
 	}
-	vm.Importer(&repoImporter{repo: job.req.Repo, jpaths: jpaths, cache: map[string]*importedFile{}})
-	return vm, nil
+	importer := &repoImporter{repo: job.req.Repo, jpaths: jpaths, cache: map[string]*importedFile{}}
+	vm.Importer(importer)
+	return vm, importer, nil
 }
 
 // repoImporter resolves Jsonnet imports inside the repository tree only.
@@ -82,6 +84,8 @@ type repoImporter struct {
 	repo   fs.FS
 	jpaths []string
 	cache  map[string]*importedFile
+	// refusal is the first import refused for leaving the repository.
+	refusal error
 }
 
 // importedFile is a cached probe: go-jsonnet requires the same Contents for
@@ -97,7 +101,7 @@ var _ jsonnet.Importer = &repoImporter{}
 // evaluated, whose path is already relative to the repository root.
 func (i *repoImporter) Import(importedFrom, importedPath string) (jsonnet.Contents, string, error) {
 	if path.IsAbs(importedPath) || strings.HasPrefix(importedPath, `\`) {
-		return jsonnet.Contents{}, "", fmt.Errorf("%w: absolute import %q", ErrOutsideRepository, importedPath)
+		return jsonnet.Contents{}, "", i.refuse(fmt.Errorf("%w: absolute import %q", ErrOutsideRepository, importedPath))
 	}
 	dir := "."
 	if importedFrom != "" {
@@ -120,7 +124,7 @@ func (i *repoImporter) Import(importedFrom, importedPath string) (jsonnet.Conten
 func (i *repoImporter) try(dir, importedPath string) (bool, jsonnet.Contents, string, error) {
 	name, err := resolveInRepo(dir, importedPath)
 	if err != nil {
-		return false, jsonnet.Contents{}, "", fmt.Errorf("import %q from %s: %w", importedPath, displayPath(dir), err)
+		return false, jsonnet.Contents{}, "", i.refuse(fmt.Errorf("import %q from %s: %w", importedPath, displayPath(dir), err))
 	}
 	entry, ok := i.cache[name]
 	if !ok {
@@ -144,3 +148,21 @@ func fileIsDir(fsys fs.FS, name string) bool {
 	info, err := fs.Stat(fsys, name)
 	return err == nil && info.IsDir()
 }
+
+// refuse records err as the refusal of this evaluation and returns it.
+func (i *repoImporter) refuse(err error) error {
+	if i.refusal == nil {
+		i.refusal = err
+	}
+	return err
+}
+
+// causedError is an error whose text comes from a tool and whose cause, when
+// known, stays available to errors.Is.
+type causedError struct {
+	message string
+	cause   error
+}
+
+func (e *causedError) Error() string { return e.message }
+func (e *causedError) Unwrap() error { return e.cause }
