@@ -164,7 +164,7 @@ var scpLike = regexp.MustCompile(`^[^/@:\s]+@[^/:\s]+:`)
 // written key=path is judged by its path.
 func looksRemote(ref string) bool {
 	ref = strings.TrimSpace(ref)
-	if _, value, ok := strings.Cut(ref, "="); ok && !strings.Contains(ref, "://") {
+	if key, value, ok := strings.Cut(ref, "="); ok && !strings.ContainsAny(key, "/:?") {
 		ref = value
 	}
 	lower := strings.ToLower(ref)
