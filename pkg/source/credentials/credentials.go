@@ -57,6 +57,8 @@ type Credentials struct {
 	ForceHTTPBasicAuth bool
 	// EnableOCI marks a Helm repository given without scheme as an OCI registry.
 	EnableOCI bool
+	// InsecureOCIForceHTTP talks plain HTTP to an OCI registry.
+	InsecureOCIForceHTTP bool
 	// Depth asks for a shallow fetch of that many commits; 0 means full history.
 	Depth int64
 

@@ -52,6 +52,7 @@ func FromSecret(secret *corev1.Secret) (Credentials, error) {
 		{"insecureIgnoreHostKey", &creds.InsecureIgnoreHostKey},
 		{"forceHttpBasicAuth", &creds.ForceHTTPBasicAuth},
 		{"enableOCI", &creds.EnableOCI},
+		{"insecureOCIForceHttp", &creds.InsecureOCIForceHTTP},
 	}
 	for _, flag := range flags {
 		raw := strings.TrimSpace(value(flag.key))

@@ -1,0 +1,189 @@
+package helmrepo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/repo"
+	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/source"
+	"capstan.dev/capstan/pkg/source/credentials"
+	"capstan.dev/capstan/pkg/source/repourl"
+)
+
+// versionList is a cached index.yaml (HTTP) or tag list (OCI).
+type versionList struct {
+	fetchedAt time.Time
+	index     *repo.IndexFile
+	tags      []string
+}
+
+// cachedList returns the list under key, fetching it with fetch at most once
+// per TTL for all callers.
+func (c *Client) cachedList(ctx context.Context, key string, fetch func(context.Context) (*versionList, error)) (*versionList, error) {
+	fresh := func() *versionList {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if list, ok := c.versions[key]; ok && c.opts.Now().Sub(list.fetchedAt) < c.opts.IndexTTL {
+			return list
+		}
+		return nil
+	}
+	if list := fresh(); list != nil {
+		return list, nil
+	}
+	result, err := c.shared(ctx, &c.listGroup, key, func(ctx context.Context) (any, error) {
+		if list := fresh(); list != nil {
+			return list, nil
+		}
+		list, err := fetch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list.fetchedAt = c.opts.Now()
+		c.mu.Lock()
+		c.versions[key] = list
+		c.mu.Unlock()
+		return list, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result.(*versionList), nil
+}
+
+// resolveHTTP picks the version from the repository's index.yaml.
+func (c *Client) resolveHTTP(ctx context.Context, repoURL, chartName, version string,
+	creds credentials.Credentials) (chartVersion, error) {
+	list, err := c.cachedList(ctx, repourl.Normalize(repoURL)+"\x00index", func(ctx context.Context) (*versionList, error) {
+		index, err := c.downloadIndex(ctx, repoURL, creds)
+		return &versionList{index: index}, err
+	})
+	if err != nil {
+		return chartVersion{}, err
+	}
+	entries, ok := list.index.Entries[chartName]
+	if !ok || len(entries) == 0 {
+		return chartVersion{}, fmt.Errorf("%w: the index has no chart %q", source.ErrChartNotFound, chartName)
+	}
+	var versions []string
+	for _, entry := range entries {
+		versions = append(versions, entry.Version)
+	}
+	picked, err := pickVersion(versions, version)
+	if err != nil {
+		return chartVersion{}, err
+	}
+	entry, err := list.index.Get(chartName, picked)
+	if err != nil || len(entry.URLs) == 0 {
+		return chartVersion{}, fmt.Errorf("%w: chart %s %s has no download URL", source.ErrRevisionNotFound, chartName, picked)
+	}
+	return chartVersion{version: picked, download: func(ctx context.Context, opts FetchOptions) ([]byte, error) {
+		return c.downloadArchive(ctx, repoURL, entry, creds, opts)
+	}}, nil
+}
+
+func (c *Client) downloadIndex(ctx context.Context, repoURL string, creds credentials.Credentials) (*repo.IndexFile, error) {
+	indexURL := strings.TrimSuffix(repourl.StripUserinfo(repoURL), "/") + "/index.yaml"
+	c.counters(repoURL).indexDownloads.Add(1)
+	klog.FromContext(ctx).V(2).Info("Downloading Helm repository index", "repo", repourl.Redact(repoURL))
+	data, err := c.get(ctx, indexURL, creds, true, c.opts.MaxIndexBytes)
+	if err != nil {
+		return nil, err
+	}
+	// Helm parses indexes from files only; keep the latest one on disk.
+	path := filepath.Join(c.dir, "charts", cacheKey(repourl.Normalize(repoURL))+"-index.yaml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return nil, fmt.Errorf("store index: %w", err)
+	}
+	index, err := repo.LoadIndexFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("parse index.yaml: %w", err)
+	}
+	return index, nil
+}
+
+func (c *Client) downloadArchive(ctx context.Context, repoURL string, entry *repo.ChartVersion,
+	creds credentials.Credentials, opts FetchOptions) ([]byte, error) {
+	chartURL, err := repo.ResolveReferenceURL(repourl.StripUserinfo(repoURL), entry.URLs[0])
+	if err != nil {
+		return nil, fmt.Errorf("chart URL %q: %w", entry.URLs[0], err)
+	}
+	sendCredentials := opts.PassCredentials || sameHost(repoURL, chartURL)
+	archive, err := c.get(ctx, chartURL, creds, sendCredentials, c.opts.MaxChartBytes)
+	if err != nil {
+		return nil, err
+	}
+	if entry.Digest != "" {
+		sum := sha256.Sum256(archive)
+		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, entry.Digest) {
+			return nil, fmt.Errorf("chart archive digest %s does not match the index's %s", got, entry.Digest)
+		}
+	}
+	return archive, nil
+}
+
+// get downloads a URL with basic auth (when allowed) and a size limit.
+func (c *Client) get(ctx context.Context, target string, creds credentials.Credentials,
+	sendCredentials bool, limit int64) ([]byte, error) {
+	client, err := c.httpClient(creds)
+	if err != nil {
+		return nil, err
+	}
+	request, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	if sendCredentials && (creds.Username != "" || creds.Password != "") {
+		request.SetBasicAuth(creds.Username, creds.Password)
+	}
+	response, err := client.Do(request)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", source.ErrUnreachable, err)
+	}
+	defer func() { _ = response.Body.Close() }()
+	switch {
+	case response.StatusCode == http.StatusUnauthorized || response.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("%w: GET %s: %s", source.ErrAuthentication, repourl.Redact(target), response.Status)
+	case response.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("%w: GET %s: %s", source.ErrRepositoryNotFound, repourl.Redact(target), response.Status)
+	case response.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("GET %s: %s", repourl.Redact(target), response.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(response.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: GET %s: %w", source.ErrUnreachable, repourl.Redact(target), err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: GET %s: more than %d bytes", source.ErrTooLarge, repourl.Redact(target), limit)
+	}
+	return data, nil
+}
+
+func sameHost(a, b string) bool {
+	left, errLeft := url.Parse(a)
+	right, errRight := url.Parse(b)
+	return errLeft == nil && errRight == nil && strings.EqualFold(left.Host, right.Host)
+}
+
+// classify returns the kind of a failure, when it has one.
+func classify(err error) error {
+	for _, kind := range []error{source.ErrAuthentication, source.ErrRepositoryNotFound, source.ErrChartNotFound,
+		source.ErrRevisionNotFound, source.ErrUnreachable, source.ErrTooLarge} {
+		if errors.Is(err, kind) {
+			return kind
+		}
+	}
+	return classifyRegistry(err)
+}
