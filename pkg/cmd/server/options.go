@@ -27,6 +27,8 @@ type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	// EmbeddedEtcd configures the in-process etcd used when --etcd-servers is empty.
 	EmbeddedEtcd *EmbeddedEtcdOptions
+	// Controllers configure the controllers that run in this process.
+	Controllers *ControllerOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
@@ -48,6 +50,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
 		),
 		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
+		Controllers:  NewControllerOptions(),
 		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:       out,
 		StdErr:       errOut,
@@ -62,6 +65,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.SecureServing.AddFlags(fss.FlagSet("secure serving"))
 	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
+	o.Controllers.AddFlags(fss.FlagSet("controllers"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
 	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
@@ -103,6 +107,7 @@ func (o *Options) Validate() error {
 	if o.embedded {
 		errs = append(errs, o.EmbeddedEtcd.Validate()...)
 	}
+	errs = append(errs, o.Controllers.Validate()...)
 	if o.Standalone {
 		ip := o.RecommendedOptions.SecureServing.BindAddress
 		if ip == nil || !ip.IsLoopback() {

@@ -57,5 +57,10 @@ func (o *Options) Run(ctx context.Context) error {
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-default-project", func(hookCtx genericapiserver.PostStartHookContext) error {
 		return ensureDefaultProject(hookCtx, hookCtx.LoopbackClientConfig)
 	})
+	destination := config.GenericConfig.ClientConfig
+	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
+		// The hook context is cancelled when the server stops: the controllers stop with it.
+		return o.startControllers(hookCtx, hookCtx.LoopbackClientConfig, destination)
+	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/klog/v2"
+)
+
+// ControllerOptions configure the controllers that run inside capstan-apiserver.
+type ControllerOptions struct {
+	// Enabled starts the controllers in a post-start hook.
+	Enabled bool
+	// LeaderElect runs them only in the replica holding the Lease.
+	LeaderElect bool
+	// LeaderElectNamespace holds the Lease.
+	LeaderElectNamespace string
+	// StatusProcessors is the number of parallel refreshes (compare).
+	StatusProcessors int
+	// OperationProcessors is the number of parallel operations (sync).
+	OperationProcessors int
+	// AppResync is the period of the periodic refresh, jittered by up to half.
+	AppResync time.Duration
+	// CacheDir holds the Git object stores and Helm chart archives.
+	CacheDir string
+	// RepoNamespace holds the repository and cluster Secrets.
+	RepoNamespace string
+	// MaxManifestBytes bounds the rendered manifests of one source.
+	MaxManifestBytes int64
+	// RenderTimeout bounds one render.
+	RenderTimeout time.Duration
+	// AllowKustomizeRemoteBases lets Kustomize load remote bases.
+	AllowKustomizeRemoteBases bool
+	// AllowFileRepoURLs accepts file:// repository URLs (local development only).
+	AllowFileRepoURLs bool
+}
+
+// NewControllerOptions returns the defaults.
+func NewControllerOptions() *ControllerOptions {
+	return &ControllerOptions{
+		Enabled:              true,
+		LeaderElectNamespace: "capstan-system",
+		StatusProcessors:     20,
+		OperationProcessors:  10,
+		AppResync:            180 * time.Second,
+		CacheDir:             "_output/cache",
+		RepoNamespace:        "capstan-system",
+		MaxManifestBytes:     10 << 20,
+		RenderTimeout:        90 * time.Second,
+	}
+}
+
+// AddFlags registers the controller flags.
+func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.Enabled, "controllers", o.Enabled,
+		"Run the Application controllers in this process. They need a Kubernetes API server (not --standalone).")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
+		"Run the controllers only in the replica that holds the capstan-controllers Lease.")
+	fs.StringVar(&o.LeaderElectNamespace, "leader-elect-namespace", o.LeaderElectNamespace,
+		"Namespace of the leader election Lease.")
+	fs.IntVar(&o.StatusProcessors, "status-processors", o.StatusProcessors,
+		"Number of Applications compared in parallel.")
+	fs.IntVar(&o.OperationProcessors, "operation-processors", o.OperationProcessors,
+		"Number of sync operations run in parallel.")
+	fs.DurationVar(&o.AppResync, "app-resync", o.AppResync,
+		"Period of the periodic refresh of every Application, plus up to half of it as jitter. 0 disables it.")
+	fs.StringVar(&o.CacheDir, "cache-dir", o.CacheDir,
+		"Directory of the Git object stores and Helm chart archives.")
+	fs.StringVar(&o.RepoNamespace, "repository-namespace", o.RepoNamespace,
+		"Namespace of the repository Secrets (label argocd.argoproj.io/secret-type: repository or repo-creds).")
+	fs.Int64Var(&o.MaxManifestBytes, "max-manifest-bytes", o.MaxManifestBytes,
+		"Largest rendered output of one source; larger renders fail with an error.")
+	fs.DurationVar(&o.RenderTimeout, "render-timeout", o.RenderTimeout,
+		"Longest time one render (Helm, Kustomize, Jsonnet, directory) may take.")
+	fs.BoolVar(&o.AllowKustomizeRemoteBases, "allow-kustomize-remote-bases", o.AllowKustomizeRemoteBases,
+		"Let Kustomize load remote bases (Git and HTTP). Off, they are refused.")
+	fs.BoolVar(&o.AllowFileRepoURLs, "allow-file-repo-urls", o.AllowFileRepoURLs,
+		"Accept file:// repository URLs. For local development only: they read the server's disk.")
+}
+
+// Validate checks the controller options.
+func (o *ControllerOptions) Validate() []error {
+	var errs []error
+	if o.StatusProcessors < 1 {
+		errs = append(errs, fmt.Errorf("--status-processors: must be at least 1, not %d", o.StatusProcessors))
+	}
+	if o.OperationProcessors < 1 {
+		errs = append(errs, fmt.Errorf("--operation-processors: must be at least 1, not %d", o.OperationProcessors))
+	}
+	if o.AppResync < 0 {
+		errs = append(errs, fmt.Errorf("--app-resync: must not be negative"))
+	}
+	if o.MaxManifestBytes <= 0 {
+		errs = append(errs, fmt.Errorf("--max-manifest-bytes: must be positive"))
+	}
+	if o.RenderTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--render-timeout: must be positive"))
+	}
+	if o.Enabled && o.CacheDir == "" {
+		errs = append(errs, fmt.Errorf("--cache-dir: must be set when the controllers run"))
+	}
+	return errs
+}
+
+// runElected runs run directly, or while this replica holds the Lease.
+func (o *ControllerOptions) runElected(ctx context.Context, config *rest.Config, run func(context.Context)) error {
+	if !o.LeaderElect {
+		go run(ctx)
+		return nil
+	}
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	identity, err := os.Hostname()
+	if err != nil {
+		return err
+	}
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaderElectNamespace, "capstan-controllers",
+		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: identity})
+	if err != nil {
+		return err
+	}
+	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            lock,
+		LeaseDuration:   15 * time.Second,
+		RenewDeadline:   10 * time.Second,
+		RetryPeriod:     2 * time.Second,
+		ReleaseOnCancel: true,
+		Name:            "capstan-controllers",
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: run,
+			OnStoppedLeading: func() { klog.FromContext(ctx).Info("Lost the capstan-controllers Lease") },
+		},
+	})
+	if err != nil {
+		return err
+	}
+	go elector.Run(ctx)
+	return nil
+}

@@ -1,0 +1,149 @@
+package server
+
+import (
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	cliflag "k8s.io/component-base/cli/flag"
+)
+
+// parseOptions returns the options that the command line args gives, completed.
+func parseOptions(t *testing.T, args ...string) *Options {
+	t.Helper()
+	o := NewOptions(io.Discard, io.Discard)
+	var fss cliflag.NamedFlagSets
+	o.AddFlags(&fss)
+	fs := pflag.NewFlagSet("capstan-apiserver", pflag.ContinueOnError)
+	for _, set := range fss.FlagSets {
+		fs.AddFlagSet(set)
+	}
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("parse %v: %v", args, err)
+	}
+	if err := o.Complete(); err != nil {
+		t.Fatalf("complete %v: %v", args, err)
+	}
+	return o
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		// wantErr are substrings of the error; none means the options are valid.
+		wantErr []string
+	}{
+		{name: "standalone on a loopback address is valid",
+			args: []string{"--standalone", "--bind-address=127.0.0.1"}},
+		{name: "standalone on the IPv6 loopback address is valid",
+			args: []string{"--standalone", "--bind-address=::1"}},
+		{name: "standalone on every address is refused naming the flags",
+			args:    []string{"--standalone", "--bind-address=0.0.0.0"},
+			wantErr: []string{"--standalone", "--bind-address", "0.0.0.0"}},
+		{name: "standalone on a public address is refused naming the flags",
+			args:    []string{"--standalone", "--bind-address=192.0.2.10"},
+			wantErr: []string{"--standalone", "--bind-address", "192.0.2.10"}},
+		{name: "a public address without standalone is valid",
+			args: []string{"--bind-address=0.0.0.0"}},
+		{name: "embedded etcd on a given port is valid",
+			args: []string{"--standalone", "--bind-address=127.0.0.1", "--embedded-etcd-port=2379"}},
+		{name: "a negative embedded etcd port is refused naming the flag",
+			args:    []string{"--standalone", "--bind-address=127.0.0.1", "--embedded-etcd-port=-1"},
+			wantErr: []string{"--embedded-etcd-port", "-1"}},
+		{name: "an embedded etcd port without room for the peer port is refused naming the flag",
+			args:    []string{"--standalone", "--bind-address=127.0.0.1", "--embedded-etcd-port=65535"},
+			wantErr: []string{"--embedded-etcd-port", "65535"}},
+		{name: "an empty data directory for the embedded etcd is refused naming the flag",
+			args:    []string{"--standalone", "--bind-address=127.0.0.1", "--data-dir="},
+			wantErr: []string{"--data-dir"}},
+		{name: "the embedded etcd flags are not checked when --etcd-servers is given",
+			args: []string{"--standalone", "--bind-address=127.0.0.1", "--etcd-servers=http://127.0.0.1:2379", "--embedded-etcd-port=-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := parseOptions(t, tt.args...).Validate()
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("validate %v: %v", tt.args, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("validate %v succeeded, want an error naming %v", tt.args, tt.wantErr)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not name %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestCompleteChoosesTheEtcd(t *testing.T) {
+	tests := []struct {
+		name         string
+		args         []string
+		wantEmbedded bool
+		wantServers  []string
+	}{
+		{name: "without --etcd-servers the embedded etcd is used",
+			wantEmbedded: true, wantServers: []string{"http://127.0.0.1:0"}},
+		{name: "with --etcd-servers those servers are used",
+			args:        []string{"--etcd-servers=https://etcd-0:2379,https://etcd-1:2379"},
+			wantServers: []string{"https://etcd-0:2379", "https://etcd-1:2379"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := parseOptions(t, tt.args...)
+			if o.embedded != tt.wantEmbedded {
+				t.Errorf("embedded = %v, want %v", o.embedded, tt.wantEmbedded)
+			}
+			if got := o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList; !slices.Equal(got, tt.wantServers) {
+				t.Errorf("etcd servers = %v, want %v", got, tt.wantServers)
+			}
+		})
+	}
+}
+
+func TestCompleteStandaloneDropsTheDelegation(t *testing.T) {
+	o := parseOptions(t, "--standalone", "--bind-address=127.0.0.1")
+	if o.RecommendedOptions.Authentication != nil || o.RecommendedOptions.Authorization != nil ||
+		o.RecommendedOptions.CoreAPI != nil || o.RecommendedOptions.Admission != nil {
+		t.Errorf("standalone kept delegated authentication, authorization, the core API or admission")
+	}
+	if o.RecommendedOptions.Features.EnablePriorityAndFairness {
+		t.Errorf("standalone kept priority and fairness, which needs the core API")
+	}
+}
+
+func TestEtcdPorts(t *testing.T) {
+	t.Run("a given port is the client port and the next one the peer port", func(t *testing.T) {
+		client, peer, err := etcdPorts(2379)
+		if err != nil || client != 2379 || peer != 2380 {
+			t.Errorf("etcdPorts(2379) = %d, %d, %v; want 2379, 2380", client, peer, err)
+		}
+	})
+	t.Run("port 0 picks two distinct free ports", func(t *testing.T) {
+		client, peer, err := etcdPorts(0)
+		if err != nil {
+			t.Fatalf("etcdPorts(0): %v", err)
+		}
+		if client == 0 || peer == 0 || client == peer {
+			t.Fatalf("etcdPorts(0) = %d, %d; want two distinct ports", client, peer)
+		}
+		for _, port := range []int{client, peer} {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err != nil {
+				t.Errorf("port %d is not free: %v", port, err)
+				continue
+			}
+			l.Close()
+		}
+	})
+}

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"capstan.dev/capstan/pkg/render"
+	"capstan.dev/capstan/pkg/source/credentials"
+	"capstan.dev/capstan/pkg/source/git"
+	"capstan.dev/capstan/pkg/target"
+)
+
+// secretTypeLabel marks Argo CD's repository, repo-creds and cluster Secrets.
+const secretTypeLabel = "argocd.argoproj.io/secret-type"
+
+// newTargetSource builds the source → render pipeline: repository credentials
+// from the Secrets of --repository-namespace, Git object stores under
+// --cache-dir, and the renderers.
+func (o *Options) newTargetSource(ctx context.Context, destination *rest.Config) (*target.Source, error) {
+	kube, err := kubernetes.NewForConfig(destination)
+	if err != nil {
+		return nil, err
+	}
+	namespace := o.Controllers.RepoNamespace
+	factory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0,
+		kubeinformers.WithNamespace(namespace),
+		kubeinformers.WithTweakListOptions(func(options *metav1.ListOptions) { options.LabelSelector = secretTypeLabel }))
+	secrets := factory.Core().V1().Secrets()
+	store := credentials.NewSecretStore(secrets.Lister().Secrets(namespace))
+	factory.Start(ctx.Done())
+	for informer, synced := range factory.WaitForCacheSync(ctx.Done()) {
+		if !synced {
+			return nil, fmt.Errorf("repository Secrets in %s did not sync (%v)", namespace, informer)
+		}
+	}
+
+	gitCache, err := git.NewCache(filepath.Join(o.Controllers.CacheDir, "git"), git.Options{
+		RefTTL:        o.Controllers.AppResync,
+		AllowFileURLs: o.Controllers.AllowFileRepoURLs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	renderer := render.NewRenderer(render.Options{
+		MaxManifestBytes: o.Controllers.MaxManifestBytes,
+		Timeout:          o.Controllers.RenderTimeout,
+		AllowRemoteBases: o.Controllers.AllowKustomizeRemoteBases,
+	})
+	return target.New(gitCache, renderer, store), nil
+}

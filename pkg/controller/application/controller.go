@@ -1,0 +1,197 @@
+// Package application is the refresh half of Argo CD's application controller:
+// it compares every Application's target state with the live state of its
+// destination and publishes sync status, health, resources and conditions.
+package application
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/diff"
+	"capstan.dev/capstan/pkg/target"
+	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
+	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
+)
+
+// RefreshAnnotation asks for a refresh: "normal" or "hard" (also bypass caches).
+const RefreshAnnotation = "argocd.argoproj.io/refresh"
+
+// TargetSource resolves and renders an Application's sources.
+type TargetSource interface {
+	// Target renders app's target state for a cluster of the given version;
+	// hard bypasses the caches of resolved revisions and rendered manifests.
+	Target(ctx context.Context, app *v1alpha1.Application, kubeVersion string, apiVersions []string, hard bool) (*target.Target, error)
+}
+
+// HealthAssessor assesses the health of one live object; nil means the kind has no health.
+type HealthAssessor interface {
+	Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
+}
+
+// Options configure the controller.
+type Options struct {
+	// Workers is the number of Applications refreshed in parallel.
+	Workers int
+	// Resync is the period of the periodic refresh; each Application gets up
+	// to half of it again as jitter. Zero disables periodic refreshes.
+	Resync time.Duration
+}
+
+// Controller refreshes Applications.
+type Controller struct {
+	client   clientset.Interface
+	lister   listers.ApplicationLister
+	synced   cache.InformerSynced
+	clusters *cluster.Clusters
+	targets  TargetSource
+	health   HealthAssessor
+	differ   *diff.Differ
+	options  Options
+	queue    workqueue.TypedRateLimitingInterface[string]
+
+	mu sync.Mutex
+	// byInstance maps InstanceLabel values to Application keys, so that a change
+	// of a managed object refreshes the Application that owns it.
+	byInstance map[string]string
+}
+
+// New returns a controller over the Applications of informer.
+func New(client clientset.Interface, informer cache.SharedIndexInformer, lister listers.ApplicationLister,
+	clusters *cluster.Clusters, targets TargetSource, health HealthAssessor, options Options) (*Controller, error) {
+	if options.Workers <= 0 {
+		options.Workers = 1
+	}
+	c := &Controller{
+		client:     client,
+		lister:     lister,
+		synced:     informer.HasSynced,
+		clusters:   clusters,
+		targets:    targets,
+		health:     health,
+		differ:     diff.NewDiffer(100_000),
+		options:    options,
+		byInstance: map[string]string{},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh"}),
+	}
+	_, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj interface{}) { c.applicationChanged(nil, obj) },
+		UpdateFunc: func(oldObj, newObj interface{}) { c.applicationChanged(oldObj, newObj) },
+		DeleteFunc: c.applicationDeleted,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ManagedObjectChanged is the cluster.ChangeFunc of the destination caches: it
+// refreshes the Application whose InstanceLabel the changed object carries.
+func (c *Controller) ManagedObjectChanged(instanceLabel string) {
+	c.mu.Lock()
+	key, ok := c.byInstance[instanceLabel]
+	c.mu.Unlock()
+	if ok {
+		c.queue.Add(key)
+	}
+}
+
+func (c *Controller) applicationChanged(oldObj, newObj interface{}) {
+	app, ok := newObj.(*v1alpha1.Application)
+	if !ok {
+		return
+	}
+	key, err := cache.MetaNamespaceKeyFunc(app)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.byInstance[cluster.InstanceLabelValue(app.Namespace, app.Name)] = key
+	c.mu.Unlock()
+	if old, ok := oldObj.(*v1alpha1.Application); ok && !needsRefresh(old, app) {
+		return
+	}
+	c.queue.Add(key)
+}
+
+// needsRefresh tells whether an update of an Application asks for a comparison:
+// a spec change, a refresh request, or a new operation. Status writes (ours) do not.
+func needsRefresh(old, app *v1alpha1.Application) bool {
+	return old.Generation != app.Generation ||
+		app.Annotations[RefreshAnnotation] != "" && old.Annotations[RefreshAnnotation] != app.Annotations[RefreshAnnotation] ||
+		old.DeletionTimestamp == nil && app.DeletionTimestamp != nil
+}
+
+func (c *Controller) applicationDeleted(obj interface{}) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	app, ok := obj.(*v1alpha1.Application)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	delete(c.byInstance, cluster.InstanceLabelValue(app.Namespace, app.Name))
+	c.mu.Unlock()
+}
+
+// Run refreshes Applications until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	logger := klog.FromContext(ctx)
+	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced) {
+		return fmt.Errorf("application informer did not sync")
+	}
+	logger.Info("Starting application refresh workers", "workers", c.options.Workers)
+	var wg sync.WaitGroup
+	for range c.options.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wait.UntilWithContext(ctx, c.worker, time.Second)
+		}()
+	}
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+	return nil
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	err := c.refresh(ctx, key)
+	if err != nil {
+		klog.FromContext(ctx).Error(err, "Refreshing application failed", "application", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	if c.options.Resync > 0 {
+		jitter := time.Duration(rand.Int64N(int64(c.options.Resync/2) + 1))
+		c.queue.AddAfter(key, c.options.Resync+jitter)
+	}
+	return true
+}

@@ -1,0 +1,108 @@
+package application
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+)
+
+// comparisonConditions are the condition types a comparison owns; other
+// conditions (such as SyncError) are left to the operation processor.
+var comparisonConditions = map[v1alpha1.ApplicationConditionType]bool{
+	v1alpha1.ApplicationConditionComparisonError:  true,
+	v1alpha1.ApplicationConditionInvalidSpecError: true,
+}
+
+// writeStatus publishes a comparison. It writes only when something changed, so
+// that refreshing an unchanged Application costs no write; reconciledAt is
+// updated with those writes.
+func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application, result comparison) error {
+	status := app.Status.DeepCopy()
+	now := metav1.Now()
+
+	status.Sync.Status = result.syncStatus
+	status.Sync.ComparedTo = v1alpha1.ComparedTo{
+		Destination:       app.Spec.Destination,
+		IgnoreDifferences: app.Spec.IgnoreDifferences,
+	}
+	if app.Spec.Source != nil {
+		status.Sync.ComparedTo.Source = *app.Spec.Source
+	}
+	status.Sync.ComparedTo.Sources = app.Spec.Sources
+	if result.target != nil {
+		status.Sync.Revision = result.target.Revision
+		status.Sync.Revisions = result.target.Revisions
+		status.SourceTypes = nil
+		status.SourceType = ""
+		if len(app.Spec.Sources) > 0 {
+			status.SourceTypes = result.target.SourceTypes
+		} else if len(result.target.SourceTypes) > 0 {
+			status.SourceType = result.target.SourceTypes[0]
+		}
+	}
+	if status.Health.Status != result.health.Status || status.Health.LastTransitionTime == nil {
+		status.Health.LastTransitionTime = &now
+	}
+	status.Health.Status = result.health.Status
+	status.Health.Message = result.health.Message
+	status.Resources = result.resources
+	status.Conditions = mergeConditions(status.Conditions, result.conditions, now)
+
+	if apiequality.Semantic.DeepEqual(&app.Status, status) {
+		return nil
+	}
+	status.ReconciledAt = &now
+	updated := app.DeepCopy()
+	updated.Status = *status
+	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("update status: %w", err)
+	}
+	return nil
+}
+
+// mergeConditions replaces the comparison conditions with fresh ones, keeping
+// the transition time of conditions that did not change.
+func mergeConditions(existing, fresh []v1alpha1.ApplicationCondition, now metav1.Time) []v1alpha1.ApplicationCondition {
+	var out []v1alpha1.ApplicationCondition
+	for _, old := range existing {
+		if !comparisonConditions[old.Type] {
+			out = append(out, old)
+		}
+	}
+	for _, cond := range fresh {
+		cond.LastTransitionTime = &now
+		for _, old := range existing {
+			if old.Type == cond.Type && old.Message == cond.Message {
+				cond.LastTransitionTime = old.LastTransitionTime
+			}
+		}
+		out = append(out, cond)
+	}
+	return out
+}
+
+func (c *Controller) clearRefreshAnnotation(ctx context.Context, app *v1alpha1.Application) error {
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, RefreshAnnotation))
+	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("remove the %s annotation: %w", RefreshAnnotation, err)
+	}
+	return nil
+}
+
+// syncWave reads argocd.argoproj.io/sync-wave; invalid or absent means wave 0.
+func syncWave(obj *unstructured.Unstructured) int64 {
+	wave, err := strconv.ParseInt(obj.GetAnnotations()["argocd.argoproj.io/sync-wave"], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return wave
+}

@@ -1,0 +1,133 @@
+// Package target turns an Application's sources into its target state:
+// credentials, then the revision, then the files, then the renderer.
+package target
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/render"
+	"capstan.dev/capstan/pkg/source/credentials"
+	"capstan.dev/capstan/pkg/source/git"
+)
+
+// CredentialLookup finds the credentials of a repository.
+type CredentialLookup interface {
+	Lookup(repoURL string, opts credentials.LookupOptions) (credentials.Credentials, error)
+}
+
+// Source renders Applications' target states from Git repositories.
+type Source struct {
+	git         *git.Cache
+	renderer    *render.Renderer
+	credentials CredentialLookup
+}
+
+// New returns a Source over a Git object store cache and a renderer.
+func New(gitCache *git.Cache, renderer *render.Renderer, creds CredentialLookup) *Source {
+	return &Source{git: gitCache, renderer: renderer, credentials: creds}
+}
+
+// Target is an Application's rendered target state.
+type Target struct {
+	// Revision is the resolved revision of a single-source Application.
+	Revision string
+	// Revisions are the resolved revisions of a multi-source Application.
+	Revisions []string
+	// Objects are the rendered objects; the caller fills in namespaces.
+	Objects []*unstructured.Unstructured
+	// SourceTypes are the detected tools, one per source.
+	SourceTypes []v1alpha1.ApplicationSourceType
+}
+
+// resolvedSource is one source of an Application at a resolved revision.
+type resolvedSource struct {
+	source   v1alpha1.ApplicationSource
+	revision string
+	files    fs.FS
+}
+
+// Target resolves every source of app, reads its files and renders them.
+func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, kubeVersion string, apiVersions []string, hard bool) (*Target, error) {
+	sources := app.Spec.Sources
+	multiple := len(sources) > 0
+	if !multiple {
+		if app.Spec.Source == nil {
+			return nil, fmt.Errorf("the application has no source")
+		}
+		sources = []v1alpha1.ApplicationSource{*app.Spec.Source}
+	}
+	resolved := make([]resolvedSource, len(sources))
+	refs := map[string]render.RefSource{}
+	for i, source := range sources {
+		r, err := s.resolve(ctx, app, source, hard)
+		if err != nil {
+			return nil, fmt.Errorf("source %d (%s): %w", i+1, source.RepoURL, err)
+		}
+		resolved[i] = r
+		if source.Ref != "" {
+			refs[source.Ref] = render.RefSource{Repo: r.files, Revision: r.revision}
+		}
+	}
+
+	target := &Target{}
+	for i, r := range resolved {
+		result, err := s.renderer.Render(ctx, render.Request{
+			Source:               r.source,
+			Repo:                 r.files,
+			Revision:             r.revision,
+			AppName:              app.Name,
+			AppNamespace:         app.Namespace,
+			DestinationNamespace: app.Spec.Destination.Namespace,
+			DestinationServer:    app.Spec.Destination.Server,
+			KubeVersion:          kubeVersion,
+			APIVersions:          apiVersions,
+			RefSources:           refs,
+			Project:              app.Spec.Project,
+			MultipleSources:      multiple,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("source %d (%s): %w", i+1, r.source.RepoURL, err)
+		}
+		for _, obj := range result.Objects {
+			target.Objects = append(target.Objects, obj.DeepCopy())
+		}
+		target.SourceTypes = append(target.SourceTypes, result.SourceType)
+		if multiple {
+			target.Revisions = append(target.Revisions, r.revision)
+		} else {
+			target.Revision = r.revision
+		}
+	}
+	return target, nil
+}
+
+// resolve finds the commit of a Git source and opens its tree.
+func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source v1alpha1.ApplicationSource, hard bool) (resolvedSource, error) {
+	if source.Chart != "" {
+		return resolvedSource{}, fmt.Errorf("Helm repository sources (chart %q) are not supported yet; use a Git source", source.Chart)
+	}
+	creds, err := s.credentials.Lookup(source.RepoURL, credentials.LookupOptions{Project: app.Spec.Project})
+	if err != nil {
+		return resolvedSource{}, err
+	}
+	if hard {
+		s.git.Invalidate(source.RepoURL)
+	}
+	revision, err := s.git.Resolve(ctx, source.RepoURL, source.TargetRevision, creds)
+	if err != nil {
+		return resolvedSource{}, err
+	}
+	if err := s.git.Fetch(ctx, source.RepoURL, revision.Commit, creds); err != nil {
+		return resolvedSource{}, err
+	}
+	files, err := s.git.Tree(ctx, source.RepoURL, revision.Commit)
+	if err != nil {
+		return resolvedSource{}, err
+	}
+	return resolvedSource{source: source, revision: revision.Commit, files: files}, nil
+}
