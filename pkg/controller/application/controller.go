@@ -20,9 +20,9 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
-	"capstan.dev/capstan/pkg/target"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/target"
 )
 
 // RefreshAnnotation asks for a refresh: "normal" or "hard" (also bypass caches).
