@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -49,8 +50,13 @@ func Convert(in io.Reader, out io.Writer, source string) (Stats, error) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
+		jsonDoc, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return stats, fmt.Errorf("%s: document %d: %w", source, index+1, err)
+		}
 		obj := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
+		// util/json decodes integers as int64: float64 would change those beyond 2^53.
+		if err := utiljson.Unmarshal(jsonDoc, &obj.Object); err != nil {
 			return stats, fmt.Errorf("%s: document %d: %w", source, index+1, err)
 		}
 		if obj.Object == nil {

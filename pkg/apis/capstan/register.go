@@ -41,6 +41,8 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationRollbackRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
+		&ApplicationManifests{},
+		&ApplicationManifestsOptions{},
 	)
 	return nil
 }

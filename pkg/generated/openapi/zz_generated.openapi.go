@@ -46,6 +46,8 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ApplicationDiff{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationDiff(ref),
 		v1alpha1.ApplicationDiffOptions{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDiffOptions(ref),
 		v1alpha1.ApplicationList{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationList(ref),
+		v1alpha1.ApplicationManifests{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_ApplicationManifests(ref),
+		v1alpha1.ApplicationManifestsOptions{}.OpenAPIModelName():             schema_pkg_apis_capstan_v1alpha1_ApplicationManifestsOptions(ref),
 		v1alpha1.ApplicationMatchExpression{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationMatchExpression(ref),
 		v1alpha1.ApplicationPreservedFields{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationPreservedFields(ref),
 		v1alpha1.ApplicationRollbackRequest{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationRollbackRequest(ref),
@@ -955,6 +957,120 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationList(ref common.ReferenceCallba
 		},
 		Dependencies: []string{
 			v1alpha1.Application{}.OpenAPIModelName(), v1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationManifests(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationManifests is returned by GET applications/NAME/manifests: the rendered target objects of the Application, before Capstan adds tracking.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata of the Application the manifests were rendered for.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"revisions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Revision the manifests were rendered from (one per source for multi-source Applications).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"manifests": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Manifests are the rendered objects.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(runtime.RawExtension{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1.ObjectMeta{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationManifestsOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationManifestsOptions are the query parameters of GET applications/NAME/manifests.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"revision": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Revision to render instead of the Application's target revision.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"refresh": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Refresh set to \"hard\" bypasses the revision and render caches.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
 	}
 }
 

@@ -175,3 +175,38 @@ type ApplicationDiffOptions struct {
 	// +optional
 	Refresh string `json:"refresh,omitempty"`
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationManifests is returned by GET applications/NAME/manifests: the
+// rendered target objects of the Application, before Capstan adds tracking.
+type ApplicationManifests struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata of the Application the manifests were rendered for.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Revision the manifests were rendered from (one per source for multi-source Applications).
+	// +optional
+	// +listType=atomic
+	Revisions []string `json:"revisions,omitempty"`
+	// Manifests are the rendered objects.
+	// +optional
+	// +listType=atomic
+	Manifests []runtime.RawExtension `json:"manifests,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+// +k8s:conversion-gen:explicit-from=net/url.Values
+
+// ApplicationManifestsOptions are the query parameters of GET applications/NAME/manifests.
+type ApplicationManifestsOptions struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Revision to render instead of the Application's target revision.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Refresh set to "hard" bypasses the revision and render caches.
+	// +optional
+	Refresh string `json:"refresh,omitempty"`
+}

@@ -82,6 +82,16 @@ func (in ApplicationList) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationManifests) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationManifests"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationManifestsOptions) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationManifestsOptions"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationMatchExpression) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationMatchExpression"
 }

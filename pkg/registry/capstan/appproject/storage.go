@@ -76,8 +76,18 @@ func (r *REST) Delete(ctx context.Context, name string, deleteValidation rest.Va
 	return r.Store.Delete(ctx, name, protectDefault(deleteValidation), options)
 }
 
-// DeleteCollection deletes the selected AppProjects; it fails on the default one.
+// DeleteCollection deletes the selected AppProjects. When the selection holds
+// the default project it deletes none of them, rather than some.
 func (r *REST) DeleteCollection(ctx context.Context, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions, listOptions *metainternalversion.ListOptions) (runtime.Object, error) {
+	selected, err := r.Store.List(ctx, listOptions)
+	if err != nil {
+		return nil, err
+	}
+	for _, project := range selected.(*capstan.AppProjectList).Items {
+		if err := protectDefault(nil)(ctx, &project); err != nil {
+			return nil, err
+		}
+	}
 	return r.Store.DeleteCollection(ctx, protectDefault(deleteValidation), options, listOptions)
 }
 

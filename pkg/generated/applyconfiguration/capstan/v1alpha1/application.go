@@ -103,6 +103,12 @@ func ExtractApplicationDiff(application *capstanv1alpha1.Application, fieldManag
 	return ExtractApplicationFrom(application, fieldManager, "diff")
 }
 
+// ExtractApplicationManifests extracts the applied configuration owned by fieldManager from
+// application for the manifests subresource.
+func ExtractApplicationManifests(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {
+	return ExtractApplicationFrom(application, fieldManager, "manifests")
+}
+
 // ExtractApplicationRollback extracts the applied configuration owned by fieldManager from
 // application for the rollback subresource.
 func ExtractApplicationRollback(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {

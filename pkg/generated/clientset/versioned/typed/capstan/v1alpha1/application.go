@@ -55,6 +55,7 @@ type ApplicationInterface interface {
 	Terminate(ctx context.Context, applicationName string, applicationTerminateRequest *capstanv1alpha1.ApplicationTerminateRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationTerminateRequest, error)
 	Rollback(ctx context.Context, applicationName string, applicationRollbackRequest *capstanv1alpha1.ApplicationRollbackRequest, opts v1.CreateOptions) (*capstanv1alpha1.Application, error)
 	GetDiff(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationDiff, error)
+	GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationManifests, error)
 
 	ApplicationExpansion
 }
@@ -131,6 +132,20 @@ func (c *applications) GetDiff(ctx context.Context, applicationName string, opti
 		Resource("applications").
 		Name(applicationName).
 		SubResource("diff").
+		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// GetManifests takes name of the application, and returns the corresponding capstanv1alpha1.ApplicationManifests object, and an error if there is any.
+func (c *applications) GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (result *capstanv1alpha1.ApplicationManifests, err error) {
+	result = &capstanv1alpha1.ApplicationManifests{}
+	err = c.GetClient().Get().
+		Namespace(c.GetNamespace()).
+		Resource("applications").
+		Name(applicationName).
+		SubResource("manifests").
 		VersionedParams(&options, scheme.ParameterCodec).
 		Do(ctx).
 		Into(result)

@@ -103,3 +103,15 @@ func (c *fakeApplications) GetDiff(ctx context.Context, applicationName string, 
 	}
 	return obj.(*v1alpha1.ApplicationDiff), err
 }
+
+// GetManifests takes name of the application, and returns the corresponding applicationManifests object, and an error if there is any.
+func (c *fakeApplications) GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (result *v1alpha1.ApplicationManifests, err error) {
+	emptyResult := &v1alpha1.ApplicationManifests{}
+	obj, err := c.Fake.
+		Invokes(testing.NewGetSubresourceActionWithOptions(c.Resource(), c.Namespace(), "manifests", applicationName, options), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.ApplicationManifests), err
+}
