@@ -1,7 +1,7 @@
 package health
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,8 +61,8 @@ func NewResourceHealth(live, target *unstructured.Unstructured, health *v1alpha1
 // Missing. When the result is not Healthy the message names the resources
 // that caused it, at most three.
 func Aggregate(resources []ResourceHealth) v1alpha1.HealthStatus {
-	status := v1alpha1.HealthStatusHealthy
-	var causes []int
+	status, rank := v1alpha1.HealthStatusHealthy, 0
+	var worst causes
 	hasResources, hasLive := false, false
 	for i := range resources {
 		resource := &resources[i]
@@ -82,53 +82,73 @@ func Aggregate(resources []ResourceHealth) v1alpha1.HealthStatus {
 			(code == v1alpha1.HealthStatusMissing || code == v1alpha1.HealthStatusUnknown) {
 			continue
 		}
-		switch {
-		case IsWorse(status, code):
-			status = code
-			causes = append(causes[:0], i)
-		case healthOrder(code) == healthOrder(status) && status != v1alpha1.HealthStatusHealthy:
-			causes = append(causes, i)
+		switch codeRank := healthOrder(code); {
+		case codeRank > rank:
+			status, rank = code, codeRank
+			worst = causes{}
+			worst.add(i)
+		case codeRank == rank && rank > 0:
+			worst.add(i)
 		}
 	}
 	if hasResources && !hasLive {
 		status = v1alpha1.HealthStatusMissing
-		causes = causes[:0]
+		worst = causes{}
 		for i := range resources {
 			if !resources[i].Hook {
-				causes = append(causes, i)
+				worst.add(i)
 			}
 		}
 	}
 	if status == v1alpha1.HealthStatusHealthy {
 		return v1alpha1.HealthStatus{Status: status}
 	}
-	return v1alpha1.HealthStatus{Status: status, Message: causedBy(resources, causes)}
+	return v1alpha1.HealthStatus{Status: status, Message: worst.message(resources)}
+}
+
+// causes remembers the first resources that caused the aggregated health and
+// how many there were, without growing a list on every watch event.
+type causes struct {
+	first [maxCauses]int
+	count int
+}
+
+// add records the resource at index i.
+func (c *causes) add(i int) {
+	if c.count < maxCauses {
+		c.first[c.count] = i
+	}
+	c.count++
+}
+
+// message names the causes as
+// "Caused by <group>/<Kind>:<namespace>/<name>, ... and N more", the
+// resource notation of Argo CD's tracking id.
+func (c *causes) message(resources []ResourceHealth) string {
+	if c.count == 0 {
+		return ""
+	}
+	var message strings.Builder
+	message.WriteString("Caused by ")
+	for n, i := range c.first[:min(c.count, maxCauses)] {
+		if n > 0 {
+			message.WriteString(", ")
+		}
+		resource := &resources[i]
+		for _, part := range [...]string{resource.Group, "/", resource.Kind, ":", resource.Namespace, "/", resource.Name} {
+			message.WriteString(part)
+		}
+	}
+	if c.count > maxCauses {
+		message.WriteString(" and ")
+		message.WriteString(strconv.Itoa(c.count - maxCauses))
+		message.WriteString(" more")
+	}
+	return message.String()
 }
 
 // isApplication reports whether a group/kind is an Argo CD or Capstan
 // Application.
 func isApplication(group, kind string) bool {
 	return kind == "Application" && (group == "argoproj.io" || group == v1alpha1.GroupName)
-}
-
-// causedBy names the resources at the given indexes as
-// "Caused by <group>/<Kind>:<namespace>/<name>, ... and N more", the
-// resource notation of Argo CD's tracking id.
-func causedBy(resources []ResourceHealth, causes []int) string {
-	if len(causes) == 0 {
-		return ""
-	}
-	var message strings.Builder
-	message.WriteString("Caused by ")
-	for n, i := range causes[:min(len(causes), maxCauses)] {
-		if n > 0 {
-			message.WriteString(", ")
-		}
-		resource := &resources[i]
-		fmt.Fprintf(&message, "%s/%s:%s/%s", resource.Group, resource.Kind, resource.Namespace, resource.Name)
-	}
-	if len(causes) > maxCauses {
-		fmt.Fprintf(&message, " and %d more", len(causes)-maxCauses)
-	}
-	return message.String()
 }

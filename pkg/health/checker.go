@@ -94,12 +94,8 @@ func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus
 			}
 		}
 	}
-	if check, ok := builtinCheck(gk, version(obj.Object)); ok {
-		if check == nil {
-			return nil, nil
-		}
-		var reader fieldReader
-		health := check(&reader, obj.Object)
+	var reader fieldReader
+	if health, known := builtinHealth(&reader, gk, version(obj.Object), obj.Object); known {
 		if reader.err != nil {
 			err := fmt.Errorf("read %s: %w", gk.Kind, reader.err)
 			return newHealth(v1alpha1.HealthStatusUnknown, err.Error()),
@@ -118,64 +114,62 @@ func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus
 	return health, nil
 }
 
-// checkFunc is a built-in health check. It reads obj through reader, which
-// collects type errors, and returns the health.
-type checkFunc func(reader *fieldReader, obj map[string]any) *v1alpha1.HealthStatus
-
-// builtinCheck returns the built-in check for a group/kind and whether the
-// group/kind has one. A nil check with ok means the kind deliberately has no
-// health: Argo CD removed Application health in 1.8, and kstatus would call
-// every Application current.
-func builtinCheck(gk schema.GroupKind, version string) (checkFunc, bool) {
+// builtinHealth runs the built-in check for a group/kind, reading obj through
+// r, which collects type errors. known is false when the group/kind has no
+// built-in check. Applications are known and have no health: Argo CD removed
+// Application health in 1.8, and kstatus would call every Application
+// current. The checks are called directly, not through function values, so
+// that r stays on the caller's stack.
+func builtinHealth(r *fieldReader, gk schema.GroupKind, version string, obj map[string]any) (health *v1alpha1.HealthStatus, known bool) {
 	switch gk.Group {
 	case "":
 		switch gk.Kind {
 		case "Pod":
-			return podHealth, true
+			return podHealth(r, obj), true
 		case "Service":
-			return serviceHealth, true
+			return serviceHealth(r, obj), true
 		case "PersistentVolumeClaim":
-			return pvcHealth, true
+			return pvcHealth(r, obj), true
 		}
 	case "apps":
 		switch gk.Kind {
 		case "Deployment":
-			return deploymentHealth, true
+			return deploymentHealth(r, obj), true
 		case "StatefulSet":
-			return statefulSetHealth, true
+			return statefulSetHealth(r, obj), true
 		case "DaemonSet":
-			return daemonSetHealth, true
+			return daemonSetHealth(r, obj), true
 		case "ReplicaSet":
-			return replicaSetHealth, true
+			return replicaSetHealth(r, obj), true
 		}
 	case "batch":
 		switch gk.Kind {
 		case "Job":
-			return jobHealth, true
+			return jobHealth(r, obj), true
 		case "CronJob":
-			return cronJobHealth, true
+			return cronJobHealth(r, obj), true
 		}
 	case "networking.k8s.io", "extensions":
 		if gk.Kind == "Ingress" {
-			return ingressHealth, true
+			return ingressHealth(r, obj), true
 		}
 	case "autoscaling":
 		if gk.Kind == "HorizontalPodAutoscaler" {
 			if version == "v1" {
-				return hpaV1Health, true
+				return hpaV1Health(r, obj), true
 			}
-			return hpaHealth, true
+			return hpaHealth(r, obj), true
 		}
 	case "apiregistration.k8s.io":
 		if gk.Kind == "APIService" {
-			return apiServiceHealth, true
+			return apiServiceHealth(r, obj), true
 		}
 	case "argoproj.io":
 		switch gk.Kind {
 		case "Workflow":
-			return workflowHealth, true
+			return workflowHealth(r, obj), true
 		case "Rollout":
-			return rolloutHealth, true
+			return rolloutHealth(r, obj), true
 		case "Application":
 			return nil, true
 		}
