@@ -45,7 +45,7 @@ func openRepository(ctx context.Context, dir, url string, c *Cache) (*repository
 	}
 	klog.FromContext(ctx).V(2).Info("Opened Git cache repository", "dir", dir)
 	r := &repository{url: url, dir: dir, cache: c}
-	r.readers = readerPool{open: func() *filesystem.Storage { return r.newStorage() }}
+	r.readers = readerPool{open: r.newStorage, maxFree: 2 * runtime.GOMAXPROCS(0)}
 	r.writer = r.newStorage()
 	return r, nil
 }
@@ -80,6 +80,8 @@ func (r *repository) close() {
 // pack index does not know the new pack.
 type readerPool struct {
 	open func() *filesystem.Storage
+	// maxFree bounds the idle storages (and their open pack files) kept.
+	maxFree int
 
 	mu         sync.Mutex
 	generation uint64
@@ -90,9 +92,6 @@ type pooledStorage struct {
 	storage    *filesystem.Storage
 	generation uint64
 }
-
-// maxFreeReaders bounds the idle storages (and their open pack files) kept.
-var maxFreeReaders = 2 * runtime.GOMAXPROCS(0)
 
 // with runs fn with a storage that no other goroutine uses meanwhile.
 func (p *readerPool) with(fn func(*filesystem.Storage)) {
@@ -116,7 +115,7 @@ func (p *readerPool) get() pooledStorage {
 
 func (p *readerPool) put(reader pooledStorage) {
 	p.mu.Lock()
-	if reader.generation == p.generation && len(p.free) < maxFreeReaders {
+	if reader.generation == p.generation && len(p.free) < p.maxFree {
 		p.free = append(p.free, reader)
 		p.mu.Unlock()
 		return
