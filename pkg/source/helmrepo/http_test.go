@@ -178,3 +178,26 @@ func TestBasicAuthAndPassCredentials(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentFetchesShareOneIndexAndOneDownload(t *testing.T) {
+	charts := newChartRepo(t, "", "")
+	charts.publish(t, "", allVersions)
+	client := newClient(t, helmrepo.Options{})
+	ctx := context.Background()
+	const callers = 100
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := client.Fetch(ctx, charts.URL, "web", "~1.2", credentials.Credentials{}, helmrepo.FetchOptions{})
+			errs <- err
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if index, archive := charts.count("/index.yaml"), charts.count("/web-1.2.5.tgz"); index != 1 || archive != 1 {
+		t.Errorf("%d callers caused %d index and %d archive downloads, want 1 and 1", callers, index, archive)
+	}
+}
