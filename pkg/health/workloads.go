@@ -20,9 +20,7 @@ func deploymentHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus
 	if r.boolean(obj, "spec", "paused") {
 		return newHealth(v1alpha1.HealthStatusSuspended, "Deployment is paused")
 	}
-	generation, _ := r.integer(obj, "metadata", "generation")
-	observedGeneration, _ := r.integer(obj, "status", "observedGeneration")
-	if generation > observedGeneration {
+	if !generationObserved(r, obj) {
 		return newHealth(v1alpha1.HealthStatusProgressing,
 			"Waiting for rollout to finish: observed deployment generation less than desired generation")
 	}
@@ -94,9 +92,7 @@ func statefulSetHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatu
 // generation is observed, otherwise every scheduled pod must be updated and
 // available.
 func daemonSetHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus {
-	generation, _ := r.integer(obj, "metadata", "generation")
-	observedGeneration, _ := r.integer(obj, "status", "observedGeneration")
-	if generation > observedGeneration {
+	if !generationObserved(r, obj) {
 		return newHealth(v1alpha1.HealthStatusProgressing,
 			"Waiting for rollout to finish: observed daemon set generation less than desired generation")
 	}
@@ -123,9 +119,7 @@ func daemonSetHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus 
 // observed, a true ReplicaFailure condition is Degraded and missing available
 // replicas are Progressing.
 func replicaSetHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus {
-	generation, _ := r.integer(obj, "metadata", "generation")
-	observedGeneration, _ := r.integer(obj, "status", "observedGeneration")
-	if generation > observedGeneration {
+	if !generationObserved(r, obj) {
 		return newHealth(v1alpha1.HealthStatusProgressing,
 			"Waiting for rollout to finish: observed replica set generation less than desired generation")
 	}
@@ -140,4 +134,12 @@ func replicaSetHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus
 			fmt.Sprintf("Waiting for rollout to finish: %d out of %d new replicas are available...", available, desired))
 	}
 	return newHealth(v1alpha1.HealthStatusHealthy, "")
+}
+
+// generationObserved reports whether the controller has observed the latest
+// spec: metadata.generation is at most status.observedGeneration.
+func generationObserved(r *fieldReader, obj map[string]any) bool {
+	generation, _ := r.integer(obj, "metadata", "generation")
+	observedGeneration, _ := r.integer(obj, "status", "observedGeneration")
+	return generation <= observedGeneration
 }
