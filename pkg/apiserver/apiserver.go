@@ -18,6 +18,8 @@ import (
 // Config is the configuration of a capstan-apiserver.
 type Config struct {
 	GenericConfig *genericapiserver.RecommendedConfig
+	// Engine computes the diff and manifests subresources; nil without a destination cluster.
+	Engine application.Engine
 }
 
 // CapstanServer is a running capstan.dev API server.
@@ -27,6 +29,7 @@ type CapstanServer struct {
 
 type completedConfig struct {
 	GenericConfig genericapiserver.CompletedConfig
+	Engine        application.Engine
 }
 
 // CompletedConfig is a Config whose defaults are filled in; only it can build a server.
@@ -36,7 +39,7 @@ type CompletedConfig struct {
 
 // Complete fills in the fields of cfg that were left unset.
 func (cfg *Config) Complete() CompletedConfig {
-	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete()}}
+	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Engine: cfg.Engine}}
 }
 
 // New builds the server and installs the capstan.dev group in it.
@@ -45,7 +48,7 @@ func (c completedConfig) New() (*CapstanServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter)
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.Engine)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +62,8 @@ func (c completedConfig) New() (*CapstanServer, error) {
 }
 
 // newStorage builds the REST storage of every resource and subresource, keyed by path.
-func newStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
-	apps, err := application.NewStorage(Scheme, optsGetter)
+func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine) (map[string]rest.Storage, error) {
+	apps, err := application.NewStorage(Scheme, optsGetter, engine)
 	if err != nil {
 		return nil, fmt.Errorf("applications storage: %w", err)
 	}
@@ -77,6 +80,8 @@ func newStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, 
 		"applications/status":    apps.Status,
 		"applications/sync":      apps.Sync,
 		"applications/terminate": apps.Terminate,
+		"applications/diff":      apps.Diff,
+		"applications/manifests": apps.Manifests,
 		"applicationsets":        appSets.ApplicationSet,
 		"applicationsets/status": appSets.Status,
 		"appprojects":            projects.AppProject,

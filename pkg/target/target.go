@@ -13,6 +13,7 @@ import (
 	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/git"
+	"capstan.dev/capstan/pkg/source/helmrepo"
 )
 
 // CredentialLookup finds the credentials of a repository.
@@ -23,13 +24,17 @@ type CredentialLookup interface {
 // Source renders Applications' target states from Git repositories.
 type Source struct {
 	git         *git.Cache
+	charts      chartFetcher
 	renderer    *render.Renderer
 	credentials CredentialLookup
 }
 
-// New returns a Source over a Git object store cache and a renderer.
-func New(gitCache *git.Cache, renderer *render.Renderer, creds CredentialLookup) *Source {
-	return &Source{git: gitCache, renderer: renderer, credentials: creds}
+// New returns a Source over a Git object store cache, a Helm chart client and
+// renderer options; chart dependencies are fetched through the chart client.
+func New(gitCache *git.Cache, charts *helmrepo.Client, renderOptions render.Options, creds CredentialLookup) *Source {
+	fetcher := chartFetcher{client: charts, credentials: creds}
+	renderOptions.DependencyFetcher = fetcher
+	return &Source{git: gitCache, charts: fetcher, renderer: render.NewRenderer(renderOptions), credentials: creds}
 }
 
 // Target is an Application's rendered target state.
@@ -51,8 +56,19 @@ type resolvedSource struct {
 	files    fs.FS
 }
 
+// Options tune one render of an Application's target state.
+type Options struct {
+	// KubeVersion and APIVersions describe the destination cluster for Helm.
+	KubeVersion string
+	APIVersions []string
+	// Hard bypasses the cache of resolved revisions.
+	Hard bool
+	// Revision replaces the targetRevision of a single-source Application.
+	Revision string
+}
+
 // Target resolves every source of app, reads its files and renders them.
-func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, kubeVersion string, apiVersions []string, hard bool) (*Target, error) {
+func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Options) (*Target, error) {
 	sources := app.Spec.Sources
 	multiple := len(sources) > 0
 	if !multiple {
@@ -60,11 +76,16 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, kubeVers
 			return nil, fmt.Errorf("the application has no source")
 		}
 		sources = []v1alpha1.ApplicationSource{*app.Spec.Source}
+		if opts.Revision != "" {
+			sources[0].TargetRevision = opts.Revision
+		}
+	} else if opts.Revision != "" {
+		return nil, fmt.Errorf("a revision can only be given for a single-source application")
 	}
 	resolved := make([]resolvedSource, len(sources))
 	refs := map[string]render.RefSource{}
 	for i, source := range sources {
-		r, err := s.resolve(ctx, app, source, hard)
+		r, err := s.resolve(ctx, app, source, opts.Hard)
 		if err != nil {
 			return nil, fmt.Errorf("source %d (%s): %w", i+1, source.RepoURL, err)
 		}
@@ -84,8 +105,8 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, kubeVers
 			AppNamespace:         app.Namespace,
 			DestinationNamespace: app.Spec.Destination.Namespace,
 			DestinationServer:    app.Spec.Destination.Server,
-			KubeVersion:          kubeVersion,
-			APIVersions:          apiVersions,
+			KubeVersion:          opts.KubeVersion,
+			APIVersions:          opts.APIVersions,
 			RefSources:           refs,
 			Project:              app.Spec.Project,
 			MultipleSources:      multiple,
@@ -108,15 +129,21 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, kubeVers
 
 // resolve finds the commit of a Git source and opens its tree.
 func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source v1alpha1.ApplicationSource, hard bool) (resolvedSource, error) {
+	if hard {
+		s.git.Invalidate(source.RepoURL)
+		s.charts.client.Invalidate(source.RepoURL)
+	}
 	if source.Chart != "" {
-		return resolvedSource{}, fmt.Errorf("Helm repository sources (chart %q) are not supported yet; use a Git source", source.Chart)
+		passCredentials := source.Helm != nil && source.Helm.PassCredentials
+		files, version, err := s.charts.fetch(ctx, source.RepoURL, source.Chart, source.TargetRevision, app.Spec.Project, passCredentials)
+		if err != nil {
+			return resolvedSource{}, err
+		}
+		return resolvedSource{source: source, revision: version, files: files}, nil
 	}
 	creds, err := s.credentials.Lookup(source.RepoURL, credentials.LookupOptions{Project: app.Spec.Project})
 	if err != nil {
 		return resolvedSource{}, err
-	}
-	if hard {
-		s.git.Invalidate(source.RepoURL)
 	}
 	revision, err := s.git.Resolve(ctx, source.RepoURL, source.TargetRevision, creds)
 	if err != nil {

@@ -136,6 +136,22 @@ func TestApplicationComparesTargetWithLiveState(t *testing.T) {
 	if got := appField(t, ns, `{.status.resources[?(@.kind=="ConfigMap")].status}`); got != "OutOfSync" {
 		t.Errorf("ConfigMap status = %q, want OutOfSync", got)
 	}
+
+	// The diff subresource shows the edited field, one row per resource in kubectl.
+	table := kubectl(t, "get", "app", "guestbook", "-n", ns, "--subresource=diff")
+	if !strings.Contains(table, "guestbook-config") || !strings.Contains(table, "OutOfSync") {
+		t.Errorf("kubectl get app --subresource=diff:\n%s", table)
+	}
+	raw := kubectl(t, "get", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applications/guestbook/diff")
+	if !strings.Contains(raw, `-  greeting: changed\n+  greeting: hello`) {
+		t.Errorf("the diff does not show the edited field:\n%s", raw)
+	}
+	manifests := kubectl(t, "get", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applications/guestbook/manifests")
+	for _, want := range []string{`"kind":"ApplicationManifests"`, `"name":"guestbook-config"`, `"name":"guestbook-ui"`, commit} {
+		if !strings.Contains(manifests, want) {
+			t.Errorf("the manifests subresource lacks %s:\n%s", want, manifests)
+		}
+	}
 }
 
 func TestApplicationWithABadPathGetsAComparisonError(t *testing.T) {

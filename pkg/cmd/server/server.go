@@ -50,6 +50,15 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	destination := config.GenericConfig.ClientConfig
+	var gitops *engine
+	if destination != nil {
+		gitops, err = o.newEngine(ctx, destination)
+		if err != nil {
+			return fmt.Errorf("connect to the destination cluster: %w", err)
+		}
+		config.Engine = gitops.comparer
+	}
 	server, err := config.Complete().New()
 	if err != nil {
 		return err
@@ -57,10 +66,9 @@ func (o *Options) Run(ctx context.Context) error {
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-default-project", func(hookCtx genericapiserver.PostStartHookContext) error {
 		return ensureDefaultProject(hookCtx, hookCtx.LoopbackClientConfig)
 	})
-	destination := config.GenericConfig.ClientConfig
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
-		return o.startControllers(hookCtx, hookCtx.LoopbackClientConfig, destination)
+		return o.startControllers(hookCtx, hookCtx.LoopbackClientConfig, destination, gitops)
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

@@ -9,67 +9,80 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/controller/application"
+	"capstan.dev/capstan/pkg/diff"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/health"
 )
 
-// startControllers starts the Application controllers, leader-elected when
-// asked. loopback reaches this server's own API; destination is the cluster
-// this server runs in (its --kubeconfig), nil in standalone mode.
-func (o *Options) startControllers(ctx context.Context, loopback, destination *rest.Config) error {
+// engine is the GitOps engine of one server: destination clusters, sources and
+// renderers, and the comparer that the diff and manifests subresources and the
+// controllers share.
+type engine struct {
+	comparer *compare.Comparer
+	// controller is told about changes of managed objects once it runs.
+	controller atomic.Pointer[application.Controller]
+}
+
+// newEngine connects to the destination cluster (the one this server runs in).
+func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*engine, error) {
+	e := &engine{}
+	clusters, err := cluster.NewClusters(ctx, destination, func(instanceLabel string) {
+		if c := e.controller.Load(); c != nil {
+			c.ManagedObjectChanged(instanceLabel)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	checker, err := health.NewChecker(health.Options{})
+	if err != nil {
+		return nil, err
+	}
+	targets, err := o.newTargetSource(ctx, destination)
+	if err != nil {
+		return nil, err
+	}
+	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker}
+	return e, nil
+}
+
+// startControllers starts the Application controllers over the engine,
+// leader-elected when asked. loopback reaches this server's own API.
+func (o *Options) startControllers(ctx context.Context, loopback, destination *rest.Config, e *engine) error {
 	logger := klog.FromContext(ctx)
 	if !o.Controllers.Enabled {
 		logger.Info("Controllers are disabled (--controllers=false)")
 		return nil
 	}
-	if destination == nil {
+	if e == nil {
 		logger.Info("Controllers are disabled: no Kubernetes API server to deploy to (--standalone)")
 		return nil
 	}
 	return o.Controllers.runElected(ctx, destination, func(ctx context.Context) {
-		if err := o.runControllers(ctx, loopback, destination); err != nil {
+		if err := o.runControllers(ctx, loopback, e); err != nil {
 			logger.Error(err, "Controllers stopped")
 		}
 	})
 }
 
-func (o *Options) runControllers(ctx context.Context, loopback, destination *rest.Config) error {
+func (o *Options) runControllers(ctx context.Context, loopback *rest.Config, e *engine) error {
 	client, err := clientset.NewForConfig(loopback)
 	if err != nil {
 		return err
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps := factory.Capstan().V1alpha1().Applications()
-
-	// The destination caches report changes of managed objects to the
-	// controller, which is built after them.
-	var controller atomic.Pointer[application.Controller]
-	clusters, err := cluster.NewClusters(ctx, destination, func(instanceLabel string) {
-		if c := controller.Load(); c != nil {
-			c.ManagedObjectChanged(instanceLabel)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	checker, err := health.NewChecker(health.Options{})
-	if err != nil {
-		return err
-	}
-	targets, err := o.newTargetSource(ctx, destination)
-	if err != nil {
-		return err
-	}
-	c, err := application.New(client, apps.Informer(), apps.Lister(), clusters, targets, checker, application.Options{
+	c, err := application.New(client, apps.Informer(), apps.Lister(), e.comparer, application.Options{
 		Workers: o.Controllers.StatusProcessors,
 		Resync:  o.Controllers.AppResync,
 	})
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)
 	}
-	controller.Store(c)
+	e.controller.Store(c)
 	factory.Start(ctx.Done())
 	return c.Run(ctx)
 }

@@ -13,6 +13,7 @@ import (
 	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/git"
+	"capstan.dev/capstan/pkg/source/helmrepo"
 	"capstan.dev/capstan/pkg/target"
 )
 
@@ -47,10 +48,13 @@ func (o *Options) newTargetSource(ctx context.Context, destination *rest.Config)
 	if err != nil {
 		return nil, err
 	}
-	renderer := render.NewRenderer(render.Options{
+	charts, err := helmrepo.NewClient(filepath.Join(o.Controllers.CacheDir, "helm"), helmrepo.Options{IndexTTL: o.Controllers.AppResync})
+	if err != nil {
+		return nil, err
+	}
+	return target.New(gitCache, charts, render.Options{
 		MaxManifestBytes: o.Controllers.MaxManifestBytes,
 		Timeout:          o.Controllers.RenderTimeout,
 		AllowRemoteBases: o.Controllers.AllowKustomizeRemoteBases,
-	})
-	return target.New(gitCache, renderer, store), nil
+	}, store), nil
 }

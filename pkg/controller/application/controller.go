@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
@@ -19,26 +18,13 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
-	"capstan.dev/capstan/pkg/diff"
+	"capstan.dev/capstan/pkg/compare"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/target"
 )
 
 // RefreshAnnotation asks for a refresh: "normal" or "hard" (also bypass caches).
 const RefreshAnnotation = "argocd.argoproj.io/refresh"
-
-// TargetSource resolves and renders an Application's sources.
-type TargetSource interface {
-	// Target renders app's target state for a cluster of the given version;
-	// hard bypasses the caches of resolved revisions and rendered manifests.
-	Target(ctx context.Context, app *v1alpha1.Application, kubeVersion string, apiVersions []string, hard bool) (*target.Target, error)
-}
-
-// HealthAssessor assesses the health of one live object; nil means the kind has no health.
-type HealthAssessor interface {
-	Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
-}
 
 // Options configure the controller.
 type Options struct {
@@ -54,10 +40,7 @@ type Controller struct {
 	client   clientset.Interface
 	lister   listers.ApplicationLister
 	synced   cache.InformerSynced
-	clusters *cluster.Clusters
-	targets  TargetSource
-	health   HealthAssessor
-	differ   *diff.Differ
+	comparer *compare.Comparer
 	options  Options
 	queue    workqueue.TypedRateLimitingInterface[string]
 
@@ -69,7 +52,7 @@ type Controller struct {
 
 // New returns a controller over the Applications of informer.
 func New(client clientset.Interface, informer cache.SharedIndexInformer, lister listers.ApplicationLister,
-	clusters *cluster.Clusters, targets TargetSource, health HealthAssessor, options Options) (*Controller, error) {
+	comparer *compare.Comparer, options Options) (*Controller, error) {
 	if options.Workers <= 0 {
 		options.Workers = 1
 	}
@@ -77,10 +60,7 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		client:     client,
 		lister:     lister,
 		synced:     informer.HasSynced,
-		clusters:   clusters,
-		targets:    targets,
-		health:     health,
-		differ:     diff.NewDiffer(100_000),
+		comparer:   comparer,
 		options:    options,
 		byInstance: map[string]string{},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(

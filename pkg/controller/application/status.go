@@ -3,14 +3,13 @@ package application
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/compare"
 )
 
 // comparisonConditions are the condition types a comparison owns; other
@@ -23,11 +22,11 @@ var comparisonConditions = map[v1alpha1.ApplicationConditionType]bool{
 // writeStatus publishes a comparison. It writes only when something changed, so
 // that refreshing an unchanged Application costs no write; reconciledAt is
 // updated with those writes.
-func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application, result comparison) error {
+func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application, result compare.Result) error {
 	status := app.Status.DeepCopy()
 	now := metav1.Now()
 
-	status.Sync.Status = result.syncStatus
+	status.Sync.Status = result.SyncStatus
 	status.Sync.ComparedTo = v1alpha1.ComparedTo{
 		Destination:       app.Spec.Destination,
 		IgnoreDifferences: app.Spec.IgnoreDifferences,
@@ -36,24 +35,24 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 		status.Sync.ComparedTo.Source = *app.Spec.Source
 	}
 	status.Sync.ComparedTo.Sources = app.Spec.Sources
-	if result.target != nil {
-		status.Sync.Revision = result.target.Revision
-		status.Sync.Revisions = result.target.Revisions
+	if result.Target != nil {
+		status.Sync.Revision = result.Target.Revision
+		status.Sync.Revisions = result.Target.Revisions
 		status.SourceTypes = nil
 		status.SourceType = ""
 		if len(app.Spec.Sources) > 0 {
-			status.SourceTypes = result.target.SourceTypes
-		} else if len(result.target.SourceTypes) > 0 {
-			status.SourceType = result.target.SourceTypes[0]
+			status.SourceTypes = result.Target.SourceTypes
+		} else if len(result.Target.SourceTypes) > 0 {
+			status.SourceType = result.Target.SourceTypes[0]
 		}
 	}
-	if status.Health.Status != result.health.Status || status.Health.LastTransitionTime == nil {
+	if status.Health.Status != result.Health.Status || status.Health.LastTransitionTime == nil {
 		status.Health.LastTransitionTime = &now
 	}
-	status.Health.Status = result.health.Status
-	status.Health.Message = result.health.Message
-	status.Resources = result.resources
-	status.Conditions = mergeConditions(status.Conditions, result.conditions, now)
+	status.Health.Status = result.Health.Status
+	status.Health.Message = result.Health.Message
+	status.Resources = result.Resources
+	status.Conditions = mergeConditions(status.Conditions, result.Conditions, now)
 
 	if apiequality.Semantic.DeepEqual(&app.Status, status) {
 		return nil
@@ -61,7 +60,7 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 	status.ReconciledAt = &now
 	updated := app.DeepCopy()
 	updated.Status = *status
-	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: FieldManager})
+	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
@@ -91,18 +90,9 @@ func mergeConditions(existing, fresh []v1alpha1.ApplicationCondition, now metav1
 
 func (c *Controller) clearRefreshAnnotation(ctx context.Context, app *v1alpha1.Application) error {
 	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, RefreshAnnotation))
-	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: compare.FieldManager})
 	if err != nil {
 		return fmt.Errorf("remove the %s annotation: %w", RefreshAnnotation, err)
 	}
 	return nil
-}
-
-// syncWave reads argocd.argoproj.io/sync-wave; invalid or absent means wave 0.
-func syncWave(obj *unstructured.Unstructured) int64 {
-	wave, err := strconv.ParseInt(obj.GetAnnotations()["argocd.argoproj.io/sync-wave"], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return wave
 }

@@ -16,10 +16,15 @@ type Storage struct {
 	Status      *statusrest.REST
 	Sync        *SyncREST
 	Terminate   *TerminateREST
+	Diff        *DiffREST
+	Manifests   *ManifestsREST
 }
 
 // NewStorage builds the applications storage and its subresources over optsGetter.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (Storage, error) {
+//
+// engine computes the diff and manifests subresources; nil makes them answer
+// 503 (a server without a destination cluster).
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, engine Engine) (Storage, error) {
 	strategy := NewStrategy(scheme)
 	statusStrategy := NewStatusStrategy(strategy)
 	store := &genericregistry.Store{
@@ -46,6 +51,8 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (S
 		Status:      statusrest.New(store, statusStrategy, statusStrategy),
 		Sync:        &SyncREST{store: store},
 		Terminate:   &TerminateREST{store: store},
+		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine}, table: newTableConvertor()},
+		Manifests:   &ManifestsREST{call: engineCall{store: store, scheme: scheme, engine: engine}},
 	}, nil
 }
 

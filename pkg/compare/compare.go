@@ -1,0 +1,297 @@
+// Package compare compares an Application's target state with the live state
+// of its destination: per-resource sync status, health, and the Application's
+// aggregated sync status, health and conditions. The refresh controller and the
+// diff subresource share it.
+package compare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/diff"
+	"capstan.dev/capstan/pkg/health"
+	"capstan.dev/capstan/pkg/target"
+)
+
+// TargetSource resolves and renders an Application's sources.
+type TargetSource interface {
+	// Target renders app's target state for the cluster and revision in opts.
+	Target(ctx context.Context, app *v1alpha1.Application, opts target.Options) (*target.Target, error)
+}
+
+// HealthAssessor assesses the health of one live object; nil means the kind has no health.
+type HealthAssessor interface {
+	Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
+}
+
+// Comparer compares Applications.
+type Comparer struct {
+	Clusters *cluster.Clusters
+	Targets  TargetSource
+	Differ   *diff.Differ
+	Health   HealthAssessor
+}
+
+// Options tune one comparison.
+type Options struct {
+	// Hard bypasses the caches of resolved revisions and rendered manifests.
+	Hard bool
+	// Revision renders this revision instead of the target revision.
+	Revision string
+}
+
+// Result is the outcome of comparing one Application.
+type Result struct {
+	Target     *target.Target
+	Resources  []v1alpha1.ResourceStatus
+	SyncStatus v1alpha1.SyncStatusCode
+	Health     v1alpha1.HealthStatus
+	Conditions []v1alpha1.ApplicationCondition
+	// Cluster is the destination; Targets and Live are the compared objects by
+	// key (targets namespaced and tracked). All three are nil when the
+	// comparison failed before reading the live state.
+	Cluster *cluster.Cluster
+	Targets map[cluster.ResourceKey]*unstructured.Unstructured
+	Live    map[cluster.ResourceKey]*unstructured.Unstructured
+}
+
+// Compare renders the target state, reads the live state and compares them.
+// Every failure becomes a condition on this Application only, with sync status
+// Unknown: nothing is ever applied or pruned because of a failed comparison.
+func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts Options) Result {
+	destination, err := c.Clusters.For(app.Spec.Destination)
+	if err != nil {
+		return failed(v1alpha1.ApplicationConditionInvalidSpecError, err)
+	}
+	kubeVersion, apiVersions, err := destination.Versions()
+	if err != nil {
+		return failed(v1alpha1.ApplicationConditionComparisonError, err)
+	}
+	desired, err := c.Targets.Target(ctx, app, targetOptions(kubeVersion, apiVersions, opts))
+	if err != nil {
+		return failed(v1alpha1.ApplicationConditionComparisonError, err)
+	}
+	targets, err := c.prepareTargets(ctx, destination, app, desired.Objects)
+	if err != nil {
+		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
+		result.Target = desired
+		return result
+	}
+	live, err := c.liveObjects(ctx, destination, app, targets)
+	if err != nil {
+		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
+		result.Target = desired
+		return result
+	}
+	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Live: live}
+	rules := diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences)
+	applier := DryRunApplier{Cluster: destination}
+	var healths []health.ResourceHealth
+	for _, key := range sortedKeys(targets, live) {
+		targetObj, liveObj := targets[key], live[key]
+		status := v1alpha1.ResourceStatus{
+			Group: key.Group, Kind: key.Kind, Namespace: key.Namespace, Name: key.Name,
+			Status: v1alpha1.SyncStatusCodeSynced,
+		}
+		if obj := firstNonNil(targetObj, liveObj); obj != nil {
+			status.Version = obj.GroupVersionKind().Version
+			status.SyncWave = syncWave(obj)
+		}
+		switch {
+		case targetObj == nil:
+			status.Status = v1alpha1.SyncStatusCodeOutOfSync
+			status.RequiresPruning = true
+		default:
+			modified, err := c.Differ.Modified(ctx, targetObj, liveObj, applier, rules)
+			if err != nil {
+				result.Conditions = append(result.Conditions, condition(v1alpha1.ApplicationConditionComparisonError, err))
+				status.Status = v1alpha1.SyncStatusCodeUnknown
+			} else if modified {
+				status.Status = v1alpha1.SyncStatusCodeOutOfSync
+			}
+		}
+		if status.Status != v1alpha1.SyncStatusCodeSynced && result.SyncStatus == v1alpha1.SyncStatusCodeSynced {
+			result.SyncStatus = v1alpha1.SyncStatusCodeOutOfSync
+		}
+		if status.Status == v1alpha1.SyncStatusCodeUnknown {
+			result.SyncStatus = v1alpha1.SyncStatusCodeUnknown
+		}
+		resourceHealth := c.assess(liveObj)
+		status.Health = resourceHealth
+		healths = append(healths, health.NewResourceHealth(liveObj, targetObj, resourceHealth))
+		result.Resources = append(result.Resources, status)
+	}
+	result.Health = health.Aggregate(healths)
+	return result
+}
+
+func failed(conditionType v1alpha1.ApplicationConditionType, err error) Result {
+	return Result{
+		SyncStatus: v1alpha1.SyncStatusCodeUnknown,
+		Health:     v1alpha1.HealthStatus{Status: v1alpha1.HealthStatusUnknown},
+		Conditions: []v1alpha1.ApplicationCondition{condition(conditionType, err)},
+	}
+}
+
+func condition(conditionType v1alpha1.ApplicationConditionType, err error) v1alpha1.ApplicationCondition {
+	return v1alpha1.ApplicationCondition{Type: conditionType, Message: err.Error()}
+}
+
+// prepareTargets keys the target objects, fills in the destination namespace of
+// namespaced objects that have none, and makes sure their kinds are watched.
+func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (map[cluster.ResourceKey]*unstructured.Unstructured, error) {
+	targets := make(map[cluster.ResourceKey]*unstructured.Unstructured, len(objects))
+	var errs []error
+	for _, obj := range objects {
+		mapping, err := destination.Cache.Watch(ctx, obj.GroupVersionKind())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err))
+			continue
+		}
+		obj = obj.DeepCopy()
+		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+			if obj.GetNamespace() == "" {
+				obj.SetNamespace(app.Spec.Destination.Namespace)
+			}
+		} else {
+			obj.SetNamespace("")
+		}
+		cluster.SetTracking(obj, app.Namespace, app.Name)
+		key := cluster.KeyOf(obj)
+		if _, duplicate := targets[key]; duplicate {
+			errs = append(errs, fmt.Errorf("%s appears more than once in the target state", key))
+			continue
+		}
+		targets[key] = obj
+	}
+	return targets, errors.Join(errs...)
+}
+
+// liveObjects returns the live objects of an Application: the cached objects
+// tracked to it (without ownerReferences), plus untracked objects that match a
+// target by key, which are adopted.
+func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, targets map[cluster.ResourceKey]*unstructured.Unstructured) (map[cluster.ResourceKey]*unstructured.Unstructured, error) {
+	instance := cluster.AppInstance(app.Namespace, app.Name)
+	live := map[cluster.ResourceKey]*unstructured.Unstructured{}
+	for _, obj := range destination.Cache.ObjectsOf(cluster.InstanceLabelValue(app.Namespace, app.Name)) {
+		tracking, ok := cluster.TrackingOf(obj)
+		if !ok || tracking.AppInstance != instance || len(obj.GetOwnerReferences()) > 0 {
+			continue
+		}
+		live[tracking.Key] = obj
+	}
+	for key, target := range targets {
+		if _, ok := live[key]; ok {
+			continue
+		}
+		mapping, err := destination.Cache.Mapping(target.GroupVersionKind())
+		if err != nil {
+			return nil, err
+		}
+		if obj, ok := destination.Cache.Get(mapping.Resource, key.Namespace, key.Name); ok {
+			live[key] = obj
+			continue
+		}
+		// Not tracked yet: look it up once; an existing object is adopted by key.
+		obj, err := destination.Dynamic.Resource(mapping.Resource).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get %s: %w", key, err)
+		}
+		live[key] = obj
+	}
+	return live, nil
+}
+
+func sortedKeys(maps ...map[cluster.ResourceKey]*unstructured.Unstructured) []cluster.ResourceKey {
+	seen := map[cluster.ResourceKey]bool{}
+	var keys []cluster.ResourceKey
+	for _, m := range maps {
+		for key := range m {
+			if !seen[key] {
+				seen[key] = true
+				keys = append(keys, key)
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return keys
+}
+
+func firstNonNil(objs ...*unstructured.Unstructured) *unstructured.Unstructured {
+	for _, obj := range objs {
+		if obj != nil {
+			return obj
+		}
+	}
+	return nil
+}
+
+// DryRunApplier predicts live objects with a server-side dry-run apply.
+type DryRunApplier struct {
+	Cluster *cluster.Cluster
+}
+
+// FieldManager is the field manager of everything Capstan applies.
+const FieldManager = "capstan"
+
+// DryRunApply predicts the live object after a server-side apply of target.
+func (a DryRunApplier) DryRunApply(ctx context.Context, target *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	mapping, err := a.Cluster.Cache.Mapping(target.GroupVersionKind())
+	if err != nil {
+		return nil, err
+	}
+	data, err := target.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return a.Cluster.Dynamic.Resource(mapping.Resource).Namespace(target.GetNamespace()).Patch(ctx, target.GetName(),
+		types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: ptrTrue(), DryRun: []string{metav1.DryRunAll}})
+}
+
+func ptrTrue() *bool { t := true; return &t }
+
+// syncWave reads argocd.argoproj.io/sync-wave; invalid or absent means wave 0.
+func syncWave(obj *unstructured.Unstructured) int64 {
+	wave, err := strconv.ParseInt(obj.GetAnnotations()["argocd.argoproj.io/sync-wave"], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return wave
+}
+
+// assess returns the health of a live object; a missing object is Missing.
+func (c *Comparer) assess(live *unstructured.Unstructured) *v1alpha1.HealthStatus {
+	if live == nil {
+		return &v1alpha1.HealthStatus{Status: v1alpha1.HealthStatusMissing}
+	}
+	if c.Health == nil {
+		return nil
+	}
+	health, err := c.Health.Assess(live)
+	if err != nil {
+		return &v1alpha1.HealthStatus{Status: v1alpha1.HealthStatusUnknown, Message: err.Error()}
+	}
+	return health
+}
+
+func targetOptions(kubeVersion string, apiVersions []string, opts Options) target.Options {
+	return target.Options{KubeVersion: kubeVersion, APIVersions: apiVersions, Hard: opts.Hard, Revision: opts.Revision}
+}
+
+func keyOf(resource v1alpha1.ResourceStatus) cluster.ResourceKey {
+	return cluster.ResourceKey{Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name}
+}

@@ -1,0 +1,53 @@
+package application
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	"capstan.dev/capstan/pkg/apis/capstan"
+)
+
+// ManifestsREST is the storage of applications/manifests: GET renders the
+// Application's target objects at its target revision or at ?revision=.
+type ManifestsREST struct {
+	call engineCall
+}
+
+var (
+	_ rest.GetterWithOptions = &ManifestsREST{}
+	_ rest.Scoper            = &ManifestsREST{}
+)
+
+// New returns an empty ApplicationManifests.
+func (r *ManifestsREST) New() runtime.Object { return &capstan.ApplicationManifests{} }
+
+// Destroy releases nothing: the store belongs to the applications resource.
+func (r *ManifestsREST) Destroy() {}
+
+// NamespaceScoped is true: manifests belong to namespaced Applications.
+func (r *ManifestsREST) NamespaceScoped() bool { return true }
+
+// NewGetOptions returns the query parameters: revision and refresh.
+func (r *ManifestsREST) NewGetOptions() (runtime.Object, bool, string) {
+	return &capstan.ApplicationManifestsOptions{}, false, ""
+}
+
+// Get renders the manifests of the Application name.
+func (r *ManifestsREST) Get(ctx context.Context, name string, options runtime.Object) (runtime.Object, error) {
+	opts, ok := options.(*capstan.ApplicationManifestsOptions)
+	if !ok {
+		return nil, fmt.Errorf("unexpected options %T", options)
+	}
+	app, err := r.call.application(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	manifests, err := r.call.engine.Manifests(ctx, app, opts.Revision, opts.Refresh == "hard")
+	if err != nil {
+		return nil, engineError(name, err)
+	}
+	return r.call.internal(manifests, &capstan.ApplicationManifests{})
+}
