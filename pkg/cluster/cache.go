@@ -196,4 +196,3 @@ func instanceOf(obj interface{}) string {
 	}
 	return u.GetLabels()[InstanceLabel]
 }
-
