@@ -196,3 +196,6 @@ func instanceOf(obj interface{}) string {
 	}
 	return u.GetLabels()[InstanceLabel]
 }
+
+// RESTMapper maps kinds to resources in the cluster, with discovery cached.
+func (c *ObjectCache) RESTMapper() meta.RESTMapper { return c.mapper }

@@ -64,6 +64,9 @@ type Result struct {
 	Cluster *cluster.Cluster
 	Targets map[cluster.ResourceKey]*unstructured.Unstructured
 	Live    map[cluster.ResourceKey]*unstructured.Unstructured
+	// Hooks are the live hook objects of the Application: they are not
+	// compared, but a running operation follows them.
+	Hooks map[cluster.ResourceKey]*unstructured.Unstructured
 }
 
 // Compare renders the target state, reads the live state and compares them.
@@ -88,18 +91,25 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Target = desired
 		return result
 	}
-	live, err := c.liveObjects(ctx, destination, app, targets)
+	live, hooks, err := c.liveObjects(ctx, destination, app, targets)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
 		return result
 	}
-	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Live: live}
+	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Live: live, Hooks: hooks}
 	rules := diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences)
 	applier := DryRunApplier{Cluster: destination}
 	var healths []health.ResourceHealth
 	for _, key := range sortedKeys(targets, live) {
 		targetObj, liveObj := targets[key], live[key]
+		if targetObj != nil && health.IsHook(targetObj) {
+			// Hooks get no sync status; operations follow them through Hooks.
+			if liveObj != nil {
+				result.Hooks[key] = liveObj
+			}
+			continue
+		}
 		status := v1alpha1.ResourceStatus{
 			Group: key.Group, Kind: key.Kind, Namespace: key.Namespace, Name: key.Name,
 			Status: v1alpha1.SyncStatusCodeSynced,
@@ -181,12 +191,17 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 // liveObjects returns the live objects of an Application: the cached objects
 // tracked to it (without ownerReferences), plus untracked objects that match a
 // target by key, which are adopted.
-func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, targets map[cluster.ResourceKey]*unstructured.Unstructured) (map[cluster.ResourceKey]*unstructured.Unstructured, error) {
+func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, targets map[cluster.ResourceKey]*unstructured.Unstructured) (live, hooks map[cluster.ResourceKey]*unstructured.Unstructured, err error) {
 	instance := cluster.AppInstance(app.Namespace, app.Name)
-	live := map[cluster.ResourceKey]*unstructured.Unstructured{}
+	live = map[cluster.ResourceKey]*unstructured.Unstructured{}
+	hooks = map[cluster.ResourceKey]*unstructured.Unstructured{}
 	for _, obj := range destination.Cache.ObjectsOf(cluster.InstanceLabelValue(app.Namespace, app.Name)) {
 		tracking, ok := cluster.TrackingOf(obj)
 		if !ok || tracking.AppInstance != instance || len(obj.GetOwnerReferences()) > 0 {
+			continue
+		}
+		if _, isTarget := targets[tracking.Key]; !isTarget && health.IsHook(obj) {
+			hooks[tracking.Key] = obj
 			continue
 		}
 		live[tracking.Key] = obj
@@ -197,7 +212,7 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 		}
 		mapping, err := destination.Cache.Mapping(target.GroupVersionKind())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if obj, ok := destination.Cache.Get(mapping.Resource, key.Namespace, key.Name); ok {
 			live[key] = obj
@@ -209,11 +224,11 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("get %s: %w", key, err)
+			return nil, nil, fmt.Errorf("get %s: %w", key, err)
 		}
 		live[key] = obj
 	}
-	return live, nil
+	return live, hooks, nil
 }
 
 func sortedKeys(maps ...map[cluster.ResourceKey]*unstructured.Unstructured) []cluster.ResourceKey {

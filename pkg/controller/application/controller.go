@@ -108,11 +108,18 @@ func (c *Controller) applicationChanged(oldObj, newObj interface{}) {
 }
 
 // needsRefresh tells whether an update of an Application asks for a comparison:
-// a spec change, a refresh request, or a new operation. Status writes (ours) do not.
+// a spec change, a refresh request, a new or terminated operation. Status
+// writes (ours) do not.
 func needsRefresh(old, app *v1alpha1.Application) bool {
 	return old.Generation != app.Generation ||
+		(old.Operation == nil) != (app.Operation == nil) ||
+		terminating(app) && !terminating(old) ||
 		app.Annotations[RefreshAnnotation] != "" && old.Annotations[RefreshAnnotation] != app.Annotations[RefreshAnnotation] ||
 		old.DeletionTimestamp == nil && app.DeletionTimestamp != nil
+}
+
+func terminating(app *v1alpha1.Application) bool {
+	return app.Status.OperationState != nil && app.Status.OperationState.Phase == v1alpha1.OperationTerminating
 }
 
 func (c *Controller) applicationDeleted(obj interface{}) {

@@ -2,12 +2,17 @@ package application
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/sync"
 )
 
 // refresh compares one Application and writes its status when it changed.
@@ -25,14 +30,95 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 	}
 	logger := klog.FromContext(ctx).WithValues("application", key)
 	ctx = klog.NewContext(ctx, logger)
-	hard := app.Annotations[RefreshAnnotation] == "hard"
+	// A requested refresh, normal or hard, resolves revisions again.
+	_, resolve := app.Annotations[RefreshAnnotation]
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: hard})
+	if app.Operation != nil && app.DeletionTimestamp == nil {
+		// The operation state must be the latest: a step taken on a stale copy
+		// would redo work (and delete hooks it just created).
+		fresh, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fresh.Operation == nil {
+			// The cache is behind a finished operation: compare once it caught up.
+			c.queue.AddAfter(key, 100*time.Millisecond)
+			return nil
+		}
+		next, err := c.runOperation(ctx, fresh)
+		if err != nil {
+			return err
+		}
+		if next == 0 {
+			// Compare again now that the operation has finished.
+			next = time.Millisecond
+		}
+		c.queue.AddAfter(key, next)
+		return nil
+	}
+
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve})
 	if err := c.writeStatus(ctx, app, result); err != nil {
 		return err
 	}
 	if _, requested := app.Annotations[RefreshAnnotation]; requested {
-		return c.clearRefreshAnnotation(ctx, app)
+		if err := c.clearRefreshAnnotation(ctx, app); err != nil {
+			return err
+		}
 	}
+	return c.autoSync(ctx, key, app, result)
+}
+
+// autoSync starts an automated sync when Argo CD's rules call for one.
+func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.Application, result compare.Result) error {
+	if result.Cluster == nil {
+		return nil
+	}
+	decision := sync.AutoSync(sync.AutoSyncInput{
+		App:        app,
+		SyncStatus: v1alpha1.SyncStatus{Status: result.SyncStatus, Revision: revisionOf(result)},
+		Resources:  result.Resources,
+		Now:        time.Now(),
+	})
+	if decision.RequeueAfter > 0 {
+		c.queue.AddAfter(key, decision.RequeueAfter)
+	}
+	if decision.Operation == nil {
+		if decision.SyncError {
+			klog.FromContext(ctx).Info("Automated sync skipped", "reason", decision.Reason)
+		}
+		return nil
+	}
+	// Decide again on the latest copy: the cache may not have the outcome of
+	// the last operation yet, and the same revision must not be synced twice.
+	fresh, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	decision = sync.AutoSync(sync.AutoSyncInput{
+		App:        fresh,
+		SyncStatus: v1alpha1.SyncStatus{Status: result.SyncStatus, Revision: revisionOf(result)},
+		Resources:  result.Resources,
+		Now:        time.Now(),
+	})
+	if decision.Operation == nil {
+		return nil
+	}
+	updated := fresh.DeepCopy()
+	updated.Operation = decision.Operation
+	if _, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Update(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager}); err != nil {
+		return fmt.Errorf("start an automated sync: %w", err)
+	}
+	klog.FromContext(ctx).Info("Automated sync started", "reason", decision.Reason)
 	return nil
+}
+
+func revisionOf(result compare.Result) string {
+	if result.Target == nil {
+		return ""
+	}
+	return result.Target.Revision
 }

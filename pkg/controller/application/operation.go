@@ -1,0 +1,206 @@
+package application
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/sync"
+)
+
+// operationFallback re-checks a running operation when no watch event came;
+// waves normally advance on the events of the objects they wait for.
+const operationFallback = 10 * time.Second
+
+// runOperation advances the Application's operation by one step of Argo CD's
+// step machine and persists the operation state, so that a restarted server
+// resumes where it was. It returns when to look at the operation again: at
+// once after it started, operationFallback while it runs (watch events of the
+// objects it waits for usually come first), or zero once it has finished.
+func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application) (time.Duration, error) {
+	op := app.Operation
+	if op.Sync == nil {
+		return 0, c.finishOperation(ctx, app, newState(op), v1alpha1.OperationError, "the operation has no sync")
+	}
+	state := app.Status.OperationState
+	if state == nil || isTerminal(state.Phase) {
+		// A new operation: record that it started before doing anything.
+		return time.Millisecond, c.writeOperationState(ctx, app, newState(op), op)
+	}
+	logger := klog.FromContext(ctx)
+
+	options := compare.Options{}
+	if len(app.Spec.Sources) == 0 {
+		options.Revision = op.Sync.Revision
+	}
+	result := c.comparer.Compare(ctx, app, options)
+	if result.Cluster == nil || result.Target == nil {
+		message := "comparison failed"
+		if len(result.Conditions) > 0 {
+			message = result.Conditions[0].Message
+		}
+		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationError, message)
+	}
+	mapper := result.Cluster.Cache.RESTMapper()
+	live := map[cluster.ResourceKey]*unstructured.Unstructured{}
+	for key, obj := range result.Live {
+		live[key] = obj
+	}
+	for key, obj := range result.Hooks {
+		live[key] = obj
+	}
+	outOfSync := map[cluster.ResourceKey]bool{}
+	for _, resource := range result.Resources {
+		outOfSync[cluster.ResourceKey{Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name}] =
+			resource.Status != v1alpha1.SyncStatusCodeSynced
+	}
+	targets := make([]*unstructured.Unstructured, 0, len(result.Targets))
+	for _, obj := range result.Targets {
+		targets = append(targets, obj)
+	}
+	var appSyncOptions v1alpha1.SyncOptions
+	var namespaceMetadata *v1alpha1.ManagedNamespaceMetadata
+	if app.Spec.SyncPolicy != nil {
+		appSyncOptions = app.Spec.SyncPolicy.SyncOptions
+		namespaceMetadata = app.Spec.SyncPolicy.ManagedNamespaceMetadata
+	}
+	plan, err := sync.NewPlan(sync.PlanInput{
+		AppNamespace: app.Namespace, AppName: app.Name,
+		DestinationNamespace:     app.Spec.Destination.Namespace,
+		Operation:                *op.Sync,
+		AppSyncOptions:           appSyncOptions,
+		ManagedNamespaceMetadata: namespaceMetadata,
+		Targets:                  targets,
+		Live:                     live,
+		OutOfSync:                outOfSync,
+		IgnoreDifferences:        app.Spec.IgnoreDifferences,
+		Revision:                 result.Target.Revision,
+		OperationID:              sync.OperationID(state.StartedAt.Time),
+		PruneConfirmed:           sync.DeletionApproved(app.Annotations, state.StartedAt.Time),
+		IsNamespaced:             sync.IsNamespacedFunc(mapper),
+	})
+	if err != nil {
+		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationFailed, err.Error())
+	}
+	var previous v1alpha1.ResourceResults
+	if state.SyncResult != nil {
+		previous = state.SyncResult.Resources
+	}
+	out, err := sync.Sync(ctx, sync.StepInput{
+		Plan:        plan,
+		Previous:    previous,
+		Live:        live,
+		Client:      sync.NewKubeApplier(result.Cluster.Dynamic, mapper),
+		Health:      c.comparer.Health,
+		Terminating: state.Phase == v1alpha1.OperationTerminating,
+	})
+	if err != nil {
+		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationError, err.Error())
+	}
+	state = state.DeepCopy()
+	state.SyncResult = syncResult(app, result, out.Resources)
+	if isTerminal(out.Phase) {
+		if out.Phase == v1alpha1.OperationFailed && retryAllowed(op, state) {
+			logger.Info("Sync failed, retrying", "message", out.Message, "retry", state.RetryCount+1)
+			state.RetryCount++
+			state.Phase = v1alpha1.OperationRunning
+			state.Message = fmt.Sprintf("Retrying attempt #%d: %s", state.RetryCount, out.Message)
+			state.SyncResult = nil
+			return retryDelay(op, state.RetryCount), c.writeOperationState(ctx, app, state, op)
+		}
+		return 0, c.finishOperation(ctx, app, state, out.Phase, out.Message)
+	}
+	state.Phase = out.Phase
+	state.Message = out.Message
+	return operationFallback, c.writeOperationState(ctx, app, state, op)
+}
+
+// retryDelay is the backoff before retry attempt (1-based) of a failed sync:
+// duration × factor^(attempt-1), capped at maxDuration (Argo CD's defaults 5s, 2, 3m).
+func retryDelay(op *v1alpha1.Operation, attempt int64) time.Duration {
+	delay, factor, maxDelay := 5*time.Second, int64(2), 3*time.Minute
+	if backoff := op.Retry.Backoff; backoff != nil {
+		if d, err := time.ParseDuration(backoff.Duration); err == nil {
+			delay = d
+		}
+		if backoff.Factor != nil {
+			factor = *backoff.Factor
+		}
+		if d, err := time.ParseDuration(backoff.MaxDuration); err == nil {
+			maxDelay = d
+		}
+	}
+	for i := int64(1); i < attempt && delay < maxDelay; i++ {
+		delay *= time.Duration(factor)
+	}
+	return min(delay, maxDelay)
+}
+
+func newState(op *v1alpha1.Operation) *v1alpha1.OperationState {
+	return &v1alpha1.OperationState{
+		Operation: *op.DeepCopy(),
+		Phase:     v1alpha1.OperationRunning,
+		Message:   "Sync operation started",
+		StartedAt: metav1.Now(),
+	}
+}
+
+func isTerminal(phase v1alpha1.OperationPhase) bool {
+	return phase == v1alpha1.OperationSucceeded || phase == v1alpha1.OperationFailed || phase == v1alpha1.OperationError
+}
+
+// retryAllowed applies the operation's retry strategy (limit < 0 retries forever).
+func retryAllowed(op *v1alpha1.Operation, state *v1alpha1.OperationState) bool {
+	limit := op.Retry.Limit
+	return limit < 0 || state.RetryCount < limit
+}
+
+func syncResult(app *v1alpha1.Application, result compare.Result, resources v1alpha1.ResourceResults) *v1alpha1.SyncOperationResult {
+	out := &v1alpha1.SyncOperationResult{Resources: resources, Revision: result.Target.Revision, Revisions: result.Target.Revisions}
+	if app.Spec.Source != nil {
+		out.Source = *app.Spec.Source
+	}
+	out.Sources = app.Spec.Sources
+	return out
+}
+
+// writeOperationState persists a running operation's state, keeping operation set.
+func (c *Controller) writeOperationState(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState, op *v1alpha1.Operation) error {
+	updated := app.DeepCopy()
+	updated.Operation = op
+	updated.Status.OperationState = state
+	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	if err != nil {
+		return fmt.Errorf("persist the operation state: %w", err)
+	}
+	return nil
+}
+
+// finishOperation records the outcome, clears the operation in the same write
+// (as Argo CD's controller does) and appends history after a successful sync.
+func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState, phase v1alpha1.OperationPhase, message string) error {
+	state = state.DeepCopy()
+	now := metav1.Now()
+	state.Phase = phase
+	state.Message = message
+	state.FinishedAt = &now
+	updated := app.DeepCopy()
+	updated.Operation = nil
+	updated.Status.OperationState = state
+	if phase == v1alpha1.OperationSucceeded && !state.Operation.Sync.DryRun {
+		updated.Status.History = sync.AppendHistory(updated.Status.History, sync.HistoryEntry(state, now), app.Spec.RevisionHistoryLimit)
+	}
+	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	if err != nil {
+		return fmt.Errorf("record the operation's end: %w", err)
+	}
+	klog.FromContext(ctx).Info("Operation finished", "phase", phase, "message", message)
+	return nil
+}
