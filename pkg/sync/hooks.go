@@ -85,7 +85,7 @@ type HookRules struct {
 // NewHookRules returns the rules for an Application's target objects.
 func NewHookRules(targets []*unstructured.Unstructured) HookRules {
 	for _, obj := range targets {
-		if _, ok := obj.GetAnnotations()[AnnotationHook]; ok {
+		if _, ok := lookupAnnotation(obj, AnnotationHook); ok {
 			return HookRules{helmIgnored: true}
 		}
 	}
@@ -96,7 +96,7 @@ func NewHookRules(targets []*unstructured.Unstructured) HookRules {
 // Skip alone, or a Helm hook other than crd-install while Helm hooks count.
 // A hook is never applied as a regular resource and never pruned.
 func (r HookRules) IsHook(obj *unstructured.Unstructured) bool {
-	if _, ok := obj.GetAnnotations()[AnnotationHook]; ok {
+	if _, ok := lookupAnnotation(obj, AnnotationHook); ok {
 		return !r.IsSkip(obj)
 	}
 	return !r.helmIgnored && health.IsHook(obj)
@@ -178,11 +178,10 @@ func DeletePolicies(obj *unstructured.Unstructured) []HookDeletePolicy {
 // Wave returns the sync wave of obj: argocd.argoproj.io/sync-wave, else
 // helm.sh/hook-weight, else 0.
 func Wave(obj *unstructured.Unstructured) int {
-	annotations := obj.GetAnnotations()
-	if wave, err := strconv.Atoi(strings.TrimSpace(annotations[AnnotationSyncWave])); err == nil {
+	if wave, err := strconv.Atoi(strings.TrimSpace(annotation(obj, AnnotationSyncWave))); err == nil {
 		return wave
 	}
-	if weight, err := strconv.Atoi(strings.TrimSpace(annotations[AnnotationHelmHookWeight])); err == nil {
+	if weight, err := strconv.Atoi(strings.TrimSpace(annotation(obj, AnnotationHelmHookWeight))); err == nil {
 		return weight
 	}
 	return 0
@@ -214,7 +213,7 @@ func prepareHook(obj *unstructured.Unstructured, revision string, phase v1alpha1
 }
 
 func annotationCSV(obj *unstructured.Unstructured, name string) []string {
-	value, ok := obj.GetAnnotations()[name]
+	value, ok := lookupAnnotation(obj, name)
 	if !ok {
 		return nil
 	}
@@ -225,6 +224,24 @@ func annotationCSV(obj *unstructured.Unstructured, name string) []string {
 		}
 	}
 	return values
+}
+
+// lookupAnnotation reads one annotation without copying the map, as
+// GetAnnotations does; planning reads several per object.
+func lookupAnnotation(obj *unstructured.Unstructured, name string) (string, bool) {
+	metadata, _ := obj.Object["metadata"].(map[string]any)
+	annotations, _ := metadata["annotations"].(map[string]any)
+	value, ok := annotations[name]
+	if !ok {
+		return "", false
+	}
+	text, _ := value.(string)
+	return text, true
+}
+
+func annotation(obj *unstructured.Unstructured, name string) string {
+	value, _ := lookupAnnotation(obj, name)
+	return value
 }
 
 func hasHookFinalizer(obj *unstructured.Unstructured) bool {

@@ -75,7 +75,7 @@ func resourceOptionSet(obj *unstructured.Unstructured) optionSet {
 	if obj == nil {
 		return nil
 	}
-	value, ok := obj.GetAnnotations()[AnnotationSyncOptions]
+	value, ok := lookupAnnotation(obj, AnnotationSyncOptions)
 	if !ok {
 		return nil
 	}
@@ -199,7 +199,7 @@ func csaMigrationManagers(app AppOptions, obj *unstructured.Unstructured, fieldM
 		return nil
 	}
 	manager := DefaultCSAMigrationManager
-	if value := obj.GetAnnotations()[AnnotationCSAMigrationManager]; value != "" {
+	if value := annotation(obj, AnnotationCSAMigrationManager); value != "" {
 		manager = value
 	}
 	return []string{manager, fieldManager}

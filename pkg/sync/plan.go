@@ -278,7 +278,7 @@ func (p *planner) tracked(obj *unstructured.Unstructured) bool {
 		return true
 	}
 	want := cluster.TrackingID(p.in.AppNamespace, p.in.AppName, cluster.KeyOf(obj))
-	return obj.GetAnnotations()[cluster.TrackingAnnotation] == want
+	return annotation(obj, cluster.TrackingAnnotation) == want
 }
 
 func (p *planner) track(obj *unstructured.Unstructured) {
