@@ -80,6 +80,7 @@ func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine)
 		"applications/status":    apps.Status,
 		"applications/sync":      apps.Sync,
 		"applications/terminate": apps.Terminate,
+		"applications/rollback":  apps.Rollback,
 		"applications/diff":      apps.Diff,
 		"applications/manifests": apps.Manifests,
 		"applicationsets":        appSets.ApplicationSet,

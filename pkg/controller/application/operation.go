@@ -40,7 +40,18 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	if len(app.Spec.Sources) == 0 {
 		options.Revision = op.Sync.Revision
 	}
-	result := c.comparer.Compare(ctx, app, options)
+	// A rollback (or a one-off sync) may name the source(s) to use.
+	desired := app
+	if op.Sync.Source != nil || len(op.Sync.Sources) > 0 {
+		desired = app.DeepCopy()
+		if op.Sync.Source != nil {
+			desired.Spec.Source = op.Sync.Source.DeepCopy()
+		}
+		if len(op.Sync.Sources) > 0 {
+			desired.Spec.Sources = op.Sync.Sources
+		}
+	}
+	result := c.comparer.Compare(ctx, desired, options)
 	if result.Cluster == nil || result.Target == nil {
 		message := "comparison failed"
 		if len(result.Conditions) > 0 {

@@ -16,6 +16,7 @@ type Storage struct {
 	Status      *statusrest.REST
 	Sync        *SyncREST
 	Terminate   *TerminateREST
+	Rollback    *RollbackREST
 	Diff        *DiffREST
 	Manifests   *ManifestsREST
 }
@@ -51,6 +52,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, en
 		Status:      statusrest.New(store, statusStrategy, statusStrategy),
 		Sync:        &SyncREST{store: store},
 		Terminate:   &TerminateREST{store: store},
+		Rollback:    &RollbackREST{store: store},
 		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine}, table: newTableConvertor()},
 		Manifests:   &ManifestsREST{call: engineCall{store: store, scheme: scheme, engine: engine}},
 	}, nil
