@@ -114,3 +114,33 @@ spec:
 		}
 	}
 }
+
+func TestDeletingAnApplicationWithTheFinalizerDeletesItsObjects(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources})
+	app := strings.Replace(automatedApplication(ns, repo.URL, "guestbook", false),
+		"  namespace: "+ns+"\nspec:", "  namespace: "+ns+"\n  finalizers:\n  - resources-finalizer.argocd.argoproj.io\nspec:", 1)
+	kubectlWithInput(t, app, "apply", "-f", "-")
+	waitForAppState(t, ns, "Synced", "Healthy")
+
+	kubectl(t, "delete", "app", "guestbook", "-n", ns, "--wait=false")
+	eventually(t, syncTimeout, "the Application and its objects to be deleted", func() (bool, error) {
+		_, appErr := tryKubectl("get", "app", "guestbook", "-n", ns)
+		objects, err := tryKubectl("get", "deployment,service,configmap", "-n", ns, "-l", "capstan.dev/instance", "-o", "name")
+		return appErr != nil && err == nil && strings.TrimSpace(objects) == "", fmt.Errorf("application err %v; objects %q", appErr, objects)
+	})
+}
+
+func TestDeletingAnApplicationWithoutTheFinalizerLeavesItsObjects(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources})
+	kubectlWithInput(t, automatedApplication(ns, repo.URL, "guestbook", false), "apply", "-f", "-")
+	waitForAppState(t, ns, "Synced", "Healthy")
+
+	kubectl(t, "delete", "app", "guestbook", "-n", ns)
+	for _, object := range []string{"deployment/guestbook-ui", "service/guestbook-ui", "configmap/guestbook-config"} {
+		kubectl(t, "get", object, "-n", ns)
+	}
+}

@@ -33,7 +33,18 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 	// A requested refresh, normal or hard, resolves revisions again.
 	_, resolve := app.Annotations[RefreshAnnotation]
 
-	if app.Operation != nil && app.DeletionTimestamp == nil {
+	if app.DeletionTimestamp != nil {
+		next, err := c.deleteResources(ctx, app)
+		if err != nil {
+			return err
+		}
+		if next > 0 {
+			c.queue.AddAfter(key, next)
+		}
+		return nil
+	}
+
+	if app.Operation != nil {
 		// The operation state must be the latest: a step taken on a stale copy
 		// would redo work (and delete hooks it just created).
 		fresh, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
