@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,17 +130,46 @@ spec:
 func TestSyncThroughRawPostAndThePlugin(t *testing.T) {
 	requireCapstanAPIServer(t)
 	ns := createNamespace(t)
-	kubectlWithInput(t, guestbookApp, "apply", "-n", ns, "-f", "-")
+	// A PreSync hook that takes a while keeps the operation running long
+	// enough to see the conflict a second request gets.
+	slowHook := `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: slow-check
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+spec:
+  template:
+    metadata:
+      annotations:
+        capstan.dev/kwok-complete-after: "120s"
+    spec:
+      containers:
+      - name: check
+        image: busybox
+      restartPolicy: Never
+`
+	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources, "guestbook/hook.yaml": slowHook})
+	kubectlWithInput(t, guestbookApplication(ns, repo.URL, "guestbook"), "apply", "-f", "-")
 
 	if got := strings.TrimSpace(kubectl(t, "auth", "can-i", "create", "applications", "--subresource=sync", "-n", ns)); got != "yes" {
 		t.Errorf("kubectl auth can-i create applications --subresource=sync = %q, want yes", got)
+	}
+
+	// A server dry run validates the request and sets nothing.
+	out := kubectl(t, "create", "sync", "guestbook", "-n", ns, "--dry-run=server", "-o", "name")
+	if strings.TrimSpace(out) != "applicationsyncrequest.capstan.dev/guestbook" {
+		t.Errorf("kubectl create sync --dry-run=server -o name = %q", out)
+	}
+	if got := appField(t, ns, "{.operation}"); got != "" {
+		t.Errorf("a server dry-run set the operation: %s", got)
 	}
 
 	body := filepath.Join(t.TempDir(), "body.json")
 	if err := os.WriteFile(body, []byte(`{"spec":{"prune":true}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := kubectl(t, "create", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applications/guestbook/sync", "-f", body)
+	out = kubectl(t, "create", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applications/guestbook/sync", "-f", body)
 	var accepted struct {
 		Kind   string `json:"kind"`
 		Status struct {
@@ -155,34 +185,31 @@ func TestSyncThroughRawPostAndThePlugin(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &accepted); err != nil {
 		t.Fatalf("decode the sync answer %q: %v", out, err)
 	}
-	if accepted.Kind != "ApplicationSyncRequest" || accepted.Status.Phase != "Running" || !accepted.Status.Operation.Sync.Prune {
-		t.Errorf("sync answer = %+v, want an accepted ApplicationSyncRequest with prune", accepted)
-	}
-	if got := kubectl(t, "get", "app", "guestbook", "-n", ns, "-o", "jsonpath={.operation.sync.revision}"); got != "HEAD" {
-		t.Errorf("operation.sync.revision = %q, want HEAD", got)
+	if accepted.Kind != "ApplicationSyncRequest" || accepted.Status.Phase != "Running" || !accepted.Status.Operation.Sync.Prune ||
+		accepted.Status.Operation.Sync.Revision != "main" {
+		t.Errorf("sync answer = %+v, want an accepted ApplicationSyncRequest with prune at the target revision main", accepted)
 	}
 
-	// A second request while the operation is set is refused, through the plugin too.
+	// A second request while the operation runs is refused, through the plugin too.
 	_, err := tryKubectl("create", "sync", "guestbook", "-n", ns)
 	if err == nil || !strings.Contains(err.Error(), "another operation is already in progress") {
 		t.Errorf("kubectl create sync during an operation: got %v, want a conflict", err)
 	}
 
-	kubectl(t, "patch", "app", "guestbook", "-n", ns, "--type", "json", "-p", `[{"op":"remove","path":"/operation"}]`)
-	out = kubectl(t, "create", "sync", "guestbook", "-n", ns, "--revision", "HEAD", "--dry-run=server", "-o", "name")
-	if strings.TrimSpace(out) != "applicationsyncrequest.capstan.dev/guestbook" {
-		t.Errorf("kubectl create sync --dry-run=server -o name = %q", out)
-	}
-	if got := kubectl(t, "get", "app", "guestbook", "-n", ns, "-o", "jsonpath={.operation}"); got != "" {
-		t.Errorf("a server dry-run set the operation: %s", got)
-	}
-	out = kubectl(t, "create", "sync", "guestbook", "-n", ns, "--prune")
+	// Terminate ends it; then the plugin can request a new sync.
+	kubectlWithInput(t, "{}", "create", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applications/guestbook/terminate", "-f", "-")
+	eventually(t, syncTimeout, "the terminated operation to finish", func() (bool, error) {
+		phase := appField(t, ns, "{.status.operationState.phase}")
+		return appField(t, ns, "{.operation}") == "" && phase == "Failed", fmt.Errorf("phase %q", phase)
+	})
+	out = kubectl(t, "create", "sync", "guestbook", "-n", ns, "--prune", "--apply-only")
 	if !strings.Contains(out, "sync requested") {
 		t.Errorf("kubectl create sync printed %q, want 'sync requested'", out)
 	}
-	if got := kubectl(t, "get", "app", "guestbook", "-n", ns, "-o", "jsonpath={.operation.sync.prune}"); got != "true" {
-		t.Errorf("operation.sync.prune after kubectl create sync --prune = %q", got)
-	}
+	eventually(t, syncTimeout, "the sync requested by the plugin to succeed", func() (bool, error) {
+		state := appField(t, ns, "{.status.operationState.phase}/{.status.operationState.operation.sync.prune}")
+		return state == "Succeeded/true", fmt.Errorf("operation state %q", state)
+	})
 }
 
 func TestDefaultProjectCannotBeDeleted(t *testing.T) {
