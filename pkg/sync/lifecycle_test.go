@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -173,4 +174,25 @@ func TestApplyFailureWithoutSyncFailHooks(t *testing.T) {
 	d := newDriver(t, fake, PlanInput{Targets: []*unstructured.Unstructured{configMap("a")}})
 
 	wantPhase(t, d.step(), v1alpha1.OperationFailed, `one or more objects failed to apply, reason: ConfigMap default/a: ConfigMap "a" is invalid`)
+}
+
+func TestResultsFollowThePlanOrder(t *testing.T) {
+	var targets []*unstructured.Unstructured
+	var want []string
+	for i := range 40 {
+		name := fmt.Sprintf("cm-%02d", i)
+		targets = append(targets, configMap(name))
+		want = append(want, name)
+	}
+	d := newDriver(t, newFakeCluster(), PlanInput{Targets: targets})
+
+	out := d.step()
+
+	var got []string
+	for _, r := range out.Resources {
+		got = append(got, r.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("results in the order %v", got)
+	}
 }

@@ -144,7 +144,9 @@ type ResourceOptions struct {
 	Prune PruneMode
 	// Delete is Delete=false|confirm, read when the Application is deleted.
 	Delete DeleteMode
-	// Validate is false with Validate=false: the API server ignores unknown fields.
+	// Validate is false with Validate=false: the API server ignores unknown
+	// fields of a client-side apply or a replace. A server-side apply refuses
+	// fields its schema does not declare either way.
 	Validate bool
 	// SkipDryRunOnMissingResource lets a resource of an unknown kind through validation.
 	SkipDryRunOnMissingResource bool

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -25,10 +26,22 @@ type ledger struct {
 	mu      sync.Mutex
 	order   []resultKey
 	results map[resultKey]*v1alpha1.ResourceResult
+	// previous is how many of order came from earlier steps; rank orders the
+	// results this step adds as the plan orders their tasks, whatever order
+	// parallel calls finished in.
+	previous int
+	rank     map[resultKey]int
 }
 
-func newLedger(previous v1alpha1.ResourceResults) *ledger {
-	l := &ledger{results: make(map[resultKey]*v1alpha1.ResourceResult, len(previous))}
+func newLedger(previous v1alpha1.ResourceResults, tasks []*Task) *ledger {
+	l := &ledger{
+		results: make(map[resultKey]*v1alpha1.ResourceResult, len(previous)),
+		rank:    make(map[resultKey]int, len(tasks)),
+	}
+	for i, task := range tasks {
+		l.rank[taskResultKey(task)] = i
+	}
+	defer func() { l.previous = len(l.order) }()
 	for _, result := range previous {
 		if result == nil {
 			continue
@@ -114,10 +127,13 @@ func (l *ledger) setPhase(task *Task, phase v1alpha1.OperationPhase, message str
 	l.set(task, l.status(task), phase, message)
 }
 
-// list returns every result in the order they were first recorded.
+// list returns every result: those of earlier steps in their order, then
+// those of this step in plan order.
 func (l *ledger) list() v1alpha1.ResourceResults {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	added := l.order[l.previous:]
+	slices.SortStableFunc(added, func(a, b resultKey) int { return l.rank[a] - l.rank[b] })
 	out := make(v1alpha1.ResourceResults, 0, len(l.order))
 	for _, key := range l.order {
 		out = append(out, l.results[key].DeepCopy())

@@ -92,13 +92,14 @@ func Sync(ctx context.Context, in StepInput) (StepOutput, error) {
 	if in.Plan == nil || in.Client == nil {
 		return StepOutput{}, errors.New("sync step: plan and client are required")
 	}
+	all := append(append([]*Task(nil), in.Plan.Tasks...), in.Plan.SyncFail...)
 	s := &step{
 		in:          in,
 		plan:        in.Plan,
 		client:      in.Client,
 		health:      in.Health,
-		ledger:      newLedger(in.Previous),
-		all:         append(append([]*Task(nil), in.Plan.Tasks...), in.Plan.SyncFail...),
+		ledger:      newLedger(in.Previous, all),
+		all:         all,
 		parallelism: in.Parallelism,
 		log:         klog.FromContext(ctx),
 	}
