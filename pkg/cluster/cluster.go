@@ -13,8 +13,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-
-	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 )
 
 const (
@@ -29,6 +27,11 @@ type Cluster struct {
 	// Server and Name identify the cluster in Application destinations.
 	Server string
 	Name   string
+	// Namespaces, when set, are the only namespaces the credentials reach
+	// (from a cluster Secret); ClusterResources then says whether
+	// cluster-scoped resources may still be managed.
+	Namespaces       []string
+	ClusterResources bool
 	// Dynamic is a client for any kind in the cluster.
 	Dynamic dynamic.Interface
 	// Cache holds the objects Capstan manages in the cluster.
@@ -88,39 +91,4 @@ func (c *Cluster) Versions() (string, []string, error) {
 	sort.Strings(versions)
 	c.kubeVersion, c.apiVersions = info.GitVersion, versions
 	return c.kubeVersion, c.apiVersions, nil
-}
-
-// Clusters resolves Application destinations to clusters.
-type Clusters struct {
-	inCluster *Cluster
-}
-
-// NewClusters returns the destinations Capstan can deploy to: the cluster it
-// runs in, reached with config.
-func NewClusters(ctx context.Context, config *rest.Config, onChange ChangeFunc) (*Clusters, error) {
-	inCluster, err := New(ctx, InClusterServer, InClusterName, config, onChange)
-	if err != nil {
-		return nil, err
-	}
-	return &Clusters{inCluster: inCluster}, nil
-}
-
-// ErrUnknownDestination is returned for a destination no cluster matches.
-var ErrUnknownDestination = fmt.Errorf("unknown destination cluster")
-
-// For returns the cluster of a destination, by server URL or by name.
-func (c *Clusters) For(destination v1alpha1.ApplicationDestination) (*Cluster, error) {
-	switch {
-	case destination.Server == InClusterServer, destination.Server == "" && destination.Name == InClusterName:
-		return c.inCluster, nil
-	case destination.Server != "":
-		return nil, fmt.Errorf("%w: server %q (only %s is configured)", ErrUnknownDestination, destination.Server, InClusterServer)
-	default:
-		return nil, fmt.Errorf("%w: name %q (only %s is configured)", ErrUnknownDestination, destination.Name, InClusterName)
-	}
-}
-
-// All returns every configured cluster.
-func (c *Clusters) All() []*Cluster {
-	return []*Cluster{c.inCluster}
 }

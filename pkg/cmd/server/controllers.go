@@ -74,7 +74,7 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CacheDir, "cache-dir", o.CacheDir,
 		"Directory of the Git object stores and Helm chart archives.")
 	fs.StringVar(&o.RepoNamespace, "repository-namespace", o.RepoNamespace,
-		"Namespace of the repository Secrets (label argocd.argoproj.io/secret-type: repository or repo-creds).")
+		"Namespace of the repository and cluster Secrets (label argocd.argoproj.io/secret-type: repository, repo-creds or cluster).")
 	fs.Int64Var(&o.MaxManifestBytes, "max-manifest-bytes", o.MaxManifestBytes,
 		"Largest rendered output of one source; larger renders fail with an error.")
 	fs.DurationVar(&o.RenderTimeout, "render-timeout", o.RenderTimeout,

@@ -26,10 +26,15 @@ type engine struct {
 	controller atomic.Pointer[application.Controller]
 }
 
-// newEngine connects to the destination cluster (the one this server runs in).
+// newEngine connects to the cluster this server runs in, which holds the
+// repository and cluster Secrets and is the in-cluster destination.
 func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*engine, error) {
 	e := &engine{}
-	clusters, err := cluster.NewClusters(ctx, destination, func(instanceLabel string) {
+	secrets, err := o.newArgoSecrets(ctx, destination)
+	if err != nil {
+		return nil, err
+	}
+	clusters, err := cluster.NewClusters(ctx, destination, secrets, func(instanceLabel string) {
 		if c := e.controller.Load(); c != nil {
 			c.ManagedObjectChanged(instanceLabel)
 		}
@@ -41,7 +46,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	targets, err := o.newTargetSource(ctx, destination)
+	targets, err := o.newTargetSource(secrets)
 	if err != nil {
 		return nil, err
 	}

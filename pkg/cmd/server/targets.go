@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
 
 	"capstan.dev/capstan/pkg/render"
@@ -20,10 +21,10 @@ import (
 // secretTypeLabel marks Argo CD's repository, repo-creds and cluster Secrets.
 const secretTypeLabel = "argocd.argoproj.io/secret-type"
 
-// newTargetSource builds the source → render pipeline: repository credentials
-// from the Secrets of --repository-namespace, Git object stores under
-// --cache-dir, and the renderers.
-func (o *Options) newTargetSource(ctx context.Context, destination *rest.Config) (*target.Source, error) {
+// newArgoSecrets lists the Argo CD Secrets (repository, repo-creds and cluster)
+// of --repository-namespace through one informer, synced before it returns,
+// so that credentials and destination clusters read the same cache.
+func (o *Options) newArgoSecrets(ctx context.Context, destination *rest.Config) (corev1listers.SecretNamespaceLister, error) {
 	kube, err := kubernetes.NewForConfig(destination)
 	if err != nil {
 		return nil, err
@@ -33,13 +34,21 @@ func (o *Options) newTargetSource(ctx context.Context, destination *rest.Config)
 		kubeinformers.WithNamespace(namespace),
 		kubeinformers.WithTweakListOptions(func(options *metav1.ListOptions) { options.LabelSelector = secretTypeLabel }))
 	secrets := factory.Core().V1().Secrets()
-	store := credentials.NewSecretStore(secrets.Lister().Secrets(namespace))
+	lister := secrets.Lister().Secrets(namespace)
 	factory.Start(ctx.Done())
 	for informer, synced := range factory.WaitForCacheSync(ctx.Done()) {
 		if !synced {
-			return nil, fmt.Errorf("repository Secrets in %s did not sync (%v)", namespace, informer)
+			return nil, fmt.Errorf("repository and cluster Secrets in %s did not sync (%v)", namespace, informer)
 		}
 	}
+	return lister, nil
+}
+
+// newTargetSource builds the source → render pipeline: repository credentials
+// from the Secrets of --repository-namespace, Git object stores under
+// --cache-dir, and the renderers.
+func (o *Options) newTargetSource(secrets corev1listers.SecretNamespaceLister) (*target.Source, error) {
+	store := credentials.NewSecretStore(secrets)
 
 	gitCache, err := git.NewCache(filepath.Join(o.Controllers.CacheDir, "git"), git.Options{
 		RefTTL:        o.Controllers.AppResync,
