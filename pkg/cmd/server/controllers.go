@@ -40,6 +40,9 @@ type ControllerOptions struct {
 	AllowKustomizeRemoteBases bool
 	// AllowFileRepoURLs accepts file:// repository URLs (local development only).
 	AllowFileRepoURLs bool
+	// HealthRulesConfigMap names the ConfigMap in RepoNamespace that holds
+	// custom health rules written in CEL; empty loads none.
+	HealthRulesConfigMap string
 }
 
 // NewControllerOptions returns the defaults.
@@ -54,6 +57,7 @@ func NewControllerOptions() *ControllerOptions {
 		RepoNamespace:        "capstan-system",
 		MaxManifestBytes:     10 << 20,
 		RenderTimeout:        90 * time.Second,
+		HealthRulesConfigMap: "capstan-health-rules",
 	}
 }
 
@@ -83,6 +87,9 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 		"Let Kustomize load remote bases (Git and HTTP). Off, they are refused.")
 	fs.BoolVar(&o.AllowFileRepoURLs, "allow-file-repo-urls", o.AllowFileRepoURLs,
 		"Accept file:// repository URLs. For local development only: they read the server's disk.")
+	fs.StringVar(&o.HealthRulesConfigMap, "health-rules-configmap", o.HealthRulesConfigMap,
+		"ConfigMap in --repository-namespace holding custom health rules: keys <group>_<Kind> (or <Kind> for the core group), "+
+			"values CEL expressions. Read once at start-up: restart the server to apply changes. A missing ConfigMap means no custom rules; empty disables them.")
 }
 
 // Validate checks the controller options.

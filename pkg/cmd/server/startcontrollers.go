@@ -5,9 +5,18 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/controller/application"
@@ -42,7 +51,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	checker, err := health.NewChecker(health.Options{})
+	checker, err := o.newHealthChecker(ctx, destination)
 	if err != nil {
 		return nil, err
 	}
@@ -67,22 +76,27 @@ func (o *Options) startControllers(ctx context.Context, loopback, destination *r
 		return nil
 	}
 	return o.Controllers.runElected(ctx, destination, func(ctx context.Context) {
-		if err := o.runControllers(ctx, loopback, e); err != nil {
+		if err := o.runControllers(ctx, loopback, destination, e); err != nil {
 			logger.Error(err, "Controllers stopped")
 		}
 	})
 }
 
-func (o *Options) runControllers(ctx context.Context, loopback *rest.Config, e *engine) error {
+func (o *Options) runControllers(ctx context.Context, loopback, destination *rest.Config, e *engine) error {
 	client, err := clientset.NewForConfig(loopback)
 	if err != nil {
 		return err
 	}
+	recorder, err := newEventRecorder(ctx, destination)
+	if err != nil {
+		return fmt.Errorf("event recorder: %w", err)
+	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps := factory.Capstan().V1alpha1().Applications()
 	c, err := application.New(client, apps.Informer(), apps.Lister(), e.comparer, application.Options{
-		Workers: o.Controllers.StatusProcessors,
-		Resync:  o.Controllers.AppResync,
+		Workers:  o.Controllers.StatusProcessors,
+		Resync:   o.Controllers.AppResync,
+		Recorder: recorder,
 	})
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)
@@ -90,4 +104,74 @@ func (o *Options) runControllers(ctx context.Context, loopback *rest.Config, e *
 	e.controller.Store(c)
 	factory.Start(ctx.Done())
 	return c.Run(ctx)
+}
+
+// newEventRecorder records Events on Applications in the destination cluster,
+// the one this server runs in: Events are core/v1 objects that Capstan's own
+// API does not serve. The broadcaster stops with ctx.
+func newEventRecorder(ctx context.Context, destination *rest.Config) (record.EventRecorder, error) {
+	kube, err := kubernetes.NewForConfig(destination)
+	if err != nil {
+		return nil, err
+	}
+	// The scheme gives the Events' involvedObject the Application's apiVersion and kind.
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: eventComponent}), nil
+}
+
+// eventComponent is the source of the Events the controllers record.
+const eventComponent = "capstan-application-controller"
+
+// newHealthChecker returns the health checker with the custom rules of
+// --health-rules-configmap, read once at start-up. Rules that cannot be read
+// or compiled are logged and do not stop the server: a kind whose rule does
+// not compile gets health Unknown, every other kind its built-in rule.
+func (o *Options) newHealthChecker(ctx context.Context, destination *rest.Config) (*health.Checker, error) {
+	logger := klog.FromContext(ctx)
+	kube, err := kubernetes.NewForConfig(destination)
+	if err != nil {
+		return nil, err
+	}
+	namespace, name := o.Controllers.RepoNamespace, o.Controllers.HealthRulesConfigMap
+	rules, err := readHealthRules(ctx, kube, namespace, name)
+	if err != nil {
+		logger.Error(err, "Custom health rules not loaded; only the built-in rules apply")
+	}
+	checker, err := health.NewChecker(health.Options{Rules: rules})
+	if err != nil {
+		logger.Error(err, "Some custom health rules do not compile; their kinds get health Unknown",
+			"configMap", klog.KRef(namespace, name))
+	}
+	if checker == nil {
+		return health.NewChecker(health.Options{})
+	}
+	if len(rules) > 0 {
+		logger.Info("Loaded custom health rules", "configMap", klog.KRef(namespace, name), "rules", len(rules))
+	}
+	return checker, nil
+}
+
+// readHealthRules reads the custom health rules (keys <group>_<Kind>, values
+// CEL) from a ConfigMap. A missing ConfigMap, or no name, means no rules.
+func readHealthRules(ctx context.Context, kube kubernetes.Interface, namespace, name string) (map[string]string, error) {
+	if name == "" {
+		return nil, nil
+	}
+	configMap, err := kube.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		klog.FromContext(ctx).V(2).Info("No custom health rules", "configMap", klog.KRef(namespace, name))
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read health rules from ConfigMap %s/%s: %w", namespace, name, err)
+	}
+	return configMap.Data, nil
 }

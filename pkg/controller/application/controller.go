@@ -13,6 +13,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
@@ -33,6 +34,9 @@ type Options struct {
 	// Resync is the period of the periodic refresh; each Application gets up
 	// to half of it again as jitter. Zero disables periodic refreshes.
 	Resync time.Duration
+	// Recorder records Events on Applications for status transitions and
+	// operations; nil records none.
+	Recorder record.EventRecorder
 }
 
 // Controller refreshes Applications.
@@ -43,6 +47,7 @@ type Controller struct {
 	comparer *compare.Comparer
 	options  Options
 	queue    workqueue.TypedRateLimitingInterface[string]
+	appInfo  *appInfoSeries
 
 	mu sync.Mutex
 	// byInstance maps InstanceLabel values to Application keys, so that a change
@@ -56,6 +61,7 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	if options.Workers <= 0 {
 		options.Workers = 1
 	}
+	RegisterMetrics()
 	c := &Controller{
 		client:     client,
 		lister:     lister,
@@ -63,9 +69,10 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		comparer:   comparer,
 		options:    options,
 		byInstance: map[string]string{},
+		appInfo:    newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh"}),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh", MetricsProvider: queueMetrics{}}),
 	}
 	_, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { c.applicationChanged(nil, obj) },
@@ -133,12 +140,14 @@ func (c *Controller) applicationDeleted(obj interface{}) {
 	c.mu.Lock()
 	delete(c.byInstance, cluster.InstanceLabelValue(app.Namespace, app.Name))
 	c.mu.Unlock()
+	c.appInfo.delete(app.Namespace, app.Name)
 }
 
 // Run refreshes Applications until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
+	defer c.appInfo.clear()
 	logger := klog.FromContext(ctx)
 	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced) {
 		return fmt.Errorf("application informer did not sync")
@@ -169,7 +178,9 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	start := time.Now()
 	err := c.refresh(ctx, key)
+	observeReconcile(start)
 	if err != nil {
 		klog.FromContext(ctx).Error(err, "Refreshing application failed", "application", key)
 		c.queue.AddRateLimited(key)

@@ -32,7 +32,11 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	state := app.Status.OperationState
 	if state == nil || isTerminal(state.Phase) {
 		// A new operation: record that it started before doing anything.
-		return time.Millisecond, c.writeOperationState(ctx, app, newState(op), op)
+		if err := c.writeOperationState(ctx, app, newState(op), op); err != nil {
+			return 0, err
+		}
+		c.recordOperationStarted(app)
+		return time.Millisecond, nil
 	}
 	logger := klog.FromContext(ctx)
 
@@ -213,5 +217,7 @@ func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Applicat
 		return fmt.Errorf("record the operation's end: %w", err)
 	}
 	klog.FromContext(ctx).Info("Operation finished", "phase", phase, "message", message)
+	countOperation(phase)
+	c.recordOperationFinished(app, phase, message)
 	return nil
 }

@@ -55,6 +55,7 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 	status.Conditions = mergeConditions(status.Conditions, result.Conditions, now)
 
 	if apiequality.Semantic.DeepEqual(&app.Status, status) {
+		c.appInfo.set(app, status.Sync.Status, status.Health.Status)
 		return nil
 	}
 	status.ReconciledAt = &now
@@ -64,6 +65,8 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
+	c.appInfo.set(app, status.Sync.Status, status.Health.Status)
+	c.recordStatusEvents(app, &app.Status, status.Sync.Status, status.Health.Status)
 	return nil
 }
 
