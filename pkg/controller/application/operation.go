@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
@@ -86,8 +88,13 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		appSyncOptions = app.Spec.SyncPolicy.SyncOptions
 		namespaceMetadata = app.Spec.SyncPolicy.ManagedNamespaceMetadata
 	}
+	liveNamespace, err := c.liveNamespace(ctx, result, app.Spec.Destination.Namespace)
+	if err != nil {
+		return operationFallback, err
+	}
 	plan, err := sync.NewPlan(sync.PlanInput{
-		AppNamespace: app.Namespace, AppName: app.Name,
+		LiveNamespace: liveNamespace,
+		AppNamespace:  app.Namespace, AppName: app.Name,
 		DestinationNamespace:     app.Spec.Destination.Namespace,
 		Operation:                *op.Sync,
 		AppSyncOptions:           appSyncOptions,
@@ -122,40 +129,23 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	state = state.DeepCopy()
 	state.SyncResult = syncResult(app, result, out.Resources)
 	if isTerminal(out.Phase) {
-		if out.Phase == v1alpha1.OperationFailed && retryAllowed(op, state) {
+		if out.Phase == v1alpha1.OperationFailed && sync.RetryAllowed(op.Retry, state.RetryCount) {
 			logger.Info("Sync failed, retrying", "message", out.Message, "retry", state.RetryCount+1)
 			state.RetryCount++
 			state.Phase = v1alpha1.OperationRunning
 			state.Message = fmt.Sprintf("Retrying attempt #%d: %s", state.RetryCount, out.Message)
 			state.SyncResult = nil
-			return retryDelay(op, state.RetryCount), c.writeOperationState(ctx, app, state, op)
+			delay, err := sync.RetryBackoff(op.Retry, state.RetryCount)
+			if err != nil {
+				return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationFailed, fmt.Sprintf("%s; retry: %v", out.Message, err))
+			}
+			return delay, c.writeOperationState(ctx, app, state, op)
 		}
 		return 0, c.finishOperation(ctx, app, state, out.Phase, out.Message)
 	}
 	state.Phase = out.Phase
 	state.Message = out.Message
 	return operationFallback, c.writeOperationState(ctx, app, state, op)
-}
-
-// retryDelay is the backoff before retry attempt (1-based) of a failed sync:
-// duration × factor^(attempt-1), capped at maxDuration (Argo CD's defaults 5s, 2, 3m).
-func retryDelay(op *v1alpha1.Operation, attempt int64) time.Duration {
-	delay, factor, maxDelay := 5*time.Second, int64(2), 3*time.Minute
-	if backoff := op.Retry.Backoff; backoff != nil {
-		if d, err := time.ParseDuration(backoff.Duration); err == nil {
-			delay = d
-		}
-		if backoff.Factor != nil {
-			factor = *backoff.Factor
-		}
-		if d, err := time.ParseDuration(backoff.MaxDuration); err == nil {
-			maxDelay = d
-		}
-	}
-	for i := int64(1); i < attempt && delay < maxDelay; i++ {
-		delay *= time.Duration(factor)
-	}
-	return min(delay, maxDelay)
 }
 
 func newState(op *v1alpha1.Operation) *v1alpha1.OperationState {
@@ -169,12 +159,6 @@ func newState(op *v1alpha1.Operation) *v1alpha1.OperationState {
 
 func isTerminal(phase v1alpha1.OperationPhase) bool {
 	return phase == v1alpha1.OperationSucceeded || phase == v1alpha1.OperationFailed || phase == v1alpha1.OperationError
-}
-
-// retryAllowed applies the operation's retry strategy (limit < 0 retries forever).
-func retryAllowed(op *v1alpha1.Operation, state *v1alpha1.OperationState) bool {
-	limit := op.Retry.Limit
-	return limit < 0 || state.RetryCount < limit
 }
 
 func syncResult(app *v1alpha1.Application, result compare.Result, resources v1alpha1.ResourceResults) *v1alpha1.SyncOperationResult {
@@ -220,4 +204,21 @@ func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Applicat
 	countOperation(phase)
 	c.recordOperationFinished(app, phase, message)
 	return nil
+}
+
+// liveNamespace reads the destination namespace, nil when it does not exist,
+// so that CreateNamespace=true only creates or updates it when needed.
+func (c *Controller) liveNamespace(ctx context.Context, result compare.Result, namespace string) (*unstructured.Unstructured, error) {
+	if namespace == "" {
+		return nil, nil
+	}
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	obj, err := result.Cluster.Dynamic.Resource(gvr).Get(ctx, namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
+	}
+	return obj, nil
 }

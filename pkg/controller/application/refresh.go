@@ -72,6 +72,14 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 	}
 
 	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve})
+	if result.Cluster != nil {
+		// A refused automated sync is reported as a SyncError condition.
+		if decision := autoSyncDecision(app, result); decision.SyncError {
+			result.Conditions = append(result.Conditions, v1alpha1.ApplicationCondition{
+				Type: v1alpha1.ApplicationConditionSyncError, Message: decision.Reason,
+			})
+		}
+	}
 	if err := c.writeStatus(ctx, app, result); err != nil {
 		return err
 	}
@@ -88,12 +96,7 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 	if result.Cluster == nil {
 		return nil
 	}
-	decision := sync.AutoSync(sync.AutoSyncInput{
-		App:        app,
-		SyncStatus: v1alpha1.SyncStatus{Status: result.SyncStatus, Revision: revisionOf(result)},
-		Resources:  result.Resources,
-		Now:        time.Now(),
-	})
+	decision := autoSyncDecision(app, result)
 	if decision.RequeueAfter > 0 {
 		c.queue.AddAfter(key, decision.RequeueAfter)
 	}
@@ -109,12 +112,7 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 	if err != nil {
 		return err
 	}
-	decision = sync.AutoSync(sync.AutoSyncInput{
-		App:        fresh,
-		SyncStatus: v1alpha1.SyncStatus{Status: result.SyncStatus, Revision: revisionOf(result)},
-		Resources:  result.Resources,
-		Now:        time.Now(),
-	})
+	decision = autoSyncDecision(fresh, result)
 	if decision.Operation == nil {
 		return nil
 	}
@@ -125,6 +123,15 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 	}
 	klog.FromContext(ctx).Info("Automated sync started", "reason", decision.Reason)
 	return nil
+}
+
+// autoSyncDecision applies Argo CD's automated sync rules to a comparison.
+func autoSyncDecision(app *v1alpha1.Application, result compare.Result) sync.AutoSyncDecision {
+	status := v1alpha1.SyncStatus{Status: result.SyncStatus, Revision: revisionOf(result)}
+	if result.Target != nil {
+		status.Revisions = result.Target.Revisions
+	}
+	return sync.AutoSync(sync.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now()})
 }
 
 func revisionOf(result compare.Result) string {

@@ -12,11 +12,12 @@ import (
 	"capstan.dev/capstan/pkg/compare"
 )
 
-// comparisonConditions are the condition types a comparison owns; other
-// conditions (such as SyncError) are left to the operation processor.
+// comparisonConditions are the condition types a refresh owns and replaces
+// each time: comparison failures and refused automated syncs.
 var comparisonConditions = map[v1alpha1.ApplicationConditionType]bool{
 	v1alpha1.ApplicationConditionComparisonError:  true,
 	v1alpha1.ApplicationConditionInvalidSpecError: true,
+	v1alpha1.ApplicationConditionSyncError:        true,
 }
 
 // writeStatus publishes a comparison. It writes only when something changed, so
