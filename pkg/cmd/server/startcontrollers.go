@@ -55,7 +55,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	targets, err := o.newTargetSource(secrets)
+	targets, err := o.newTargetSource(secrets, o.readKnownHosts(ctx, destination))
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/source/credentials"
@@ -47,8 +49,11 @@ func (o *Options) newArgoSecrets(ctx context.Context, destination *rest.Config) 
 // newTargetSource builds the source → render pipeline: repository credentials
 // from the Secrets of --repository-namespace, Git object stores under
 // --cache-dir, and the renderers.
-func (o *Options) newTargetSource(secrets corev1listers.SecretNamespaceLister) (*target.Source, error) {
+func (o *Options) newTargetSource(secrets corev1listers.SecretNamespaceLister, knownHosts *credentials.KnownHosts) (*target.Source, error) {
 	store := credentials.NewSecretStore(secrets)
+	if knownHosts != nil {
+		store.KnownHosts = func() *credentials.KnownHosts { return knownHosts }
+	}
 
 	gitCache, err := git.NewCache(filepath.Join(o.Controllers.CacheDir, "git"), git.Options{
 		RefTTL:        o.Controllers.AppResync,
@@ -66,4 +71,32 @@ func (o *Options) newTargetSource(secrets corev1listers.SecretNamespaceLister) (
 		Timeout:          o.Controllers.RenderTimeout,
 		AllowRemoteBases: o.Controllers.AllowKustomizeRemoteBases,
 	}, store), nil
+}
+
+// knownHostsConfigMap is Argo CD's ConfigMap of SSH known hosts, read from --repository-namespace.
+const knownHostsConfigMap = "argocd-ssh-known-hosts-cm"
+
+// readKnownHosts reads the SSH known hosts once at start-up; without them SSH
+// repositories need insecureIgnoreHostKey. Errors are logged, not fatal.
+func (o *Options) readKnownHosts(ctx context.Context, destination *rest.Config) *credentials.KnownHosts {
+	logger := klog.FromContext(ctx)
+	kube, err := kubernetes.NewForConfig(destination)
+	if err != nil {
+		logger.Error(err, "SSH known hosts not loaded")
+		return nil
+	}
+	cm, err := kube.CoreV1().ConfigMaps(o.Controllers.RepoNamespace).Get(ctx, knownHostsConfigMap, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		logger.Error(err, "SSH known hosts not loaded", "configMap", klog.KRef(o.Controllers.RepoNamespace, knownHostsConfigMap))
+		return nil
+	}
+	knownHosts, err := credentials.KnownHostsFromConfigMap(cm.Data)
+	if err != nil {
+		logger.Error(err, "SSH known hosts not loaded", "configMap", klog.KRef(o.Controllers.RepoNamespace, knownHostsConfigMap))
+		return nil
+	}
+	return knownHosts
 }
