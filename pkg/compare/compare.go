@@ -63,6 +63,8 @@ type Result struct {
 	// comparison failed before reading the live state.
 	Cluster *cluster.Cluster
 	Targets map[cluster.ResourceKey]*unstructured.Unstructured
+	// Unnamed are target objects with only generateName (hooks).
+	Unnamed []*unstructured.Unstructured
 	Live    map[cluster.ResourceKey]*unstructured.Unstructured
 	// Hooks are the live hook objects of the Application: they are not
 	// compared, but a running operation follows them.
@@ -85,7 +87,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
-	targets, err := c.prepareTargets(ctx, destination, app, desired.Objects)
+	targets, unnamed, err := c.prepareTargets(ctx, destination, app, desired.Objects)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
@@ -97,7 +99,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Target = desired
 		return result
 	}
-	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Live: live, Hooks: hooks}
+	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks}
 	rules := diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences)
 	applier := DryRunApplier{Cluster: destination}
 	var healths []health.ResourceHealth
@@ -160,8 +162,8 @@ func condition(conditionType v1alpha1.ApplicationConditionType, err error) v1alp
 
 // prepareTargets keys the target objects, fills in the destination namespace of
 // namespaced objects that have none, and makes sure their kinds are watched.
-func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (map[cluster.ResourceKey]*unstructured.Unstructured, error) {
-	targets := make(map[cluster.ResourceKey]*unstructured.Unstructured, len(objects))
+func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (targets map[cluster.ResourceKey]*unstructured.Unstructured, unnamed []*unstructured.Unstructured, err error) {
+	targets = make(map[cluster.ResourceKey]*unstructured.Unstructured, len(objects))
 	var errs []error
 	for _, obj := range objects {
 		mapping, err := destination.Cache.Watch(ctx, obj.GroupVersionKind())
@@ -178,6 +180,11 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 			obj.SetNamespace("")
 		}
 		cluster.SetTracking(obj, app.Namespace, app.Name)
+		if obj.GetName() == "" {
+			// generateName hooks: named per operation by the sync, never compared.
+			unnamed = append(unnamed, obj)
+			continue
+		}
 		key := cluster.KeyOf(obj)
 		if _, duplicate := targets[key]; duplicate {
 			errs = append(errs, fmt.Errorf("%s appears more than once in the target state", key))
@@ -185,7 +192,7 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 		}
 		targets[key] = obj
 	}
-	return targets, errors.Join(errs...)
+	return targets, unnamed, errors.Join(errs...)
 }
 
 // liveObjects returns the live objects of an Application: the cached objects

@@ -5,6 +5,7 @@ package application
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -181,7 +182,15 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	start := time.Now()
 	err := c.refresh(ctx, key)
 	observeReconcile(start)
-	if err != nil {
+	var failed comparisonFailed
+	switch {
+	case errors.As(err, &failed):
+		// Recorded as a condition already; try again with backoff, since the
+		// cause (an unreachable repository, a missing CRD) may go away soon.
+		klog.FromContext(ctx).V(2).Info("Comparison failed; retrying with backoff", "application", key, "reason", failed.message)
+		c.queue.AddRateLimited(key)
+		return true
+	case err != nil:
 		klog.FromContext(ctx).Error(err, "Refreshing application failed", "application", key)
 		c.queue.AddRateLimited(key)
 		return true
@@ -193,3 +202,12 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	}
 	return true
 }
+
+// comparisonFailed reports a comparison that failed and was recorded as a
+// condition: the refresh is retried with backoff instead of waiting for the
+// periodic resync.
+type comparisonFailed struct {
+	message string
+}
+
+func (e comparisonFailed) Error() string { return "comparison failed: " + e.message }

@@ -78,10 +78,11 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		outOfSync[cluster.ResourceKey{Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name}] =
 			resource.Status != v1alpha1.SyncStatusCodeSynced
 	}
-	targets := make([]*unstructured.Unstructured, 0, len(result.Targets))
+	targets := make([]*unstructured.Unstructured, 0, len(result.Targets)+len(result.Unnamed))
 	for _, obj := range result.Targets {
 		targets = append(targets, obj)
 	}
+	targets = append(targets, result.Unnamed...)
 	var appSyncOptions v1alpha1.SyncOptions
 	var namespaceMetadata *v1alpha1.ManagedNamespaceMetadata
 	if app.Spec.SyncPolicy != nil {

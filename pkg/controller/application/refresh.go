@@ -88,6 +88,13 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 			return err
 		}
 	}
+	if result.Cluster == nil {
+		message := ""
+		if len(result.Conditions) > 0 {
+			message = result.Conditions[0].Message
+		}
+		return comparisonFailed{message: message}
+	}
 	return c.autoSync(ctx, key, app, result)
 }
 
