@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
@@ -164,15 +165,16 @@ func condition(conditionType v1alpha1.ApplicationConditionType, err error) v1alp
 // namespaced objects that have none, and makes sure their kinds are watched.
 func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (targets map[cluster.ResourceKey]*unstructured.Unstructured, unnamed []*unstructured.Unstructured, err error) {
 	targets = make(map[cluster.ResourceKey]*unstructured.Unstructured, len(objects))
+	definedKinds := cluster.DefinedKinds(objects)
 	var errs []error
 	for _, obj := range objects {
-		mapping, err := destination.Cache.Watch(ctx, obj.GroupVersionKind())
+		namespaced, err := c.watchKind(ctx, destination, obj, definedKinds)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err))
 			continue
 		}
 		obj = obj.DeepCopy()
-		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		if namespaced {
 			if obj.GetNamespace() == "" {
 				obj.SetNamespace(app.Spec.Destination.Namespace)
 			}
@@ -193,6 +195,21 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 		targets[key] = obj
 	}
 	return targets, unnamed, errors.Join(errs...)
+}
+
+// watchKind makes sure obj's kind is watched and tells whether it is
+// namespaced. A kind the cluster does not serve yet is no error when a
+// CustomResourceDefinition among the targets defines it: its objects are
+// Missing until a sync creates the CRD, and the scope comes from the CRD.
+func (c *Comparer) watchKind(ctx context.Context, destination *cluster.Cluster, obj *unstructured.Unstructured, definedKinds map[schema.GroupKind]bool) (bool, error) {
+	mapping, err := destination.Cache.Watch(ctx, obj.GroupVersionKind())
+	if err == nil {
+		return mapping.Scope.Name() == meta.RESTScopeNameNamespace, nil
+	}
+	if namespaced, defined := definedKinds[obj.GroupVersionKind().GroupKind()]; defined && meta.IsNoMatchError(err) {
+		return namespaced, nil
+	}
+	return false, err
 }
 
 // liveObjects returns the live objects of an Application: the cached objects
@@ -218,6 +235,10 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 			continue
 		}
 		mapping, err := destination.Cache.Mapping(target.GroupVersionKind())
+		if meta.IsNoMatchError(err) {
+			// Defined by a target CRD the cluster does not serve yet: missing.
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -152,3 +152,26 @@ func TestFailedDeletionHookIsDeletedForTheNextAttempt(t *testing.T) {
 		t.Errorf("the failed hook was kept")
 	}
 }
+
+func TestDeletionHookTypes(t *testing.T) {
+	tests := []struct {
+		name      string
+		targets   []*unstructured.Unstructured
+		pre, post bool
+	}{
+		{name: "no hooks", targets: []*unstructured.Unstructured{configMap("a")}},
+		{name: "a PreDelete hook", targets: []*unstructured.Unstructured{job("j", AnnotationHook, "PreDelete")}, pre: true},
+		{name: "a Helm post-delete hook", targets: []*unstructured.Unstructured{job("j", "helm.sh/hook", "post-delete")}, post: true},
+		{name: "both on one object", targets: []*unstructured.Unstructured{job("j", AnnotationHook, "PreDelete,PostDelete")}, pre: true, post: true},
+		{name: "a Helm hook ignored next to an Argo CD hook", targets: []*unstructured.Unstructured{
+			job("j", "helm.sh/hook", "pre-delete"), job("k", AnnotationHook, "PreSync")}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			pre, post := DeletionHookTypes(test.targets)
+			if pre != test.pre || post != test.post {
+				t.Errorf("DeletionHookTypes = %t, %t; want %t, %t", pre, post, test.pre, test.post)
+			}
+		})
+	}
+}

@@ -141,3 +141,20 @@ func healthOf(assessor HealthAssessor) HealthAssessor {
 	}
 	return assessor
 }
+
+// DeletionHookTypes tells whether the target state carries PreDelete and
+// PostDelete hooks; an Application that has them gets the finalizers that hold
+// its deletion until they ran.
+func DeletionHookTypes(targets []*unstructured.Unstructured) (preDelete, postDelete bool) {
+	rules := NewHookRules(targets)
+	for _, obj := range targets {
+		if !rules.IsHook(obj) {
+			continue
+		}
+		for _, hookType := range rules.Types(obj) {
+			preDelete = preDelete || hookType == v1alpha1.HookTypePreDelete
+			postDelete = postDelete || hookType == v1alpha1.HookTypePostDelete
+		}
+	}
+	return preDelete, postDelete
+}

@@ -6,6 +6,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"capstan.dev/capstan/pkg/cluster"
 )
 
 // scope is what the cluster (or the sync itself) says about a kind.
@@ -28,21 +30,11 @@ type scopes struct {
 }
 
 func newScopes(isNamespaced func(schema.GroupVersionKind) (bool, error), targets []*unstructured.Unstructured) *scopes {
-	s := &scopes{
+	return &scopes{
 		isNamespaced: isNamespaced,
-		crds:         map[schema.GroupKind]bool{},
+		crds:         cluster.DefinedKinds(targets),
 		known:        map[schema.GroupVersionKind]scope{},
 	}
-	for _, obj := range targets {
-		if !isCRD(obj) {
-			continue
-		}
-		group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
-		scopeName, _, _ := unstructured.NestedString(obj.Object, "spec", "scope")
-		s.crds[schema.GroupKind{Group: group, Kind: kind}] = scopeName == "Namespaced"
-	}
-	return s
 }
 
 // of returns the scope of obj's kind. A kind the cluster does not serve is not

@@ -11,11 +11,7 @@ import (
 	"capstan.dev/capstan/pkg/cluster"
 )
 
-const (
-	kindNamespace = "Namespace"
-	kindCRD       = "CustomResourceDefinition"
-	groupCRD      = "apiextensions.k8s.io"
-)
+const kindNamespace = "Namespace"
 
 // Task is one thing a sync does to one object in one phase: apply a target
 // (a resource or a hook), or prune a live object that is no longer a target.
@@ -110,10 +106,7 @@ func kubectlName(obj *unstructured.Unstructured) string {
 	return kind + "/" + obj.GetName()
 }
 
-func isCRD(obj *unstructured.Unstructured) bool {
-	gvk := obj.GroupVersionKind()
-	return gvk.Group == groupCRD && gvk.Kind == kindCRD
-}
+func isCRD(obj *unstructured.Unstructured) bool { return cluster.IsCRD(obj) }
 
 // images lists the container images of a pod, workload or CronJob, as
 // operationState results carry them.

@@ -119,9 +119,7 @@ func TestDeletingAnApplicationWithTheFinalizerDeletesItsObjects(t *testing.T) {
 	requireCapstanAPIServer(t)
 	ns := createNamespace(t)
 	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources})
-	app := strings.Replace(automatedApplication(ns, repo.URL, "guestbook", false),
-		"  namespace: "+ns+"\nspec:", "  namespace: "+ns+"\n  finalizers:\n  - resources-finalizer.argocd.argoproj.io\nspec:", 1)
-	kubectlWithInput(t, app, "apply", "-f", "-")
+	kubectlWithInput(t, withFinalizer(automatedApplication(ns, repo.URL, "guestbook", false), ns), "apply", "-f", "-")
 	waitForAppState(t, ns, "Synced", "Healthy")
 
 	kubectl(t, "delete", "app", "guestbook", "-n", ns, "--wait=false")
@@ -142,5 +140,52 @@ func TestDeletingAnApplicationWithoutTheFinalizerLeavesItsObjects(t *testing.T) 
 	kubectl(t, "delete", "app", "guestbook", "-n", ns)
 	for _, object := range []string{"deployment/guestbook-ui", "service/guestbook-ui", "configmap/guestbook-config"} {
 		kubectl(t, "get", object, "-n", ns)
+	}
+}
+
+func TestACustomResourceDefinitionAndItsResourcesSyncInOneApplication(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	group := ns + ".e2e.capstan.dev"
+	crd := fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.%[1]s
+spec:
+  group: %[1]s
+  scope: Namespaced
+  names:
+    plural: widgets
+    singular: widget
+    kind: Widget
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+---
+apiVersion: %[1]s/v1
+kind: Widget
+metadata:
+  name: gear
+spec:
+  teeth: 12
+`, group)
+	t.Cleanup(func() { _, _ = tryKubectl("delete", "crd", "widgets."+group, "--wait=false") })
+	repo := newGitRepo(t, map[string]string{"widgets/all.yaml": crd})
+	kubectlWithInput(t, automatedApplication(ns, repo.URL, "widgets", false), "apply", "-f", "-")
+
+	waitForAppState(t, ns, "Synced", "Healthy")
+	if teeth := kubectl(t, "get", "widgets."+group, "gear", "-n", ns, "-o", "jsonpath={.spec.teeth}"); teeth != "12" {
+		t.Errorf("widget gear spec.teeth = %q, want 12", teeth)
+	}
+	resources := appField(t, ns, `{range .status.resources[*]}{.kind}:{.status};{end}`)
+	for _, want := range []string{"CustomResourceDefinition:Synced", "Widget:Synced"} {
+		if !strings.Contains(resources, want) {
+			t.Errorf("status.resources %q lacks %s", resources, want)
+		}
 	}
 }

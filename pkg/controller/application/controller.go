@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -123,7 +124,8 @@ func needsRefresh(old, app *v1alpha1.Application) bool {
 		(old.Operation == nil) != (app.Operation == nil) ||
 		terminating(app) && !terminating(old) ||
 		app.Annotations[RefreshAnnotation] != "" && old.Annotations[RefreshAnnotation] != app.Annotations[RefreshAnnotation] ||
-		old.DeletionTimestamp == nil && app.DeletionTimestamp != nil
+		old.DeletionTimestamp == nil && app.DeletionTimestamp != nil ||
+		app.DeletionTimestamp != nil && !slices.Equal(old.Finalizers, app.Finalizers)
 }
 
 func terminating(app *v1alpha1.Application) bool {

@@ -9,9 +9,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/sync"
 )
@@ -24,25 +26,75 @@ var resourcesFinalizers = []string{
 	v1alpha1.BackgroundPropagationPolicyFinalizer,
 }
 
+// The cleanup finalizers hold an Application until its finished deletion hooks
+// were deleted by their delete policies, as Argo CD's do.
+const (
+	preDeleteCleanupFinalizer  = v1alpha1.PreDeleteFinalizerName + "/cleanup"
+	postDeleteCleanupFinalizer = v1alpha1.PostDeleteFinalizerName + "/cleanup"
+)
+
+// deletionFinalizers are every finalizer this controller removes.
+var deletionFinalizers = append([]string{
+	v1alpha1.PreDeleteFinalizerName, preDeleteCleanupFinalizer,
+	v1alpha1.PostDeleteFinalizerName, postDeleteCleanupFinalizer,
+}, resourcesFinalizers...)
+
 // deletionRecheck re-checks a deletion in progress when no watch event came.
 const deletionRecheck = 5 * time.Second
 
-// deleteResources carries out the deletion of an Application that has the
-// resources finalizer: its managed objects are deleted wave by wave, highest
-// first, then the finalizer is removed. It returns when to look again, or
-// zero when the deletion is done. Without the finalizer nothing in the
-// destination is touched.
-func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Application) (time.Duration, error) {
-	if !slices.ContainsFunc(app.Finalizers, func(f string) bool { return slices.Contains(resourcesFinalizers, f) }) {
+// finalizeDeletion carries out the deletion of an Application one stage at a
+// time, each stage held by its finalizer, in Argo CD's order: PreDelete hooks,
+// their cleanup, the managed objects wave by wave (resources finalizer), then
+// PostDelete hooks and their cleanup. Each stage removes its finalizer when
+// done; the removal is an update that brings the Application back for the
+// next stage. It returns when to look again, or zero when nothing is left.
+// Without any of these finalizers nothing in the destination is touched.
+func (c *Controller) finalizeDeletion(ctx context.Context, app *v1alpha1.Application) (time.Duration, error) {
+	has := func(names ...string) bool {
+		return slices.ContainsFunc(app.Finalizers, func(f string) bool { return slices.Contains(names, f) })
+	}
+	if !has(deletionFinalizers...) {
 		return 0, nil
 	}
-	logger := klog.FromContext(ctx)
+	// Each stage must see the finalizers the previous one left.
+	fresh, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	app = fresh
 	result := c.comparer.Compare(ctx, app, compare.Options{})
-	if result.Cluster == nil {
-		// Without the live state nothing can be deleted safely: keep the
-		// finalizer and try again.
-		logger.Info("Deletion waits: the live state cannot be read", "conditions", result.Conditions)
-		return deletionRecheck, nil
+	switch {
+	case has(v1alpha1.PreDeleteFinalizerName):
+		return c.runDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePreDelete, v1alpha1.PreDeleteFinalizerName)
+	case has(preDeleteCleanupFinalizer):
+		return c.cleanupDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePreDelete, preDeleteCleanupFinalizer)
+	case has(resourcesFinalizers...):
+		return c.deleteResources(ctx, app, result)
+	case has(v1alpha1.PostDeleteFinalizerName):
+		return c.runDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePostDelete, v1alpha1.PostDeleteFinalizerName)
+	default:
+		return c.cleanupDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePostDelete, postDeleteCleanupFinalizer)
+	}
+}
+
+// deleteResources deletes the managed objects wave by wave, highest first,
+// then removes the resources finalizer. The live state does not depend on the
+// source: an Application whose source no longer renders is deleted too.
+func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Application, result compare.Result) (time.Duration, error) {
+	logger := klog.FromContext(ctx)
+	destination, live := result.Cluster, result.Live
+	if destination == nil {
+		var err error
+		destination, live, err = c.comparer.LiveState(ctx, app)
+		if err != nil {
+			// Without the live state nothing can be deleted safely: keep the
+			// finalizer and try again.
+			logger.Info("Deletion waits: the live state cannot be read", "err", err)
+			return deletionRecheck, c.setDeletionError(ctx, app, fmt.Sprintf("read the live state: %v", err))
+		}
 	}
 	var appSyncOptions v1alpha1.SyncOptions
 	if app.Spec.SyncPolicy != nil {
@@ -51,22 +103,22 @@ func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 	step := sync.DeletionPlan(sync.DeletionInput{
 		Finalizers:       app.Finalizers,
 		AppSyncOptions:   appSyncOptions,
-		Live:             result.Live,
+		Live:             live,
 		DeletionApproved: sync.DeletionApproved(app.Annotations, app.DeletionTimestamp.Time),
 	})
 	switch {
 	case step.Done:
-		return 0, c.removeResourcesFinalizers(ctx, app)
+		return 0, c.removeFinalizers(ctx, app, resourcesFinalizers...)
 	case step.Waiting != "":
 		logger.V(2).Info("Deletion waits", "reason", step.Waiting)
 		return deletionRecheck, nil
 	}
 	for _, obj := range step.Delete {
-		mapping, err := result.Cluster.Cache.Mapping(obj.GroupVersionKind())
+		mapping, err := destination.Cache.Mapping(obj.GroupVersionKind())
 		if err != nil {
 			return 0, err
 		}
-		resource := result.Cluster.Dynamic.Resource(mapping.Resource)
+		resource := destination.Dynamic.Resource(mapping.Resource)
 		namespace := ""
 		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 			namespace = obj.GetNamespace()
@@ -81,8 +133,98 @@ func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 	return deletionRecheck, nil
 }
 
-// removeResourcesFinalizers lets the API server finish deleting the Application.
-func (c *Controller) removeResourcesFinalizers(ctx context.Context, app *v1alpha1.Application) error {
+// runDeletionHooks runs the PreDelete or PostDelete hooks of the target state
+// until all completed, then removes finalizer. A failed hook is reported as a
+// DeletionError condition and deleted, so the next attempt runs it again; the
+// Application stays until the hooks succeed, as in Argo CD.
+func (c *Controller) runDeletionHooks(ctx context.Context, app *v1alpha1.Application, result compare.Result, phase v1alpha1.SyncPhase, finalizer string) (time.Duration, error) {
+	in, err := c.deletionHooksInput(app, result, phase)
+	if err != nil {
+		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
+	}
+	state, err := sync.RunDeletionHooks(ctx, in)
+	switch {
+	case err != nil:
+		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
+	case state.Failed:
+		c.recordDeletionHooksFailed(app, state.Message)
+		return deletionRecheck, c.setDeletionError(ctx, app, state.Message)
+	case !state.Done:
+		klog.FromContext(ctx).V(2).Info("Deletion waits for hooks", "phase", phase, "message", state.Message)
+		return deletionRecheck, nil
+	}
+	if err := c.setDeletionError(ctx, app, ""); err != nil {
+		return 0, err
+	}
+	return 0, c.removeFinalizers(ctx, app, finalizer)
+}
+
+// cleanupDeletionHooks deletes finished deletion hooks by their delete
+// policies, then removes finalizer.
+func (c *Controller) cleanupDeletionHooks(ctx context.Context, app *v1alpha1.Application, result compare.Result, phase v1alpha1.SyncPhase, finalizer string) (time.Duration, error) {
+	in, err := c.deletionHooksInput(app, result, phase)
+	if err != nil {
+		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
+	}
+	done, err := sync.CleanupDeletionHooks(ctx, in)
+	if err != nil {
+		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
+	}
+	if !done {
+		return deletionRecheck, nil
+	}
+	return 0, c.removeFinalizers(ctx, app, finalizer)
+}
+
+// deletionHooksInput plans the deletion hooks of phase from the target state;
+// generateName hooks are named after the deletion timestamp, so every attempt
+// finds the hooks the previous one created.
+func (c *Controller) deletionHooksInput(app *v1alpha1.Application, result compare.Result, phase v1alpha1.SyncPhase) (sync.DeletionHooksInput, error) {
+	if result.Cluster == nil || result.Target == nil {
+		message := "the target state cannot be read"
+		if len(result.Conditions) > 0 {
+			message = result.Conditions[0].Message
+		}
+		return sync.DeletionHooksInput{}, fmt.Errorf("cannot run the %s hooks: %s", phase, message)
+	}
+	live := map[cluster.ResourceKey]*unstructured.Unstructured{}
+	for key, obj := range result.Live {
+		live[key] = obj
+	}
+	for key, obj := range result.Hooks {
+		live[key] = obj
+	}
+	targets := make([]*unstructured.Unstructured, 0, len(result.Targets)+len(result.Unnamed))
+	for _, obj := range result.Targets {
+		targets = append(targets, obj)
+	}
+	targets = append(targets, result.Unnamed...)
+	plan, err := sync.NewPlan(sync.PlanInput{
+		AppNamespace: app.Namespace, AppName: app.Name,
+		DestinationNamespace: app.Spec.Destination.Namespace,
+		Targets:              targets,
+		Live:                 live,
+		Revision:             result.Target.Revision,
+		OperationID:          sync.OperationID(app.DeletionTimestamp.Time),
+		IsNamespaced:         sync.IsNamespacedFunc(result.Cluster.Cache.RESTMapper()),
+	})
+	if err != nil {
+		return sync.DeletionHooksInput{}, fmt.Errorf("plan the %s hooks: %w", phase, err)
+	}
+	hooks := plan.PreDelete
+	if phase == v1alpha1.SyncPhasePostDelete {
+		hooks = plan.PostDelete
+	}
+	return sync.DeletionHooksInput{
+		Hooks:  hooks,
+		Live:   live,
+		Client: sync.NewKubeApplier(result.Cluster.Dynamic, result.Cluster.Cache.RESTMapper()),
+		Health: c.comparer.Health,
+	}, nil
+}
+
+// removeFinalizers removes names from the latest copy of the Application.
+func (c *Controller) removeFinalizers(ctx context.Context, app *v1alpha1.Application, names ...string) error {
 	apps := c.client.CapstanV1alpha1().Applications(app.Namespace)
 	fresh, err := apps.Get(ctx, app.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -91,10 +233,84 @@ func (c *Controller) removeResourcesFinalizers(ctx context.Context, app *v1alpha
 	if err != nil {
 		return err
 	}
-	fresh.Finalizers = slices.DeleteFunc(fresh.Finalizers, func(f string) bool { return slices.Contains(resourcesFinalizers, f) })
+	fresh.Finalizers = slices.DeleteFunc(fresh.Finalizers, func(f string) bool { return slices.Contains(names, f) })
 	if _, err := apps.Update(ctx, fresh, metav1.UpdateOptions{FieldManager: compare.FieldManager}); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("remove the resources finalizer: %w", err)
+		return fmt.Errorf("remove the finalizers %v: %w", names, err)
 	}
-	klog.FromContext(ctx).Info("Deleted the managed objects; removed the resources finalizer")
+	klog.FromContext(ctx).Info("Deletion stage done; removed its finalizer", "finalizers", names)
 	return nil
+}
+
+// setDeletionError sets (or with an empty message clears) the DeletionError
+// condition, writing only when it changes.
+func (c *Controller) setDeletionError(ctx context.Context, app *v1alpha1.Application, message string) error {
+	var existing *v1alpha1.ApplicationCondition
+	for i := range app.Status.Conditions {
+		if app.Status.Conditions[i].Type == v1alpha1.ApplicationConditionDeletionError {
+			existing = &app.Status.Conditions[i]
+		}
+	}
+	if existing == nil && message == "" || existing != nil && existing.Message == message {
+		return nil
+	}
+	updated := app.DeepCopy()
+	updated.Status.Conditions = slices.DeleteFunc(updated.Status.Conditions, func(cond v1alpha1.ApplicationCondition) bool {
+		return cond.Type == v1alpha1.ApplicationConditionDeletionError
+	})
+	if message != "" {
+		now := metav1.Now()
+		updated.Status.Conditions = append(updated.Status.Conditions, v1alpha1.ApplicationCondition{
+			Type: v1alpha1.ApplicationConditionDeletionError, Message: message, LastTransitionTime: &now,
+		})
+	}
+	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("set the DeletionError condition: %w", err)
+	}
+	return nil
+}
+
+// ensureDeletionHookFinalizers adds the finalizers that hold the Application's
+// deletion for its PreDelete and PostDelete hooks when its target state has
+// such hooks, and removes them when it no longer has, before the status is
+// written: an Application that shows Synced can then never be deleted without
+// running its hooks. It returns the updated Application.
+func (c *Controller) ensureDeletionHookFinalizers(ctx context.Context, app *v1alpha1.Application, result compare.Result) (*v1alpha1.Application, error) {
+	if result.Target == nil || result.Cluster == nil {
+		return app, nil
+	}
+	targets := make([]*unstructured.Unstructured, 0, len(result.Targets)+len(result.Unnamed))
+	for _, obj := range result.Targets {
+		targets = append(targets, obj)
+	}
+	targets = append(targets, result.Unnamed...)
+	preDelete, postDelete := sync.DeletionHookTypes(targets)
+	finalizers := slices.Clone(app.Finalizers)
+	finalizers = withFinalizers(finalizers, preDelete, v1alpha1.PreDeleteFinalizerName, preDeleteCleanupFinalizer)
+	finalizers = withFinalizers(finalizers, postDelete, v1alpha1.PostDeleteFinalizerName, postDeleteCleanupFinalizer)
+	if slices.Equal(finalizers, app.Finalizers) {
+		return app, nil
+	}
+	updated := app.DeepCopy()
+	updated.Finalizers = finalizers
+	out, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Update(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	if err != nil {
+		return nil, fmt.Errorf("update the deletion hook finalizers: %w", err)
+	}
+	return out, nil
+}
+
+// withFinalizers adds names to finalizers when present is true, and removes
+// them otherwise.
+func withFinalizers(finalizers []string, present bool, names ...string) []string {
+	for _, name := range names {
+		has := slices.Contains(finalizers, name)
+		switch {
+		case present && !has:
+			finalizers = append(finalizers, name)
+		case !present && has:
+			finalizers = slices.DeleteFunc(finalizers, func(f string) bool { return f == name })
+		}
+	}
+	return finalizers
 }

@@ -15,6 +15,7 @@ const (
 	ReasonOperationStarted    = "OperationStarted"
 	ReasonOperationCompleted  = "OperationCompleted"
 	ReasonOperationFailed     = "OperationFailed"
+	ReasonDeletionHookFailed  = "DeletionHookFailed"
 )
 
 // recordStatusEvents records an Event for each status transition between old
@@ -60,4 +61,13 @@ func (c *Controller) recordOperationFinished(app *v1alpha1.Application, phase v1
 		return
 	}
 	c.options.Recorder.Eventf(app, corev1.EventTypeWarning, ReasonOperationFailed, "Sync operation %s: %s", phase, message)
+}
+
+// recordDeletionHooksFailed records a Warning when PreDelete or PostDelete
+// hooks failed, holding the Application's deletion.
+func (c *Controller) recordDeletionHooksFailed(app *v1alpha1.Application, message string) {
+	if c.options.Recorder == nil {
+		return
+	}
+	c.options.Recorder.Event(app, corev1.EventTypeWarning, ReasonDeletionHookFailed, message)
 }

@@ -34,7 +34,7 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 	_, resolve := app.Annotations[RefreshAnnotation]
 
 	if app.DeletionTimestamp != nil {
-		next, err := c.deleteResources(ctx, app)
+		next, err := c.finalizeDeletion(ctx, app)
 		if err != nil {
 			return err
 		}
@@ -79,6 +79,10 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 				Type: v1alpha1.ApplicationConditionSyncError, Message: decision.Reason,
 			})
 		}
+	}
+	app, err = c.ensureDeletionHookFinalizers(ctx, app, result)
+	if err != nil {
+		return err
 	}
 	if err := c.writeStatus(ctx, app, result); err != nil {
 		return err
