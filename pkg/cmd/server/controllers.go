@@ -26,6 +26,8 @@ type ControllerOptions struct {
 	StatusProcessors int
 	// OperationProcessors is the number of parallel operations (sync).
 	OperationProcessors int
+	// SyncTimeout terminates sync operations running longer; zero means none.
+	SyncTimeout time.Duration
 	// AppResync is the period of the periodic refresh, jittered by up to half.
 	AppResync time.Duration
 	// CacheDir holds the Git object stores and Helm chart archives.
@@ -73,6 +75,8 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 		"Number of Applications compared in parallel.")
 	fs.IntVar(&o.OperationProcessors, "operation-processors", o.OperationProcessors,
 		"Number of sync operations run in parallel.")
+	fs.DurationVar(&o.SyncTimeout, "sync-timeout", o.SyncTimeout,
+		"Terminate sync operations that run longer than this (their running hooks are deleted, the operation fails). 0 means no limit.")
 	fs.DurationVar(&o.AppResync, "app-resync", o.AppResync,
 		"Period of the periodic refresh of every Application, plus up to half of it as jitter. 0 disables it.")
 	fs.StringVar(&o.CacheDir, "cache-dir", o.CacheDir,
@@ -100,6 +104,9 @@ func (o *ControllerOptions) Validate() []error {
 	}
 	if o.OperationProcessors < 1 {
 		errs = append(errs, fmt.Errorf("--operation-processors: must be at least 1, not %d", o.OperationProcessors))
+	}
+	if o.SyncTimeout < 0 {
+		errs = append(errs, fmt.Errorf("--sync-timeout: must not be negative"))
 	}
 	if o.AppResync < 0 {
 		errs = append(errs, fmt.Errorf("--app-resync: must not be negative"))

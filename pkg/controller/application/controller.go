@@ -36,6 +36,10 @@ type Options struct {
 	// Resync is the period of the periodic refresh; each Application gets up
 	// to half of it again as jitter. Zero disables periodic refreshes.
 	Resync time.Duration
+	// OperationWorkers is the number of sync operations run in parallel.
+	OperationWorkers int
+	// SyncTimeout terminates operations running longer; zero means none.
+	SyncTimeout time.Duration
 	// Recorder records Events on Applications for status transitions and
 	// operations; nil records none.
 	Recorder record.EventRecorder
@@ -49,7 +53,10 @@ type Controller struct {
 	comparer *compare.Comparer
 	options  Options
 	queue    workqueue.TypedRateLimitingInterface[string]
-	appInfo  *appInfoSeries
+	// operations holds the Applications with an operation to advance; its
+	// workers are separate so that long comparisons never delay a sync wave.
+	operations workqueue.TypedRateLimitingInterface[string]
+	appInfo    *appInfoSeries
 
 	mu sync.Mutex
 	// byInstance maps InstanceLabel values to Application keys, so that a change
@@ -63,6 +70,9 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	if options.Workers <= 0 {
 		options.Workers = 1
 	}
+	if options.OperationWorkers <= 0 {
+		options.OperationWorkers = 1
+	}
 	RegisterMetrics()
 	c := &Controller{
 		client:     client,
@@ -75,6 +85,9 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh", MetricsProvider: queueMetrics{}}),
+		operations: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-operation", MetricsProvider: queueMetrics{}}),
 	}
 	_, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { c.applicationChanged(nil, obj) },
@@ -150,22 +163,28 @@ func (c *Controller) applicationDeleted(obj interface{}) {
 func (c *Controller) Run(ctx context.Context) error {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
+	defer c.operations.ShutDown()
 	defer c.appInfo.clear()
 	logger := klog.FromContext(ctx)
 	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced) {
 		return fmt.Errorf("application informer did not sync")
 	}
-	logger.Info("Starting application refresh workers", "workers", c.options.Workers)
+	logger.Info("Starting application workers", "refresh", c.options.Workers, "operation", c.options.OperationWorkers)
 	var wg sync.WaitGroup
-	for range c.options.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			wait.UntilWithContext(ctx, c.worker, time.Second)
-		}()
+	start := func(workers int, work func(context.Context)) {
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				wait.UntilWithContext(ctx, work, time.Second)
+			}()
+		}
 	}
+	start(c.options.Workers, c.worker)
+	start(c.options.OperationWorkers, c.operationWorker)
 	<-ctx.Done()
 	c.queue.ShutDown()
+	c.operations.ShutDown()
 	wg.Wait()
 	return nil
 }

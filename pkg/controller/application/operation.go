@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
@@ -41,6 +42,13 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		return time.Millisecond, nil
 	}
 	logger := klog.FromContext(ctx)
+	if c.timedOut(state) {
+		logger.Info("Terminating the operation: --sync-timeout passed", "startedAt", state.StartedAt, "timeout", c.options.SyncTimeout)
+		state = state.DeepCopy()
+		state.Phase = v1alpha1.OperationTerminating
+		state.Message = "operation is terminating due to timeout"
+		return time.Millisecond, c.writeOperationState(ctx, app, state, op)
+	}
 
 	options := compare.Options{}
 	if len(app.Spec.Sources) == 0 {
@@ -146,7 +154,23 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	}
 	state.Phase = out.Phase
 	state.Message = out.Message
-	return operationFallback, c.writeOperationState(ctx, app, state, op)
+	return c.untilTimeout(state, operationFallback), c.writeOperationState(ctx, app, state, op)
+}
+
+// timedOut tells whether a running operation has run longer than --sync-timeout.
+func (c *Controller) timedOut(state *v1alpha1.OperationState) bool {
+	return c.options.SyncTimeout > 0 && state.Phase == v1alpha1.OperationRunning &&
+		time.Since(state.StartedAt.Time) > c.options.SyncTimeout
+}
+
+// untilTimeout shortens next so that a running operation is looked at again
+// when --sync-timeout passes.
+func (c *Controller) untilTimeout(state *v1alpha1.OperationState, next time.Duration) time.Duration {
+	if c.options.SyncTimeout <= 0 || state.Phase != v1alpha1.OperationRunning {
+		return next
+	}
+	remaining := time.Until(state.StartedAt.Add(c.options.SyncTimeout)) + time.Millisecond
+	return max(min(next, remaining), time.Millisecond)
 }
 
 func newState(op *v1alpha1.Operation) *v1alpha1.OperationState {
@@ -222,4 +246,60 @@ func (c *Controller) liveNamespace(ctx context.Context, result compare.Result, n
 		return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
 	}
 	return obj, nil
+}
+
+func (c *Controller) operationWorker(ctx context.Context) {
+	for c.processNextOperation(ctx) {
+	}
+}
+
+func (c *Controller) processNextOperation(ctx context.Context) bool {
+	key, quit := c.operations.Get()
+	if quit {
+		return false
+	}
+	defer c.operations.Done(key)
+	next, err := c.advanceOperation(ctx, key)
+	if err != nil {
+		klog.FromContext(ctx).Error(err, "Advancing the operation failed", "application", key)
+		c.operations.AddRateLimited(key)
+		return true
+	}
+	c.operations.Forget(key)
+	if next > 0 {
+		c.operations.AddAfter(key, next)
+	}
+	return true
+}
+
+// advanceOperation takes one step of key's operation on the latest copy of the
+// Application: a step taken on a stale copy would redo work (and delete hooks
+// it just created). When the operation has ended, the Application is compared
+// again. It returns when to look at the operation again, zero for never.
+func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Duration, error) {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return 0, nil
+	}
+	app, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if app.Operation == nil || app.DeletionTimestamp != nil {
+		// Compare once the informer has caught up with the operation's end.
+		c.queue.AddAfter(key, 100*time.Millisecond)
+		return 0, nil
+	}
+	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithValues("application", key))
+	next, err := c.runOperation(ctx, app)
+	if err != nil {
+		return 0, err
+	}
+	if next == 0 {
+		c.queue.Add(key)
+	}
+	return next, nil
 }

@@ -45,29 +45,8 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 	}
 
 	if app.Operation != nil {
-		// The operation state must be the latest: a step taken on a stale copy
-		// would redo work (and delete hooks it just created).
-		fresh, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if fresh.Operation == nil {
-			// The cache is behind a finished operation: compare once it caught up.
-			c.queue.AddAfter(key, 100*time.Millisecond)
-			return nil
-		}
-		next, err := c.runOperation(ctx, fresh)
-		if err != nil {
-			return err
-		}
-		if next == 0 {
-			// Compare again now that the operation has finished.
-			next = time.Millisecond
-		}
-		c.queue.AddAfter(key, next)
+		// The operation workers advance it; the comparison follows its end.
+		c.operations.Add(key)
 		return nil
 	}
 

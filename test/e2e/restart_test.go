@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// restartTimeout bounds how long capstan-apiserver takes to serve again.
+const restartTimeout = 2 * time.Minute
+
+// restartCapstanAPIServer kills capstan-apiserver with SIGKILL, so that work
+// in flight stops mid-step as in a crash, then starts it again with the
+// command line hack/local-up.sh recorded plus extra flags (later flags win),
+// and waits until the aggregated API serves again. The new process is
+// recorded where hack/local-down.sh looks for it.
+func restartCapstanAPIServer(t *testing.T, extra ...string) {
+	t.Helper()
+	pidDir := filepath.Join(cluster.localDir, "pids")
+	pidBytes, err := os.ReadFile(filepath.Join(pidDir, "capstan-apiserver.pid"))
+	if err != nil {
+		t.Fatalf("read capstan-apiserver's pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(pidBytes)))
+	if err != nil {
+		t.Fatalf("capstan-apiserver's pid %q: %v", pidBytes, err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("kill capstan-apiserver: %v", err)
+	}
+	eventually(t, restartTimeout, "the killed capstan-apiserver to exit", func() (bool, error) {
+		state, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Gone, or a zombie its parent has not reaped yet.
+		return err != nil || strings.Contains(string(state), ") Z "), fmt.Errorf("pid %d still runs", pid)
+	})
+
+	cmdline, err := os.ReadFile(filepath.Join(cluster.localDir, "capstan-apiserver.cmdline"))
+	if err != nil {
+		t.Fatalf("read capstan-apiserver's command line: %v", err)
+	}
+	args := strings.Split(strings.TrimRight(string(cmdline), "\n"), "\n")
+	args = append(args, extra...)
+	logFile, err := os.OpenFile(filepath.Join(cluster.localDir, "logs", "capstan-apiserver.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatalf("open capstan-apiserver's log: %v", err)
+	}
+	defer logFile.Close()
+	fmt.Fprintf(logFile, "\n=== e2e: restarted with %v ===\n", extra)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start capstan-apiserver: %v", err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it whenever it exits
+	exe, err := filepath.EvalSymlinks(args[0])
+	if err != nil {
+		t.Fatalf("resolve %s: %v", args[0], err)
+	}
+	for name, content := range map[string]string{"capstan-apiserver.pid": strconv.Itoa(cmd.Process.Pid), "capstan-apiserver.exe": exe} {
+		if err := os.WriteFile(filepath.Join(pidDir, name), []byte(content+"\n"), 0o644); err != nil {
+			t.Fatalf("record capstan-apiserver: %v", err)
+		}
+	}
+	eventually(t, restartTimeout, "the restarted capstan-apiserver to serve through the aggregator", func() (bool, error) {
+		_, err := tryKubectl("get", "applications", "-A", "--request-timeout=5s")
+		return err == nil, err
+	})
+}
+
+func TestAnOperationInterruptedByACrashResumesInOrder(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	wave := func(n int, kind, name, extra string) string {
+		return fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n  annotations:\n    argocd.argoproj.io/sync-wave: \"%d\"\n%s",
+			map[string]string{"ConfigMap": "v1", "Deployment": "apps/v1"}[kind], kind, name, n, extra)
+	}
+	// Wave 1 holds the operation for a while: its Deployment becomes
+	// Available only after its pod has been Pending for 8 s.
+	slowDeployment := `spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: slow
+  template:
+    metadata:
+      labels:
+        app: slow
+      annotations:
+        capstan.dev/kwok-ready-after: "8s"
+    spec:
+      containers:
+      - name: slow
+        image: busybox
+`
+	manifests := strings.Join([]string{
+		wave(1, "Deployment", "wave-one", slowDeployment),
+		wave(2, "ConfigMap", "wave-two", "data:\n  wave: two\n"),
+		wave(3, "ConfigMap", "wave-three", "data:\n  wave: three\n"),
+	}, "---\n")
+	repo := newGitRepo(t, map[string]string{"waves/all.yaml": manifests})
+	kubectlWithInput(t, guestbookApplication(ns, repo.URL, "waves"), "apply", "-f", "-")
+	waitForAppState(t, ns, "OutOfSync", "Missing")
+
+	kubectl(t, "create", "sync", "guestbook", "-n", ns)
+	eventually(t, syncTimeout, "wave 1 to be applied and waited for", func() (bool, error) {
+		_, errOne := tryKubectl("get", "deployment", "wave-one", "-n", ns)
+		_, errTwo := tryKubectl("get", "configmap", "wave-two", "-n", ns)
+		return errOne == nil && errTwo != nil, fmt.Errorf("wave one: %v; wave two: %v", errOne, errTwo)
+	})
+	uid := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.metadata.uid}")
+	restartCapstanAPIServer(t)
+
+	eventually(t, syncTimeout, "the resumed operation to succeed", func() (bool, error) {
+		phase := appField(t, ns, "{.status.operationState.phase}")
+		if phase == "Failed" || phase == "Error" {
+			t.Fatalf("operation %s: %s", phase, appField(t, ns, "{.status.operationState.message}"))
+		}
+		return phase == "Succeeded", fmt.Errorf("phase %q", phase)
+	})
+	if after := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.metadata.uid}"); after != uid {
+		t.Errorf("wave 1's Deployment was created again after the restart (uid %s, then %s)", uid, after)
+	}
+	created := func(kind, name string) time.Time {
+		stamp := kubectl(t, "get", kind, name, "-n", ns, "-o", "jsonpath={.metadata.creationTimestamp}")
+		at, err := time.Parse(time.RFC3339, stamp)
+		if err != nil {
+			t.Fatalf("creationTimestamp of %s %s: %v", kind, name, err)
+		}
+		return at
+	}
+	one, two, three := created("deployment", "wave-one"), created("configmap", "wave-two"), created("configmap", "wave-three")
+	if !(one.Before(two) && !three.Before(two)) {
+		t.Errorf("creation order: wave 1 %s, wave 2 %s, wave 3 %s", one, two, three)
+	}
+	if ready := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.status.availableReplicas}"); ready != "1" {
+		t.Errorf("wave 2 was applied before wave 1 was healthy (available replicas %q)", ready)
+	}
+	waitForAppState(t, ns, "Synced", "Healthy")
+}
+
+func TestSyncTimeoutTerminatesAHookThatNeverFinishes(t *testing.T) {
+	requireCapstanAPIServer(t)
+	restartCapstanAPIServer(t, "--sync-timeout=15s")
+	t.Cleanup(func() { restartCapstanAPIServer(t) })
+	ns := createNamespace(t)
+	hook := `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: endless-check
+  annotations:
+    argocd.argoproj.io/hook: PreSync
+spec:
+  template:
+    metadata:
+      annotations:
+        capstan.dev/kwok-complete-after: "3600s"
+    spec:
+      containers:
+      - name: check
+        image: busybox
+      restartPolicy: Never
+`
+	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources, "guestbook/hook.yaml": hook})
+	kubectlWithInput(t, guestbookApplication(ns, repo.URL, "guestbook"), "apply", "-f", "-")
+	waitForAppState(t, ns, "OutOfSync", "Missing")
+
+	kubectl(t, "create", "sync", "guestbook", "-n", ns)
+	eventually(t, syncTimeout, "the operation to fail on the timeout", func() (bool, error) {
+		phase := appField(t, ns, "{.status.operationState.phase}")
+		return phase == "Failed", fmt.Errorf("phase %q: %s", phase, appField(t, ns, "{.status.operationState.message}"))
+	})
+	if message := appField(t, ns, "{.status.operationState.message}"); !strings.Contains(message, "terminated") {
+		t.Errorf("operation message %q does not say it was terminated", message)
+	}
+	eventually(t, compareTimeout, "the running hook to be deleted", func() (bool, error) {
+		_, err := tryKubectl("get", "job", "endless-check", "-n", ns)
+		return err != nil && strings.Contains(err.Error(), "NotFound"), err
+	})
+	if _, err := tryKubectl("get", "deployment", "guestbook-ui", "-n", ns); err == nil {
+		t.Errorf("the Sync phase ran although its PreSync hook never finished")
+	}
+}
