@@ -49,6 +49,13 @@ type Options struct {
 	Hard bool
 	// Revision renders this revision instead of the target revision.
 	Revision string
+	// Project is the Application's AppProject. When it sets orphanedResources,
+	// the comparison reports the orphaned objects of the destination namespace.
+	Project *v1alpha1.AppProject
+	// ApplicationExists tells whether the Application of an instance
+	// ("<namespace>_<name>") exists: objects tracked to an Application that is
+	// gone count as orphaned. Nil counts every tracked object as managed.
+	ApplicationExists func(instance string) bool
 }
 
 // Result is the outcome of comparing one Application.
@@ -87,19 +94,29 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
-	targets, unnamed, err := c.prepareTargets(ctx, destination, app, desired.Objects)
+	targets, unnamed, repeated, err := c.prepareTargets(ctx, destination, app, desired.Objects)
+	warnings := repeatedResourceWarnings(repeated)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
+		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
 	live, hooks, err := c.liveObjects(ctx, destination, app, targets)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
+		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
 	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks}
+	result.Conditions = append(warnings, sharedResourceWarnings(app, live)...)
+	orphans, err := c.orphanedResourceWarnings(ctx, destination, app, opts, targets, live)
+	if err != nil {
+		// Orphans are only reported: failing to find them fails nothing else.
+		orphans = []v1alpha1.ApplicationCondition{condition(v1alpha1.ApplicationConditionComparisonError, err)}
+	}
+	result.Conditions = append(result.Conditions, orphans...)
 	rules := diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences)
 	applier := DryRunApplier{Cluster: destination}
 	var healths []health.ResourceHealth
@@ -162,8 +179,12 @@ func condition(conditionType v1alpha1.ApplicationConditionType, err error) v1alp
 
 // prepareTargets keys the target objects, fills in the destination namespace of
 // namespaced objects that have none, and makes sure their kinds are watched.
-func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (targets map[cluster.ResourceKey]*unstructured.Unstructured, unnamed []*unstructured.Unstructured, err error) {
+// A key that appears more than once keeps its last object, as in Argo CD;
+// repeated counts the occurrences of every key.
+func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (
+	targets map[cluster.ResourceKey]*unstructured.Unstructured, unnamed []*unstructured.Unstructured, repeated map[cluster.ResourceKey]int, err error) {
 	targets = make(map[cluster.ResourceKey]*unstructured.Unstructured, len(objects))
+	repeated = make(map[cluster.ResourceKey]int, len(objects))
 	var errs []error
 	for _, obj := range objects {
 		mapping, err := destination.Cache.Watch(ctx, obj.GroupVersionKind())
@@ -186,13 +207,10 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 			continue
 		}
 		key := cluster.KeyOf(obj)
-		if _, duplicate := targets[key]; duplicate {
-			errs = append(errs, fmt.Errorf("%s appears more than once in the target state", key))
-			continue
-		}
+		repeated[key]++
 		targets[key] = obj
 	}
-	return targets, unnamed, errors.Join(errs...)
+	return targets, unnamed, repeated, errors.Join(errs...)
 }
 
 // liveObjects returns the live objects of an Application: the cached objects

@@ -97,6 +97,7 @@ func (o *Options) runControllers(ctx context.Context, loopback, destination *res
 		Workers:  o.Controllers.StatusProcessors,
 		Resync:   o.Controllers.AppResync,
 		Recorder: recorder,
+		Projects: factory.Capstan().V1alpha1().AppProjects().Informer(),
 	})
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)
