@@ -65,6 +65,8 @@ type Result struct {
 	SyncStatus v1alpha1.SyncStatusCode
 	Health     v1alpha1.HealthStatus
 	Conditions []v1alpha1.ApplicationCondition
+	// Summary lists the images and external URLs of the managed resources.
+	Summary v1alpha1.ApplicationSummary
 	// Cluster is the destination; Targets and Live are the compared objects by
 	// key (targets namespaced and tracked). All three are nil when the
 	// comparison failed before reading the live state.
@@ -162,6 +164,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Resources = append(result.Resources, status)
 	}
 	result.Health = health.Aggregate(healths)
+	result.Summary = summarize(app, targets, live)
 	return result
 }
 

@@ -57,6 +57,11 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 	status.Health.Status = result.Health.Status
 	status.Health.Message = result.Health.Message
 	status.Resources = result.Resources
+	if result.Cluster != nil {
+		// A failed comparison knows no resources: keep the last summary.
+		status.Summary.Images = result.Summary.Images
+		status.Summary.ExternalURLs = result.Summary.ExternalURLs
+	}
 	status.Conditions = mergeConditions(status.Conditions, result.Conditions, now)
 
 	if apiequality.Semantic.DeepEqual(&app.Status, status) {
