@@ -41,6 +41,9 @@ type Comparer struct {
 	Targets  TargetSource
 	Differ   *diff.Differ
 	Health   HealthAssessor
+	// SystemRules are the system-level ignore rules (argocd-cm), used with
+	// every Application's own ignoreDifferences.
+	SystemRules diff.SystemRules
 }
 
 // Options tune one comparison.
@@ -111,6 +114,12 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
+	if err := c.invalidSystemRule(targets, live); err != nil {
+		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
+		result.Target = desired
+		result.Conditions = append(result.Conditions, warnings...)
+		return result
+	}
 	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks}
 	result.Conditions = append(warnings, sharedResourceWarnings(app, live)...)
 	orphans, err := c.orphanedResourceWarnings(ctx, destination, app, opts, targets, live)
@@ -119,7 +128,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		orphans = []v1alpha1.ApplicationCondition{condition(v1alpha1.ApplicationConditionComparisonError, err)}
 	}
 	result.Conditions = append(result.Conditions, orphans...)
-	rules := diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences)
+	rules := c.ignoreRules(app)
 	applier := DryRunApplier{Cluster: destination}
 	var healths []health.ResourceHealth
 	for _, key := range sortedKeys(targets, live) {
@@ -166,6 +175,28 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	result.Health = health.Aggregate(healths)
 	result.Summary = summarize(app, targets, live)
 	return result
+}
+
+// ignoreRules are the Application's ignoreDifferences plus the system-level rules.
+func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
+	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.SystemRules.Rules)
+}
+
+// invalidSystemRule fails the comparison when a system-level rule that could
+// not be read selects one of the compared resources: without it the
+// comparison would show the differences it was meant to hide, and an
+// automated sync could act on them.
+func (c *Comparer) invalidSystemRule(maps ...map[cluster.ResourceKey]*unstructured.Unstructured) error {
+	for _, invalid := range c.SystemRules.Invalid {
+		for _, m := range maps {
+			for key := range m {
+				if invalid.Selects(key.Group, key.Kind) {
+					return fmt.Errorf("system-level ignore rule: %w", invalid.Err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func failed(conditionType v1alpha1.ApplicationConditionType, err error) Result {
