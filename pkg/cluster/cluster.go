@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
@@ -36,6 +37,9 @@ type Cluster struct {
 	Dynamic dynamic.Interface
 	// Cache holds the objects Capstan manages in the cluster.
 	Cache *ObjectCache
+	// NamespaceObjects holds every object of the namespaces whose orphaned
+	// resources are reported; it watches nothing until asked.
+	NamespaceObjects *NamespaceObjects
 
 	discovery discovery.CachedDiscoveryInterface
 
@@ -54,14 +58,19 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", server, err)
 	}
+	metadataClient, err := metadata.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", server, err)
+	}
 	cached := memory.NewMemCacheClient(discoveryClient)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(cached)
 	return &Cluster{
-		Server:    server,
-		Name:      name,
-		Dynamic:   dynamicClient,
-		Cache:     NewObjectCache(ctx, dynamicClient, mapper, onChange),
-		discovery: cached,
+		Server:           server,
+		Name:             name,
+		Dynamic:          dynamicClient,
+		Cache:            NewObjectCache(ctx, dynamicClient, mapper, onChange),
+		NamespaceObjects: NewNamespaceObjects(ctx, metadataClient, cached),
+		discovery:        cached,
 	}, nil
 }
 

@@ -42,6 +42,9 @@ type Comparer struct {
 	Targets  TargetSource
 	Differ   *diff.Differ
 	Health   HealthAssessor
+	// SystemRules are the system-level ignore rules (argocd-cm), used with
+	// every Application's own ignoreDifferences.
+	SystemRules diff.SystemRules
 }
 
 // Options tune one comparison.
@@ -50,6 +53,13 @@ type Options struct {
 	Hard bool
 	// Revision renders this revision instead of the target revision.
 	Revision string
+	// Project is the Application's AppProject. When it sets orphanedResources,
+	// the comparison reports the orphaned objects of the destination namespace.
+	Project *v1alpha1.AppProject
+	// ApplicationExists tells whether the Application of an instance
+	// ("<namespace>_<name>") exists: objects tracked to an Application that is
+	// gone count as orphaned. Nil counts every tracked object as managed.
+	ApplicationExists func(instance string) bool
 }
 
 // Result is the outcome of comparing one Application.
@@ -59,6 +69,8 @@ type Result struct {
 	SyncStatus v1alpha1.SyncStatusCode
 	Health     v1alpha1.HealthStatus
 	Conditions []v1alpha1.ApplicationCondition
+	// Summary lists the images and external URLs of the managed resources.
+	Summary v1alpha1.ApplicationSummary
 	// Cluster is the destination; Targets and Live are the compared objects by
 	// key (targets namespaced and tracked). All three are nil when the
 	// comparison failed before reading the live state.
@@ -88,20 +100,36 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
-	targets, unnamed, err := c.prepareTargets(ctx, destination, app, desired.Objects)
+	targets, unnamed, repeated, err := c.prepareTargets(ctx, destination, app, desired.Objects)
+	warnings := repeatedResourceWarnings(repeated)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
+		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
 	live, hooks, err := c.liveObjects(ctx, destination, app, targets)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
+		result.Conditions = append(result.Conditions, warnings...)
+		return result
+	}
+	if err := c.invalidSystemRule(targets, live); err != nil {
+		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
+		result.Target = desired
+		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
 	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks}
-	rules := diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences)
+	result.Conditions = append(warnings, sharedResourceWarnings(app, live)...)
+	orphans, err := c.orphanedResourceWarnings(ctx, destination, app, opts, targets, live)
+	if err != nil {
+		// Orphans are only reported: failing to find them fails nothing else.
+		orphans = []v1alpha1.ApplicationCondition{condition(v1alpha1.ApplicationConditionComparisonError, err)}
+	}
+	result.Conditions = append(result.Conditions, orphans...)
+	rules := c.ignoreRules(app)
 	applier := DryRunApplier{Cluster: destination}
 	var healths []health.ResourceHealth
 	for _, key := range sortedKeys(targets, live) {
@@ -146,7 +174,30 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Resources = append(result.Resources, status)
 	}
 	result.Health = health.Aggregate(healths)
+	result.Summary = summarize(app, targets, live)
 	return result
+}
+
+// ignoreRules are the Application's ignoreDifferences plus the system-level rules.
+func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
+	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.SystemRules.Rules)
+}
+
+// invalidSystemRule fails the comparison when a system-level rule that could
+// not be read selects one of the compared resources: without it the
+// comparison would show the differences it was meant to hide, and an
+// automated sync could act on them.
+func (c *Comparer) invalidSystemRule(maps ...map[cluster.ResourceKey]*unstructured.Unstructured) error {
+	for _, invalid := range c.SystemRules.Invalid {
+		for _, m := range maps {
+			for key := range m {
+				if invalid.Selects(key.Group, key.Kind) {
+					return fmt.Errorf("system-level ignore rule: %w", invalid.Err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func failed(conditionType v1alpha1.ApplicationConditionType, err error) Result {
@@ -163,9 +214,13 @@ func condition(conditionType v1alpha1.ApplicationConditionType, err error) v1alp
 
 // prepareTargets keys the target objects, fills in the destination namespace of
 // namespaced objects that have none, and makes sure their kinds are watched.
-func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (targets map[cluster.ResourceKey]*unstructured.Unstructured, unnamed []*unstructured.Unstructured, err error) {
+// A key that appears more than once keeps its last object, as in Argo CD;
+// repeated counts the occurrences of every key.
+func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, objects []*unstructured.Unstructured) (
+	targets map[cluster.ResourceKey]*unstructured.Unstructured, unnamed []*unstructured.Unstructured, repeated map[cluster.ResourceKey]int, err error) {
 	targets = make(map[cluster.ResourceKey]*unstructured.Unstructured, len(objects))
 	definedKinds := cluster.DefinedKinds(objects)
+	repeated = make(map[cluster.ResourceKey]int, len(objects))
 	var errs []error
 	for _, obj := range objects {
 		namespaced, err := c.watchKind(ctx, destination, obj, definedKinds)
@@ -188,13 +243,10 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 			continue
 		}
 		key := cluster.KeyOf(obj)
-		if _, duplicate := targets[key]; duplicate {
-			errs = append(errs, fmt.Errorf("%s appears more than once in the target state", key))
-			continue
-		}
+		repeated[key]++
 		targets[key] = obj
 	}
-	return targets, unnamed, errors.Join(errs...)
+	return targets, unnamed, repeated, errors.Join(errs...)
 }
 
 // watchKind makes sure obj's kind is watched and tells whether it is

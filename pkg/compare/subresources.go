@@ -29,7 +29,7 @@ func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, revision
 	if result.Target != nil {
 		out.Revision = result.Target.Revision
 	}
-	rules := diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences)
+	rules := c.ignoreRules(app)
 	applier := DryRunApplier{Cluster: result.Cluster}
 	for _, resource := range result.Resources {
 		key := keyOf(resource)

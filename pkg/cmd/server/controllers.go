@@ -45,6 +45,9 @@ type ControllerOptions struct {
 	// HealthRulesConfigMap names the ConfigMap in RepoNamespace that holds
 	// custom health rules written in CEL; empty loads none.
 	HealthRulesConfigMap string
+	// IgnoreRulesConfigMap names the ConfigMap in RepoNamespace that holds
+	// Argo CD's system-level comparison settings; empty reads none.
+	IgnoreRulesConfigMap string
 }
 
 // NewControllerOptions returns the defaults.
@@ -60,6 +63,7 @@ func NewControllerOptions() *ControllerOptions {
 		MaxManifestBytes:     10 << 20,
 		RenderTimeout:        90 * time.Second,
 		HealthRulesConfigMap: "capstan-health-rules",
+		IgnoreRulesConfigMap: "argocd-cm",
 	}
 }
 
@@ -94,6 +98,11 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.HealthRulesConfigMap, "health-rules-configmap", o.HealthRulesConfigMap,
 		"ConfigMap in --repository-namespace holding custom health rules: keys <group>_<Kind> (or <Kind> for the core group), "+
 			"values CEL expressions. Read once at start-up: restart the server to apply changes. A missing ConfigMap means no custom rules; empty disables them.")
+	fs.StringVar(&o.IgnoreRulesConfigMap, "ignore-rules-configmap", o.IgnoreRulesConfigMap,
+		"ConfigMap in --repository-namespace holding Argo CD's system-level comparison settings: keys "+
+			"resource.customizations.ignoreDifferences.<group>_<Kind> (or .<Kind>, or .all) and resource.compareoptions (ignoreAggregatedRoles), "+
+			"used with every Application's ignoreDifferences. Read once at start-up: restart the server to apply changes. "+
+			"A missing ConfigMap means no system rules; empty disables them.")
 }
 
 // Validate checks the controller options.

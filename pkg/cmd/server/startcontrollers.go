@@ -59,7 +59,11 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker}
+	systemRules, err := o.newSystemRules(ctx, destination)
+	if err != nil {
+		return nil, err
+	}
+	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker, SystemRules: systemRules}
 	return e, nil
 }
 
@@ -99,6 +103,7 @@ func (o *Options) runControllers(ctx context.Context, loopback, destination *res
 		SyncTimeout:      o.Controllers.SyncTimeout,
 		Resync:           o.Controllers.AppResync,
 		Recorder:         recorder,
+		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
 	})
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)
@@ -143,7 +148,7 @@ func (o *Options) newHealthChecker(ctx context.Context, destination *rest.Config
 		return nil, err
 	}
 	namespace, name := o.Controllers.RepoNamespace, o.Controllers.HealthRulesConfigMap
-	rules, err := readHealthRules(ctx, kube, namespace, name)
+	rules, err := readConfigMapData(ctx, kube, namespace, name)
 	if err != nil {
 		logger.Error(err, "Custom health rules not loaded; only the built-in rules apply")
 	}
@@ -161,19 +166,46 @@ func (o *Options) newHealthChecker(ctx context.Context, destination *rest.Config
 	return checker, nil
 }
 
-// readHealthRules reads the custom health rules (keys <group>_<Kind>, values
-// CEL) from a ConfigMap. A missing ConfigMap, or no name, means no rules.
-func readHealthRules(ctx context.Context, kube kubernetes.Interface, namespace, name string) (map[string]string, error) {
+// newSystemRules reads the system-level ignore rules of
+// --ignore-rules-configmap once at start-up. A ConfigMap that cannot be read
+// is logged and means no rules; entries that cannot be parsed are logged here
+// and fail the comparisons of the resources they select, with the key named.
+func (o *Options) newSystemRules(ctx context.Context, destination *rest.Config) (diff.SystemRules, error) {
+	logger := klog.FromContext(ctx)
+	kube, err := kubernetes.NewForConfig(destination)
+	if err != nil {
+		return diff.SystemRules{}, err
+	}
+	namespace, name := o.Controllers.RepoNamespace, o.Controllers.IgnoreRulesConfigMap
+	data, err := readConfigMapData(ctx, kube, namespace, name)
+	if err != nil {
+		logger.Error(err, "System-level ignore rules not loaded")
+		return diff.SystemRules{}, nil
+	}
+	rules := diff.ParseSystemRules(data)
+	for _, invalid := range rules.Invalid {
+		logger.Error(invalid.Err, "Invalid system-level ignore rule; comparisons of the resources it selects fail until it is fixed",
+			"configMap", klog.KRef(namespace, name))
+	}
+	if len(rules.Rules) > 0 {
+		logger.Info("Loaded system-level ignore rules", "configMap", klog.KRef(namespace, name), "rules", len(rules.Rules))
+	}
+	return rules, nil
+}
+
+// readConfigMapData reads a settings ConfigMap's data (custom health rules,
+// system-level ignore rules). A missing ConfigMap, or no name, means no settings.
+func readConfigMapData(ctx context.Context, kube kubernetes.Interface, namespace, name string) (map[string]string, error) {
 	if name == "" {
 		return nil, nil
 	}
 	configMap, err := kube.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		klog.FromContext(ctx).V(2).Info("No custom health rules", "configMap", klog.KRef(namespace, name))
+		klog.FromContext(ctx).V(2).Info("No settings ConfigMap", "configMap", klog.KRef(namespace, name))
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read health rules from ConfigMap %s/%s: %w", namespace, name, err)
+		return nil, fmt.Errorf("read ConfigMap %s/%s: %w", namespace, name, err)
 	}
 	return configMap.Data, nil
 }

@@ -10,7 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 )
 
-func TestReadHealthRules(t *testing.T) {
+func TestReadConfigMapData(t *testing.T) {
 	rules := map[string]string{"example.com_Widget": `{"status": "Healthy"}`}
 	configMap := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "capstan-system", Name: "capstan-health-rules"},
@@ -28,7 +28,7 @@ func TestReadHealthRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			kube := fake.NewClientset(configMap)
-			got, err := readHealthRules(context.Background(), kube, "capstan-system", tt.configName)
+			got, err := readConfigMapData(context.Background(), kube, "capstan-system", tt.configName)
 			if err != nil {
 				t.Fatal(err)
 			}

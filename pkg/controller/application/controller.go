@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
@@ -43,13 +44,18 @@ type Options struct {
 	// Recorder records Events on Applications for status transitions and
 	// operations; nil records none.
 	Recorder record.EventRecorder
+	// Projects is an informer of AppProjects: their orphanedResources settings
+	// are part of the comparison, and a changed project refreshes its
+	// Applications. Nil reports no orphaned resources.
+	Projects cache.SharedIndexInformer
 }
 
 // Controller refreshes Applications.
 type Controller struct {
 	client   clientset.Interface
 	lister   listers.ApplicationLister
-	synced   cache.InformerSynced
+	projects listers.AppProjectLister
+	synced   []cache.InformerSynced
 	comparer *compare.Comparer
 	options  Options
 	queue    workqueue.TypedRateLimitingInterface[string]
@@ -77,7 +83,7 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	c := &Controller{
 		client:     client,
 		lister:     lister,
-		synced:     informer.HasSynced,
+		synced:     []cache.InformerSynced{informer.HasSynced},
 		comparer:   comparer,
 		options:    options,
 		byInstance: map[string]string{},
@@ -97,7 +103,48 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	if err != nil {
 		return nil, err
 	}
+	if options.Projects != nil {
+		c.projects = listers.NewAppProjectLister(options.Projects.GetIndexer())
+		c.synced = append(c.synced, options.Projects.HasSynced)
+		_, err := options.Projects.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			UpdateFunc: c.projectChanged,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// projectChanged refreshes the Applications of a project whose spec changed,
+// as Argo CD's project queue does: its settings (orphanedResources) are part
+// of their comparison.
+func (c *Controller) projectChanged(oldObj, newObj interface{}) {
+	old, okOld := oldObj.(*v1alpha1.AppProject)
+	project, ok := newObj.(*v1alpha1.AppProject)
+	if !ok || !okOld || old.Generation == project.Generation {
+		return
+	}
+	apps, err := c.lister.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, app := range apps {
+		if projectName(app) != project.Name {
+			continue
+		}
+		if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
+			c.queue.Add(key)
+		}
+	}
+}
+
+// projectName is the Application's project; empty means "default", as in Argo CD.
+func projectName(app *v1alpha1.Application) string {
+	if app.Spec.Project == "" {
+		return "default"
+	}
+	return app.Spec.Project
 }
 
 // ManagedObjectChanged is the cluster.ChangeFunc of the destination caches: it
@@ -166,7 +213,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer c.operations.ShutDown()
 	defer c.appInfo.clear()
 	logger := klog.FromContext(ctx)
-	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced) {
+	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced...) {
 		return fmt.Errorf("application informer did not sync")
 	}
 	logger.Info("Starting application workers", "refresh", c.options.Workers, "operation", c.options.OperationWorkers)

@@ -3,6 +3,7 @@ package application
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,7 +51,7 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 		return nil
 	}
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve})
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve, Project: c.project(app), ApplicationExists: c.applicationExists})
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {
@@ -79,6 +80,30 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 		return comparisonFailed{message: message}
 	}
 	return c.autoSync(ctx, key, app, result)
+}
+
+// project returns the Application's AppProject from the informer, or nil when
+// projects are not watched or it does not exist.
+func (c *Controller) project(app *v1alpha1.Application) *v1alpha1.AppProject {
+	if c.projects == nil {
+		return nil
+	}
+	project, err := c.projects.Get(projectName(app))
+	if err != nil {
+		return nil
+	}
+	return project
+}
+
+// applicationExists tells whether the Application of an instance
+// ("<namespace>_<name>") is in the informer.
+func (c *Controller) applicationExists(instance string) bool {
+	namespace, name, ok := strings.Cut(instance, "_")
+	if !ok {
+		return false
+	}
+	_, err := c.lister.Applications(namespace).Get(name)
+	return err == nil
 }
 
 // autoSync starts an automated sync when Argo CD's rules call for one.

@@ -13,11 +13,15 @@ import (
 )
 
 // comparisonConditions are the condition types a refresh owns and replaces
-// each time: comparison failures and refused automated syncs.
+// each time: comparison failures, refused automated syncs, and the warnings
+// about shared, repeated and orphaned resources, so that they clear once fixed.
 var comparisonConditions = map[v1alpha1.ApplicationConditionType]bool{
-	v1alpha1.ApplicationConditionComparisonError:  true,
-	v1alpha1.ApplicationConditionInvalidSpecError: true,
-	v1alpha1.ApplicationConditionSyncError:        true,
+	v1alpha1.ApplicationConditionComparisonError:         true,
+	v1alpha1.ApplicationConditionInvalidSpecError:        true,
+	v1alpha1.ApplicationConditionSyncError:               true,
+	v1alpha1.ApplicationConditionSharedResourceWarning:   true,
+	v1alpha1.ApplicationConditionRepeatedResourceWarning: true,
+	v1alpha1.ApplicationConditionOrphanedResourceWarning: true,
 }
 
 // writeStatus publishes a comparison. It writes only when something changed, so
@@ -53,6 +57,11 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 	status.Health.Status = result.Health.Status
 	status.Health.Message = result.Health.Message
 	status.Resources = result.Resources
+	if result.Cluster != nil {
+		// A failed comparison knows no resources: keep the last summary.
+		status.Summary.Images = result.Summary.Images
+		status.Summary.ExternalURLs = result.Summary.ExternalURLs
+	}
 	status.Conditions = mergeConditions(status.Conditions, result.Conditions, now)
 
 	if apiequality.Semantic.DeepEqual(&app.Status, status) {

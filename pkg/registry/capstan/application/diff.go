@@ -4,29 +4,43 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/apis/capstan/validation"
 	"capstan.dev/capstan/pkg/registry/capstan/table"
 )
 
 // DiffREST is the storage of applications/diff: GET computes the difference
-// between the target and the live state at request time.
+// between the target and the live state at request time; POST of a candidate
+// Application previews the difference its unsaved spec would make.
 type DiffREST struct {
 	call  engineCall
 	table table.Convertor
 }
 
 var (
-	_ rest.GetterWithOptions = &DiffREST{}
-	_ rest.TableConvertor    = &DiffREST{}
-	_ rest.Scoper            = &DiffREST{}
+	_ rest.GetterWithOptions        = &DiffREST{}
+	_ rest.NamedCreater             = &DiffREST{}
+	_ rest.GroupVersionKindProvider = &DiffREST{}
+	_ rest.TableConvertor           = &DiffREST{}
+	_ rest.Scoper                   = &DiffREST{}
 )
 
-// New returns an empty ApplicationDiff.
-func (r *DiffREST) New() runtime.Object { return &capstan.ApplicationDiff{} }
+// New returns an empty Application: the body of a POST is decoded into it.
+// Both GET and POST answer an ApplicationDiff, as GroupVersionKind says.
+func (r *DiffREST) New() runtime.Object { return &capstan.Application{} }
+
+// GroupVersionKind is ApplicationDiff: the kind discovery and OpenAPI give
+// the subresource, whose answers are ApplicationDiffs.
+func (r *DiffREST) GroupVersionKind(containingGV schema.GroupVersion) schema.GroupVersionKind {
+	return containingGV.WithKind("ApplicationDiff")
+}
 
 // Destroy releases nothing: the store belongs to the applications resource.
 func (r *DiffREST) Destroy() {}
@@ -50,6 +64,43 @@ func (r *DiffREST) Get(ctx context.Context, name string, options runtime.Object)
 		return nil, err
 	}
 	diff, err := r.call.engine.Diff(ctx, app, opts.Revision, opts.Refresh == "hard")
+	if err != nil {
+		return nil, engineError(name, err)
+	}
+	return r.call.internal(diff, &capstan.ApplicationDiff{})
+}
+
+// Create computes the diff of a candidate Application: the target state its
+// spec renders compared with the live objects of the Application name, as
+// `argocd app diff --local` and pull request previews need. Nothing is
+// stored, and the Application need not exist. The body's kind must be
+// Application; the answer is an ApplicationDiff.
+func (r *DiffREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
+	candidate, ok := obj.(*capstan.Application)
+	if !ok {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("POST applications/diff takes a candidate Application, not %T", obj))
+	}
+	if err := checkRequestName(name, candidate.Name); err != nil {
+		return nil, err
+	}
+	candidate = candidate.DeepCopy()
+	candidate.Name = name
+	if namespace, ok := genericapirequest.NamespaceFrom(ctx); ok {
+		candidate.Namespace = namespace
+	}
+	if errs := validation.ValidateApplication(candidate); len(errs) > 0 {
+		return nil, apierrors.NewInvalid(capstan.Kind("Application"), name, errs)
+	}
+	if createValidation != nil {
+		if err := createValidation(ctx, candidate.DeepCopyObject()); err != nil {
+			return nil, err
+		}
+	}
+	app, err := r.call.served(candidate)
+	if err != nil {
+		return nil, err
+	}
+	diff, err := r.call.engine.Diff(ctx, app, "", false)
 	if err != nil {
 		return nil, engineError(name, err)
 	}

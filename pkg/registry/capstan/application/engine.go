@@ -29,16 +29,32 @@ type engineCall struct {
 }
 
 func (e engineCall) application(ctx context.Context, name string) (*v1alpha1.Application, error) {
-	if e.engine == nil {
-		return nil, apierrors.NewServiceUnavailable(
-			"this subresource needs a destination cluster; capstan-apiserver runs without one (--standalone or --controllers=false)")
+	if err := e.available(); err != nil {
+		return nil, err
 	}
 	obj, err := e.store.Get(ctx, name, &metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
+	return e.served(obj.(*capstan.Application))
+}
+
+// available answers 503 when the server has no engine.
+func (e engineCall) available() error {
+	if e.engine == nil {
+		return apierrors.NewServiceUnavailable(
+			"this subresource needs a destination cluster; capstan-apiserver runs without one (--standalone or --controllers=false)")
+	}
+	return nil
+}
+
+// served converts an internal Application to the version the engine works on.
+func (e engineCall) served(in *capstan.Application) (*v1alpha1.Application, error) {
+	if err := e.available(); err != nil {
+		return nil, err
+	}
 	app := &v1alpha1.Application{}
-	if err := e.scheme.Convert(obj.(*capstan.Application), app, nil); err != nil {
+	if err := e.scheme.Convert(in, app, nil); err != nil {
 		return nil, err
 	}
 	return app, nil

@@ -1,0 +1,203 @@
+package comparetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/diff"
+	"capstan.dev/capstan/pkg/health"
+	"capstan.dev/capstan/pkg/target"
+)
+
+// requestCounter counts the requests every client of the destination sends,
+// and remembers the last few to name them when there should be none.
+type requestCounter struct {
+	count atomic.Int64
+
+	mu   sync.Mutex
+	last []string
+}
+
+// wrap is a rest.Config WrapTransport: each client's transport counts into c.
+func (c *requestCounter) wrap(next http.RoundTripper) http.RoundTripper {
+	return countingTransport{next: next, counter: c}
+}
+
+type countingTransport struct {
+	next    http.RoundTripper
+	counter *requestCounter
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := t.counter
+	c.count.Add(1)
+	c.mu.Lock()
+	c.last = append(c.last, req.Method+" "+req.URL.RequestURI())
+	if len(c.last) > 10 {
+		c.last = c.last[1:]
+	}
+	c.mu.Unlock()
+	return t.next.RoundTrip(req)
+}
+
+func (c *requestCounter) recent() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.last...)
+}
+
+// fixedTargets renders the same objects for every Application.
+type fixedTargets []*unstructured.Unstructured
+
+func (f fixedTargets) Target(ctx context.Context, app *v1alpha1.Application, opts target.Options) (*target.Target, error) {
+	objects := make([]*unstructured.Unstructured, 0, len(f))
+	for _, obj := range f {
+		objects = append(objects, obj.DeepCopy())
+	}
+	return &target.Target{Revision: "0123456789abcdef0123456789abcdef01234567", Objects: objects}, nil
+}
+
+func guestbookObjects() []*unstructured.Unstructured {
+	labels := map[string]any{"app": "guestbook"}
+	return []*unstructured.Unstructured{
+		{Object: map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": "guestbook-config"},
+			"data":     map[string]any{"greeting": "hello"},
+		}},
+		{Object: map[string]any{
+			"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"name": "guestbook"},
+			"spec": map[string]any{
+				"selector": labels,
+				"ports":    []any{map[string]any{"port": int64(80), "targetPort": int64(80)}},
+			},
+		}},
+		{Object: map[string]any{
+			"apiVersion": "apps/v1", "kind": "Deployment",
+			"metadata": map[string]any{"name": "guestbook"},
+			"spec": map[string]any{
+				"replicas": int64(1),
+				"selector": map[string]any{"matchLabels": labels},
+				"template": map[string]any{
+					"metadata": map[string]any{"labels": labels},
+					"spec": map[string]any{
+						"containers": []any{map[string]any{"name": "main", "image": "registry.k8s.io/pause:3.10"}},
+					},
+				},
+			},
+		}},
+	}
+}
+
+var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// deploy creates a namespace and applies the objects into it as a sync
+// leaves them: tracked to app, server-side applied by Capstan's manager.
+func deploy(t *testing.T, app *v1alpha1.Application, objects []*unstructured.Unstructured) {
+	t.Helper()
+	ctx := context.Background()
+	client, err := dynamic.NewForConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": app.Spec.Destination.Namespace}}}
+	if _, err := client.Resource(namespaces).Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = client.Resource(namespaces).Delete(context.Background(), ns.GetName(), metav1.DeleteOptions{})
+	})
+	resources := map[string]schema.GroupVersionResource{
+		"ConfigMap":  {Version: "v1", Resource: "configmaps"},
+		"Service":    {Version: "v1", Resource: "services"},
+		"Deployment": {Group: "apps", Version: "v1", Resource: "deployments"},
+	}
+	for _, obj := range objects {
+		obj = obj.DeepCopy()
+		obj.SetNamespace(app.Spec.Destination.Namespace)
+		cluster.SetTracking(obj, app.Namespace, app.Name)
+		data, err := obj.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.Resource(resources[obj.GetKind()]).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(),
+			types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: compare.FieldManager})
+		if err != nil {
+			t.Fatalf("apply %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+}
+
+func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	suffix := fmt.Sprintf("%04x", rand.IntN(1<<16))
+	app := &v1alpha1.Application{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "guestbook-" + suffix},
+		Spec:       v1alpha1.ApplicationSpec{Destination: v1alpha1.ApplicationDestination{Server: cluster.InClusterServer, Namespace: "guestbook-" + suffix}},
+	}
+	objects := guestbookObjects()
+	deploy(t, app, objects)
+
+	counter := &requestCounter{}
+	destination := rest.CopyConfig(config)
+	destination.Wrap(counter.wrap)
+	clusters, err := cluster.NewClusters(ctx, destination, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker, err := health.NewChecker(health.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comparer := &compare.Comparer{Clusters: clusters, Targets: fixedTargets(objects), Differ: diff.NewDiffer(1000), Health: checker}
+	// A project reporting orphans: the destination namespace is watched too,
+	// and reading it must cost no request either.
+	opts := compare.Options{Project: &v1alpha1.AppProject{Spec: v1alpha1.AppProjectSpec{OrphanedResources: &v1alpha1.OrphanedResourcesMonitorSettings{}}}}
+
+	// Warm up: watches start, discovery is cached, and the Deployment becomes
+	// available; then a comparison must find nothing new to ask.
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		before := counter.count.Load()
+		result := comparer.Compare(ctx, app, opts)
+		stable := counter.count.Load() == before
+		return stable && result.SyncStatus == v1alpha1.SyncStatusCodeSynced && result.Health.Status == v1alpha1.HealthStatusHealthy, nil
+	})
+	if err != nil {
+		result := comparer.Compare(ctx, app, opts)
+		t.Fatalf("the Application did not settle Synced and Healthy: %s/%s %v; last requests %v",
+			result.SyncStatus, result.Health.Status, result.Conditions, counter.recent())
+	}
+
+	if counter.count.Load() == 0 {
+		t.Fatal("no request was counted while warming up: the counter does not see the destination's requests")
+	}
+	before := counter.count.Load()
+	for i := range 1000 {
+		result := comparer.Compare(ctx, app, opts)
+		if result.SyncStatus != v1alpha1.SyncStatusCodeSynced || len(result.Conditions) > 0 {
+			t.Fatalf("comparison %d: %s with conditions %v", i, result.SyncStatus, result.Conditions)
+		}
+	}
+	if sent := counter.count.Load() - before; sent != 0 {
+		t.Errorf("1000 comparisons of an unchanged Application sent %d requests to the destination; last: %v", sent, counter.recent())
+	}
+}
