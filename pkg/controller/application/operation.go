@@ -50,6 +50,21 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		return time.Millisecond, c.writeOperationState(ctx, app, state, op)
 	}
 
+	if state.Phase == v1alpha1.OperationRunning {
+		manual := !op.InitiatedBy.Automated
+		if allowed, reason := c.syncWindowsAllow(app, manual, state.SyncResult != nil); !allowed {
+			// As in Argo CD the operation waits, Running, until a window lets it go.
+			message := "Sync operation blocked by sync window: " + reason
+			if state.Message == message {
+				return windowRecheck(time.Now()), nil
+			}
+			logger.Info("Operation blocked by a sync window", "reason", reason)
+			state = state.DeepCopy()
+			state.Message = message
+			return windowRecheck(time.Now()), c.writeOperationState(ctx, app, state, op)
+		}
+	}
+
 	options := compare.Options{}
 	if len(app.Spec.Sources) == 0 {
 		options.Revision = op.Sync.Revision

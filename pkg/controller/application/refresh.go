@@ -121,6 +121,11 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 		}
 		return nil
 	}
+	if allowed, reason := c.syncWindowsAllow(app, false, false); !allowed {
+		klog.FromContext(ctx).Info("Automated sync prevented by a sync window", "reason", reason)
+		c.queue.AddAfter(key, windowRecheck(time.Now()))
+		return nil
+	}
 	// Decide again on the latest copy: the cache may not have the outcome of
 	// the last operation yet, and the same revision must not be synced twice.
 	fresh, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{})

@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestSyncWindowsHoldAutomatedAndManualSyncs(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	project := ns
+	// A deny window that is always active: every minute, for an hour.
+	kubectlWithInput(t, fmt.Sprintf(`apiVersion: capstan.dev/v1alpha1
+kind: AppProject
+metadata:
+  name: %s
+spec:
+  sourceRepos: ["*"]
+  destinations: [{server: "*", namespace: "*"}]
+  syncWindows:
+  - kind: deny
+    schedule: "* * * * *"
+    duration: 1h
+    applications: ["*"]
+`, project), "apply", "-f", "-")
+	t.Cleanup(func() { _, _ = tryKubectl("delete", "appproject", project, "--wait=false") })
+	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources})
+	app := strings.Replace(automatedApplication(ns, repo.URL, "guestbook", false), "project: default", "project: "+project, 1)
+	kubectlWithInput(t, app, "apply", "-f", "-")
+
+	// Automated sync is held: the comparison is published, no operation starts.
+	waitForAppState(t, ns, "OutOfSync", "Missing")
+	if phase := appField(t, ns, "{.status.operationState.phase}"); phase != "" {
+		t.Fatalf("an operation ran inside a deny window: %s", phase)
+	}
+
+	// A manual sync waits, Running, saying why.
+	kubectl(t, "create", "sync", "guestbook", "-n", ns)
+	eventually(t, compareTimeout, "the manual sync to be held by the window", func() (bool, error) {
+		message := appField(t, ns, "{.status.operationState.message}")
+		return strings.Contains(message, "blocked by sync window"), fmt.Errorf("operation message %q", message)
+	})
+	if _, err := tryKubectl("get", "deployment", "guestbook-ui", "-n", ns); err == nil {
+		t.Fatalf("the held sync applied objects")
+	}
+
+	// Letting manual syncs through the window releases it at once.
+	kubectl(t, "patch", "appproject", project, "--type=json", "-p", `[{"op":"add","path":"/spec/syncWindows/0/manualSync","value":true}]`)
+	eventually(t, syncTimeout, "the released sync to succeed", func() (bool, error) {
+		phase := appField(t, ns, "{.status.operationState.phase}")
+		return phase == "Succeeded", fmt.Errorf("phase %q: %s", phase, appField(t, ns, "{.status.operationState.message}"))
+	})
+	waitForAppState(t, ns, "Synced", "Healthy")
+}
