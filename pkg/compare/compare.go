@@ -53,9 +53,14 @@ type Options struct {
 	Hard bool
 	// Revision renders this revision instead of the target revision.
 	Revision string
-	// Project is the Application's AppProject. When it sets orphanedResources,
-	// the comparison reports the orphaned objects of the destination namespace.
+	// Project is the Application's AppProject: its sourceRepos, destinations
+	// and resource lists are enforced, and when it sets orphanedResources the
+	// comparison reports the orphaned objects of the destination namespace.
+	// Nil enforces nothing (projects are not known, as in --standalone).
 	Project *v1alpha1.AppProject
+	// ProjectMissing is true when the Application's project does not exist:
+	// the comparison fails with InvalidSpecError, as in Argo CD.
+	ProjectMissing bool
 	// ApplicationExists tells whether the Application of an instance
 	// ("<namespace>_<name>") exists: objects tracked to an Application that is
 	// gone count as orphaned. Nil counts every tracked object as managed.
@@ -88,6 +93,13 @@ type Result struct {
 // Every failure becomes a condition on this Application only, with sync status
 // Unknown: nothing is ever applied or pruned because of a failed comparison.
 func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts Options) Result {
+	if opts.ProjectMissing {
+		return failed(v1alpha1.ApplicationConditionInvalidSpecError,
+			fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project))
+	}
+	if refusal := projectRefusal(app, opts.Project); refusal != "" {
+		return failed(v1alpha1.ApplicationConditionInvalidSpecError, errors.New(refusal))
+	}
 	destination, err := c.Clusters.For(app.Spec.Destination)
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionInvalidSpecError, err)
@@ -121,6 +133,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
+	withoutRefusedLive(opts.Project, app.Spec.Destination, live)
 	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks}
 	result.Conditions = append(warnings, sharedResourceWarnings(app, live)...)
 	orphans, err := c.orphanedResourceWarnings(ctx, destination, app, opts, targets, live)
@@ -149,7 +162,12 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 			status.Version = obj.GroupVersionKind().Version
 			status.SyncWave = syncWave(obj)
 		}
+		refusal := ResourceRefusal(opts.Project, app.Spec.Destination, targetObj, key.Namespace != "")
 		switch {
+		case refusal != "":
+			// Argo CD: a resource the project refuses is Unknown and is never synced.
+			result.Conditions = append(result.Conditions, condition(v1alpha1.ApplicationConditionInvalidSpecError, errors.New(refusal)))
+			status.Status = v1alpha1.SyncStatusCodeUnknown
 		case targetObj == nil:
 			status.Status = v1alpha1.SyncStatusCodeOutOfSync
 			status.RequiresPruning = true

@@ -58,6 +58,10 @@ type PlanInput struct {
 	// IsNamespaced tells whether the cluster serves a kind as namespaced; it
 	// returns a meta.NoKindMatchError for kinds the cluster does not serve.
 	IsNamespaced func(schema.GroupVersionKind) (bool, error)
+	// Refusal, when set, says why the Application's project refuses an object
+	// (empty when it permits it); a refused task fails the sync before anything
+	// is applied.
+	Refusal func(obj *unstructured.Unstructured, namespaced bool) string
 }
 
 // Plan is the ordered tasks of a sync operation.
@@ -241,6 +245,11 @@ func (p *planner) newTask(target *unstructured.Unstructured, phase v1alpha1.Sync
 	}
 	if scope.missing && !task.Options.SkipDryRunOnMissingResource && !scope.crdInSync {
 		task.Invalid = scope.err.Error()
+	}
+	if p.in.Refusal != nil {
+		if refusal := p.in.Refusal(target, scope.namespaced); refusal != "" {
+			task.Invalid = refusal
+		}
 	}
 	return task
 }

@@ -65,7 +65,8 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		}
 	}
 
-	options := compare.Options{}
+	project := c.project(app)
+	options := compare.Options{Project: project, ProjectMissing: c.projectMissing(app)}
 	if len(app.Spec.Sources) == 0 {
 		options.Revision = op.Sync.Revision
 	}
@@ -131,6 +132,9 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		OperationID:              sync.OperationID(state.StartedAt.Time),
 		PruneConfirmed:           sync.DeletionApproved(app.Annotations, state.StartedAt.Time),
 		IsNamespaced:             sync.IsNamespacedFunc(mapper),
+		Refusal: func(obj *unstructured.Unstructured, namespaced bool) string {
+			return compare.ResourceRefusal(project, app.Spec.Destination, obj, namespaced)
+		},
 	})
 	if err != nil {
 		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationFailed, err.Error())

@@ -51,7 +51,7 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 		return nil
 	}
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve, Project: c.project(app), ApplicationExists: c.applicationExists})
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists})
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {
@@ -80,6 +80,16 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 		return comparisonFailed{message: message}
 	}
 	return c.autoSync(ctx, key, app, result)
+}
+
+// projectMissing tells whether projects are watched and the Application's
+// project is not among them.
+func (c *Controller) projectMissing(app *v1alpha1.Application) bool {
+	if c.projects == nil {
+		return false
+	}
+	_, err := c.projects.Get(projectName(app))
+	return apierrors.IsNotFound(err)
 }
 
 // project returns the Application's AppProject from the informer, or nil when
