@@ -92,8 +92,10 @@ func eventually(t *testing.T, timeout time.Duration, what string, condition func
 func createNamespace(t *testing.T) string {
 	t.Helper()
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	if len(name) > 50 {
-		name = name[:50]
+	// Short enough that "<namespace>_guestbook", the instance label value of
+	// the tests' Applications, stays within a label value's 63 characters.
+	if len(name) > 40 {
+		name = name[:40]
 	}
 	name = strings.Trim(name, "-") + fmt.Sprintf("-%d", time.Now().UnixNano()%100000)
 	kubectl(t, "create", "namespace", name)
