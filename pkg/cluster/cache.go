@@ -39,6 +39,12 @@ type ObjectCache struct {
 type watchedResource struct {
 	informer cache.SharedIndexInformer
 	synced   chan struct{}
+	// failed is closed, with err set, when listing failed before the first
+	// sync (forbidden, unreachable): Watch reports it instead of waiting.
+	failed   chan struct{}
+	err      error
+	failOnce sync.Once
+	stop     context.CancelFunc
 }
 
 // NewObjectCache returns an empty cache; informers start on the first Watch of a
@@ -78,6 +84,16 @@ func (c *ObjectCache) Watch(ctx context.Context, gvk schema.GroupVersionKind) (*
 	select {
 	case <-watched.synced:
 		return mapping, nil
+	case <-watched.failed:
+		// Forget the informer, so that the next Watch tries again (RBAC may
+		// have been fixed, the cluster may be back).
+		c.mu.Lock()
+		if c.resources[mapping.Resource] == watched {
+			delete(c.resources, mapping.Resource)
+		}
+		c.mu.Unlock()
+		watched.stop()
+		return nil, fmt.Errorf("list %s: %w", mapping.Resource, watched.err)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for the cache of %s: %w", mapping.Resource, ctx.Err())
 	}
@@ -102,11 +118,23 @@ func (c *ObjectCache) watch(gvr schema.GroupVersionResource) *watchedResource {
 		},
 		DeleteFunc: func(obj interface{}) { c.notify(obj) },
 	})
-	watched := &watchedResource{informer: informer, synced: make(chan struct{})}
+	ctx, stop := context.WithCancel(c.ctx)
+	watched := &watchedResource{informer: informer, synced: make(chan struct{}), failed: make(chan struct{}), stop: stop}
+	_ = informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+		if informer.HasSynced() {
+			// The reflector retries a broken watch by itself.
+			cache.DefaultWatchErrorHandler(ctx, r, err)
+			return
+		}
+		watched.failOnce.Do(func() {
+			watched.err = err
+			close(watched.failed)
+		})
+	})
 	c.resources[gvr] = watched
-	go informer.RunWithContext(c.ctx)
+	go informer.RunWithContext(ctx)
 	go func() {
-		if cache.WaitForCacheSync(c.ctx.Done(), informer.HasSynced) {
+		if cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
 			close(watched.synced)
 		}
 	}()
