@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -48,13 +49,22 @@ type Cluster struct {
 	apiVersions []string
 }
 
+// discoveryTimeout bounds one discovery request to a destination.
+const discoveryTimeout = 30 * time.Second
+
 // New connects to a cluster. onChange is told about every change of a managed object.
 func New(ctx context.Context, server, name string, config *rest.Config, onChange ChangeFunc) (*Cluster, error) {
 	dynamicClient, err := dynamic.NewForConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", server, err)
 	}
-	discoveryClient, err := discovery.NewDiscoveryClientForConfig(config)
+	// Discovery runs under a lock shared by every Application of the cluster:
+	// a destination that stopped answering must not hold it forever.
+	discoveryConfig := rest.CopyConfig(config)
+	if discoveryConfig.Timeout == 0 {
+		discoveryConfig.Timeout = discoveryTimeout
+	}
+	discoveryClient, err := discovery.NewDiscoveryClientForConfig(discoveryConfig)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", server, err)
 	}

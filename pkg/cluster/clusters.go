@@ -21,8 +21,12 @@ import (
 type Clusters struct {
 	ctx       context.Context
 	inCluster *Cluster
-	secrets   corev1listers.SecretNamespaceLister
-	onChange  ChangeFunc
+	// qps and burst are the client-side rate limits of the in-cluster
+	// configuration, given to the clusters of Secrets too.
+	qps      float32
+	burst    int
+	secrets  corev1listers.SecretNamespaceLister
+	onChange ChangeFunc
 
 	mu sync.Mutex
 	// bySecret holds the clusters built from Secrets, by Secret namespace/name.
@@ -49,6 +53,8 @@ func NewClusters(ctx context.Context, config *rest.Config, secrets corev1listers
 	return &Clusters{
 		ctx:       ctx,
 		inCluster: inCluster,
+		qps:       config.QPS,
+		burst:     config.Burst,
 		secrets:   secrets,
 		onChange:  onChange,
 		bySecret:  map[string]*secretCluster{},
@@ -140,6 +146,7 @@ func (c *Clusters) fromSecret(secret *corev1.Secret) (*Cluster, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
+	parsed.Config.QPS, parsed.Config.Burst = c.qps, c.burst
 	cluster, err := New(ctx, parsed.Server, parsed.Name, parsed.Config, c.onChange)
 	if err != nil {
 		cancel()

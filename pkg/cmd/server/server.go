@@ -7,6 +7,7 @@ import (
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	utilcompatibility "k8s.io/apiserver/pkg/util/compatibility"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apiserver"
@@ -53,6 +54,8 @@ func (o *Options) Run(ctx context.Context) error {
 	destination := config.GenericConfig.ClientConfig
 	var gitops *engine
 	if destination != nil {
+		destination = rest.CopyConfig(destination)
+		destination.QPS, destination.Burst = o.Controllers.KubeAPIQPS, o.Controllers.KubeAPIBurst
 		gitops, err = o.newEngine(ctx, destination)
 		if err != nil {
 			return fmt.Errorf("connect to the destination cluster: %w", err)
