@@ -75,6 +75,7 @@ func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("appprojects storage: %w", err)
 	}
+	apps.Sync.Windows = syncWindows(projects.AppProject)
 	return map[string]rest.Storage{
 		"applications":           apps.Application,
 		"applications/status":    apps.Status,

@@ -35,9 +35,15 @@ spec:
 		t.Fatalf("an operation ran inside a deny window: %s", phase)
 	}
 
-	// A manual sync waits, Running, saying why.
-	kubectl(t, "create", "sync", "guestbook", "-n", ns)
-	eventually(t, compareTimeout, "the manual sync to be held by the window", func() (bool, error) {
+	// The sync subresource refuses a manual sync, as Argo CD's API does.
+	out, err := runKubectl("", "create", "sync", "guestbook", "-n", ns)
+	if err == nil || !strings.Contains(out+err.Error(), "blocked by sync window") {
+		t.Fatalf("kubectl create sync inside a deny window: %v\n%s", err, out)
+	}
+	// An operation written directly waits, Running, saying why.
+	kubectl(t, "patch", "app", "guestbook", "-n", ns, "--type=merge", "-p",
+		`{"operation":{"initiatedBy":{"username":"e2e"},"sync":{"revision":"main"}}}`)
+	eventually(t, compareTimeout, "the written operation to be held by the window", func() (bool, error) {
 		message := appField(t, ns, "{.status.operationState.message}")
 		return strings.Contains(message, "blocked by sync window"), fmt.Errorf("operation message %q", message)
 	})

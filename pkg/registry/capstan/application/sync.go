@@ -22,7 +22,15 @@ import (
 // sets the Application's operation, as Argo CD's sync API does.
 type SyncREST struct {
 	store *genericregistry.Store
+	// Windows, when set, tells whether the sync windows of the Application's
+	// project let a manual sync start now; a refused sync is answered 403, as
+	// Argo CD's API answers "cannot sync: blocked by sync window".
+	Windows WindowsFunc
 }
+
+// WindowsFunc tells whether the sync windows of app's project allow a manual
+// sync now, and why not.
+type WindowsFunc func(ctx context.Context, app *capstan.Application) (bool, string, error)
 
 var (
 	_ rest.NamedCreater = &SyncREST{}
@@ -62,6 +70,16 @@ func (r *SyncREST) Create(ctx context.Context, name string, obj runtime.Object, 
 		if app.Operation != nil {
 			return apierrors.NewConflict(capstan.Resource("applications"), name,
 				fmt.Errorf("another operation is already in progress"))
+		}
+		if r.Windows != nil {
+			allowed, reason, err := r.Windows(ctx, app)
+			if err != nil {
+				return apierrors.NewInternalError(fmt.Errorf("evaluate sync windows: %w", err))
+			}
+			if !allowed {
+				return apierrors.NewForbidden(capstan.Resource("applications/sync"), name,
+					fmt.Errorf("cannot sync: blocked by sync window (%s)", reason))
+			}
 		}
 		op, err := operationFor(app, req, requestingUser(ctx))
 		if err != nil {
