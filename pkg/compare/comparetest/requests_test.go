@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,44 +21,8 @@ import (
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/target"
+	"capstan.dev/capstan/test/localplane"
 )
-
-// requestCounter counts the requests every client of the destination sends,
-// and remembers the last few to name them when there should be none.
-type requestCounter struct {
-	count atomic.Int64
-
-	mu   sync.Mutex
-	last []string
-}
-
-// wrap is a rest.Config WrapTransport: each client's transport counts into c.
-func (c *requestCounter) wrap(next http.RoundTripper) http.RoundTripper {
-	return countingTransport{next: next, counter: c}
-}
-
-type countingTransport struct {
-	next    http.RoundTripper
-	counter *requestCounter
-}
-
-func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := t.counter
-	c.count.Add(1)
-	c.mu.Lock()
-	c.last = append(c.last, req.Method+" "+req.URL.RequestURI())
-	if len(c.last) > 10 {
-		c.last = c.last[1:]
-	}
-	c.mu.Unlock()
-	return t.next.RoundTrip(req)
-}
-
-func (c *requestCounter) recent() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.last...)
-}
 
 // fixedTargets renders the same objects for every Application.
 type fixedTargets []*unstructured.Unstructured
@@ -157,9 +118,9 @@ func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
 	objects := guestbookObjects()
 	deploy(t, app, objects)
 
-	counter := &requestCounter{}
+	counter := &localplane.RequestCounter{}
 	destination := rest.CopyConfig(config)
-	destination.Wrap(counter.wrap)
+	counter.Wrap(destination)
 	clusters, err := cluster.NewClusters(ctx, destination, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -176,28 +137,28 @@ func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
 	// Warm up: watches start, discovery is cached, and the Deployment becomes
 	// available; then a comparison must find nothing new to ask.
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		before := counter.count.Load()
+		before := counter.Count()
 		result := comparer.Compare(ctx, app, opts)
-		stable := counter.count.Load() == before
+		stable := counter.Count() == before
 		return stable && result.SyncStatus == v1alpha1.SyncStatusCodeSynced && result.Health.Status == v1alpha1.HealthStatusHealthy, nil
 	})
 	if err != nil {
 		result := comparer.Compare(ctx, app, opts)
 		t.Fatalf("the Application did not settle Synced and Healthy: %s/%s %v; last requests %v",
-			result.SyncStatus, result.Health.Status, result.Conditions, counter.recent())
+			result.SyncStatus, result.Health.Status, result.Conditions, counter.Recent())
 	}
 
-	if counter.count.Load() == 0 {
+	if counter.Count() == 0 {
 		t.Fatal("no request was counted while warming up: the counter does not see the destination's requests")
 	}
-	before := counter.count.Load()
+	before := counter.Count()
 	for i := range 1000 {
 		result := comparer.Compare(ctx, app, opts)
 		if result.SyncStatus != v1alpha1.SyncStatusCodeSynced || len(result.Conditions) > 0 {
 			t.Fatalf("comparison %d: %s with conditions %v", i, result.SyncStatus, result.Conditions)
 		}
 	}
-	if sent := counter.count.Load() - before; sent != 0 {
-		t.Errorf("1000 comparisons of an unchanged Application sent %d requests to the destination; last: %v", sent, counter.recent())
+	if sent := counter.Count() - before; sent != 0 {
+		t.Errorf("1000 comparisons of an unchanged Application sent %d requests to the destination; last: %v", sent, counter.Recent())
 	}
 }
