@@ -70,9 +70,17 @@ func guestbookObjects() []*unstructured.Unstructured {
 
 var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
+// resources are the resources of the kinds the tests deploy.
+var resources = map[string]schema.GroupVersionResource{
+	"ConfigMap":  {Version: "v1", Resource: "configmaps"},
+	"Secret":     {Version: "v1", Resource: "secrets"},
+	"Service":    {Version: "v1", Resource: "services"},
+	"Deployment": {Group: "apps", Version: "v1", Resource: "deployments"},
+}
+
 // deploy creates a namespace and applies the objects into it as a sync
 // leaves them: tracked to app, server-side applied by Capstan's manager.
-func deploy(t *testing.T, app *v1alpha1.Application, objects []*unstructured.Unstructured) {
+func deploy(t testing.TB, app *v1alpha1.Application, objects []*unstructured.Unstructured) {
 	t.Helper()
 	ctx := context.Background()
 	client, err := dynamic.NewForConfig(config)
@@ -86,11 +94,6 @@ func deploy(t *testing.T, app *v1alpha1.Application, objects []*unstructured.Uns
 	t.Cleanup(func() {
 		_ = client.Resource(namespaces).Delete(context.Background(), ns.GetName(), metav1.DeleteOptions{})
 	})
-	resources := map[string]schema.GroupVersionResource{
-		"ConfigMap":  {Version: "v1", Resource: "configmaps"},
-		"Service":    {Version: "v1", Resource: "services"},
-		"Deployment": {Group: "apps", Version: "v1", Resource: "deployments"},
-	}
 	for _, obj := range objects {
 		obj = obj.DeepCopy()
 		obj.SetNamespace(app.Spec.Destination.Namespace)
