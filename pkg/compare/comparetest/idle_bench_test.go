@@ -2,13 +2,11 @@ package comparetest
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,12 +20,12 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/diff"
-	"capstan.dev/capstan/pkg/health"
+	"capstan.dev/capstan/test/fixtures"
 	"capstan.dev/capstan/test/localplane"
 )
 
-// BenchmarkIdleRefresh re-compares Applications whose objects are all synced,
+// BenchmarkIdleRefresh re-compares Applications whose objects (ConfigMaps,
+// Secrets, Services, ServiceAccounts) are all synced,
 // as the refresh controller does on every resync: one op is one
 // Application's comparison. CAPSTAN_BENCH_APPS and CAPSTAN_BENCH_OBJECTS
 // (default 50 and 10) size it. It reports the heap the caches hold per
@@ -46,30 +44,14 @@ func benchmarkIdleRefresh(b *testing.B, appCount, perApp int) {
 		b.Skip("no local control plane: run `make tools` to build its binaries")
 	}
 	ctx := b.Context()
-	objects := idleObjects(perApp)
+	objects := fixtures.Objects("idle", perApp, 1)
 	prefix := fmt.Sprintf("idle-%04x", rand.IntN(1<<16))
 	newApp := func(name string) *v1alpha1.Application {
-		app := &v1alpha1.Application{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: name},
-			Spec:       v1alpha1.ApplicationSpec{Destination: v1alpha1.ApplicationDestination{Server: cluster.InClusterServer, Namespace: name}},
-		}
+		app := newApplication(name)
 		deploy(b, app, objects)
 		return app
 	}
-
-	counter := &localplane.RequestCounter{}
-	destination := rest.CopyConfig(config)
-	destination.QPS = -1
-	counter.Wrap(destination)
-	clusters, err := cluster.NewClusters(ctx, destination, nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	checker, err := health.NewChecker(health.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	comparer := &compare.Comparer{Clusters: clusters, Targets: fixedTargets(objects), Differ: diff.NewDiffer(100_000), Health: checker}
+	comparer, counter := newComparer(ctx, b, objects)
 	// One Application first, so that what does not grow with managed objects
 	// (discovery, informers, clients) is in the heap before it is measured.
 	settle(b, comparer, counter, []*v1alpha1.Application{newApp(prefix + "-warm")})
@@ -93,7 +75,7 @@ func benchmarkIdleRefresh(b *testing.B, appCount, perApp int) {
 	compareNs := float64(b.Elapsed().Nanoseconds()) / float64(i)
 	b.ReportMetric(float64(counter.Count()-before)/float64(i), "requests/op")
 	b.ReportMetric((float64(heapAfter)-float64(heapBefore))/float64(appCount*perApp), "bytes/managed-object")
-	if listNs := listNsPerApp(b, destination, apps, objects, min(i, len(apps))); listNs > 0 {
+	if listNs := listNsPerApp(b, apps, objects, min(i, len(apps))); listNs > 0 {
 		b.ReportMetric(listNs, "list-ns/op")
 		b.ReportMetric(compareNs/listNs, "ratio-vs-list")
 	}
@@ -121,15 +103,21 @@ func settle(b *testing.B, comparer *compare.Comparer, counter *localplane.Reques
 // listNsPerApp is the reference: the time to list one Application's objects
 // from the kube-apiserver, one list per kind in its namespace, averaged over
 // n Applications.
-func listNsPerApp(b *testing.B, config *rest.Config, apps []*v1alpha1.Application, objects []*unstructured.Unstructured, n int) float64 {
+func listNsPerApp(b *testing.B, apps []*v1alpha1.Application, objects []*unstructured.Unstructured, n int) float64 {
 	b.Helper()
-	client, err := dynamic.NewForConfig(config)
+	unthrottled := rest.CopyConfig(config)
+	unthrottled.QPS = -1
+	client, err := dynamic.NewForConfig(unthrottled)
 	if err != nil {
 		b.Fatal(err)
 	}
 	kinds := map[schema.GroupVersionResource]bool{}
 	for _, obj := range objects {
-		kinds[resources[obj.GetKind()]] = true
+		resource, err := resourceOf(obj.GetKind())
+		if err != nil {
+			b.Fatal(err)
+		}
+		kinds[resource] = true
 	}
 	start := time.Now()
 	for i := range n {
@@ -147,35 +135,6 @@ func listNsPerApp(b *testing.B, config *rest.Config, apps []*v1alpha1.Applicatio
 		}
 	}
 	return float64(time.Since(start).Nanoseconds()) / float64(n)
-}
-
-// idleObjects are count ConfigMaps, Secrets and headless Services in turn:
-// healthy at once, and Services without a cluster IP so that many fit the
-// local plane's service range.
-func idleObjects(count int) []*unstructured.Unstructured {
-	kinds := []string{"ConfigMap", "Secret", "Service"}
-	objects := make([]*unstructured.Unstructured, 0, count)
-	for i := range count {
-		kind := kinds[i%len(kinds)]
-		obj := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "v1", "kind": kind,
-			"metadata": map[string]any{"name": fmt.Sprintf("%s-%03d", strings.ToLower(kind), i)},
-		}}
-		switch kind {
-		case "ConfigMap":
-			obj.Object["data"] = map[string]any{"index": strconv.Itoa(i)}
-		case "Secret":
-			obj.Object["data"] = map[string]any{"password": base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "secret-%d", i))}
-		case "Service":
-			obj.Object["spec"] = map[string]any{
-				"clusterIP": "None",
-				"selector":  map[string]any{"app": obj.GetName()},
-				"ports":     []any{map[string]any{"port": int64(80), "targetPort": int64(8080)}},
-			}
-		}
-		objects = append(objects, obj)
-	}
-	return objects
 }
 
 // heapInUse is the live heap after a collection.

@@ -21,6 +21,7 @@ import (
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/target"
+	"capstan.dev/capstan/test/fixtures"
 	"capstan.dev/capstan/test/localplane"
 )
 
@@ -70,10 +71,10 @@ func guestbookObjects() []*unstructured.Unstructured {
 
 var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
-// resources are the resources of the kinds the tests deploy.
+// resources are the resources of the guestbook's kinds; the other kinds
+// deployed are those of test/fixtures.
 var resources = map[string]schema.GroupVersionResource{
 	"ConfigMap":  {Version: "v1", Resource: "configmaps"},
-	"Secret":     {Version: "v1", Resource: "secrets"},
 	"Service":    {Version: "v1", Resource: "services"},
 	"Deployment": {Group: "apps", Version: "v1", Resource: "deployments"},
 }
@@ -102,7 +103,11 @@ func deploy(t testing.TB, app *v1alpha1.Application, objects []*unstructured.Uns
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = client.Resource(resources[obj.GetKind()]).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(),
+		resource, err := resourceOf(obj.GetKind())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.Resource(resource).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(),
 			types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: compare.FieldManager})
 		if err != nil {
 			t.Fatalf("apply %s %s: %v", obj.GetKind(), obj.GetName(), err)
@@ -110,36 +115,57 @@ func deploy(t testing.TB, app *v1alpha1.Application, objects []*unstructured.Uns
 	}
 }
 
-func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	suffix := fmt.Sprintf("%04x", rand.IntN(1<<16))
-	app := &v1alpha1.Application{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "guestbook-" + suffix},
-		Spec:       v1alpha1.ApplicationSpec{Destination: v1alpha1.ApplicationDestination{Server: cluster.InClusterServer, Namespace: "guestbook-" + suffix}},
+// newApplication is an Application of the in-cluster destination, deploying
+// to the namespace of its own name.
+func newApplication(name string) *v1alpha1.Application {
+	return &v1alpha1.Application{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: name},
+		Spec:       v1alpha1.ApplicationSpec{Destination: v1alpha1.ApplicationDestination{Server: cluster.InClusterServer, Namespace: name}},
 	}
-	objects := guestbookObjects()
-	deploy(t, app, objects)
+}
 
-	counter := &localplane.RequestCounter{}
+// newComparer builds the comparer of the plane as capstan-apiserver does,
+// rendering objects for every Application. Its clients count their requests
+// into counter and are not throttled client-side; its informers stop with ctx.
+func newComparer(ctx context.Context, tb testing.TB, objects []*unstructured.Unstructured) (comparer *compare.Comparer, counter *localplane.RequestCounter) {
+	tb.Helper()
+	counter = &localplane.RequestCounter{}
 	destination := rest.CopyConfig(config)
+	destination.QPS = -1
 	counter.Wrap(destination)
 	clusters, err := cluster.NewClusters(ctx, destination, nil, nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	checker, err := health.NewChecker(health.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	comparer := &compare.Comparer{Clusters: clusters, Targets: fixedTargets(objects), Differ: diff.NewDiffer(1000), Health: checker}
+	comparer = &compare.Comparer{Clusters: clusters, Targets: fixedTargets(objects), Differ: diff.NewDiffer(100_000), Health: checker}
+	return comparer, counter
+}
+
+func resourceOf(kind string) (schema.GroupVersionResource, error) {
+	if resource, ok := resources[kind]; ok {
+		return resource, nil
+	}
+	return fixtures.ResourceOf(kind)
+}
+
+func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	app := newApplication(fmt.Sprintf("guestbook-%04x", rand.IntN(1<<16)))
+	objects := guestbookObjects()
+	deploy(t, app, objects)
+	comparer, counter := newComparer(ctx, t, objects)
 	// A project reporting orphans: the destination namespace is watched too,
 	// and reading it must cost no request either.
 	opts := compare.Options{Project: &v1alpha1.AppProject{Spec: v1alpha1.AppProjectSpec{OrphanedResources: &v1alpha1.OrphanedResourcesMonitorSettings{}}}}
 
 	// Warm up: watches start, discovery is cached, and the Deployment becomes
 	// available; then a comparison must find nothing new to ask.
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		before := counter.Count()
 		result := comparer.Compare(ctx, app, opts)
 		stable := counter.Count() == before

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	capstansync "capstan.dev/capstan/pkg/sync"
+	"capstan.dev/capstan/test/fixtures"
 	"capstan.dev/capstan/test/localplane"
 )
 
@@ -110,7 +111,7 @@ func (e *benchEngine) measure(b *testing.B, section func(context.Context) error)
 // as they do in a server that has run for a while.
 func (e *benchEngine) warmUp(b *testing.B) {
 	b.Helper()
-	round := e.newRound(b, 1, len(benchKinds), 1)
+	round := e.newRound(b, 1, len(fixtures.Kinds), 1)
 	e.measure(b, func(ctx context.Context) error { return e.syncAll(ctx, round) })
 	e.measure(b, func(ctx context.Context) error { return e.applyAllPlainly(ctx, round) })
 	e.deleteRound(b, round)

@@ -2,12 +2,10 @@ package synctest
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
@@ -29,22 +26,9 @@ import (
 	"capstan.dev/capstan/pkg/health"
 	capstansync "capstan.dev/capstan/pkg/sync"
 	"capstan.dev/capstan/pkg/target"
+	"capstan.dev/capstan/test/fixtures"
 	"capstan.dev/capstan/test/localplane"
 )
-
-// benchKinds are the kinds of the benchmarks' objects: all healthy (or
-// without health) as soon as they exist, so waves advance without KWOK.
-var benchKinds = []benchKind{
-	{"ConfigMap", schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}},
-	{"Secret", schema.GroupVersionResource{Version: "v1", Resource: "secrets"}},
-	{"Service", schema.GroupVersionResource{Version: "v1", Resource: "services"}},
-	{"ServiceAccount", schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}},
-}
-
-type benchKind struct {
-	kind string
-	gvr  schema.GroupVersionResource
-}
 
 // maxSteps bounds one operation, so a step machine that never ends fails the
 // benchmark instead of hanging it.
@@ -143,44 +127,13 @@ func (e *benchEngine) newRound(b *testing.B, count, perApp, waves int) benchRoun
 			ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: fmt.Sprintf("%s-%03d", prefix, i)},
 			Spec:       v1alpha1.ApplicationSpec{Destination: v1alpha1.ApplicationDestination{Server: cluster.InClusterServer, Namespace: round.namespace}},
 		}
-		objects := benchObjects(fmt.Sprintf("app%03d", i), perApp, waves)
+		objects := fixtures.Objects(fmt.Sprintf("app%03d", i), perApp, waves)
 		e.targets.set(app, objects)
 		round.apps = append(round.apps, benchApp{app: app, objects: objects})
 	}
 	e.createNamespace(b, round.namespace)
 	e.createNamespace(b, round.plainNamespace)
 	return round
-}
-
-// benchObjects are count objects of benchKinds in turn, in waves 0…waves-1,
-// their names prefixed.
-func benchObjects(prefix string, count, waves int) []*unstructured.Unstructured {
-	objects := make([]*unstructured.Unstructured, 0, count)
-	for i := range count {
-		kind := benchKinds[i%len(benchKinds)].kind
-		obj := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "v1", "kind": kind,
-			"metadata": map[string]any{"name": fmt.Sprintf("%s-%s-%03d", prefix, strings.ToLower(kind), i)},
-		}}
-		if waves > 1 {
-			obj.SetAnnotations(map[string]string{capstansync.AnnotationSyncWave: fmt.Sprint(i % waves)})
-		}
-		switch kind {
-		case "ConfigMap":
-			obj.Object["data"] = map[string]any{"index": fmt.Sprint(i), "greeting": "hello"}
-		case "Secret":
-			obj.Object["data"] = map[string]any{"password": base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "secret-%d", i))}
-		case "Service":
-			// Headless: the local plane's service range holds 254 addresses.
-			obj.Object["spec"] = map[string]any{
-				"clusterIP": "None",
-				"selector":  map[string]any{"app": obj.GetName()},
-				"ports":     []any{map[string]any{"port": int64(80), "targetPort": int64(8080)}},
-			}
-		}
-		objects = append(objects, obj)
-	}
-	return objects
 }
 
 func (e *benchEngine) createNamespace(b *testing.B, name string) {
@@ -334,12 +287,12 @@ func (e *benchEngine) applyOne(ctx context.Context, namespace string, obj *unstr
 	if err != nil {
 		return err
 	}
-	index := slices.IndexFunc(benchKinds, func(k benchKind) bool { return k.kind == obj.GetKind() })
-	if index < 0 {
-		return fmt.Errorf("apply %s %s: not a kind of the benchmarks", obj.GetKind(), obj.GetName())
+	resource, err := fixtures.ResourceOf(obj.GetKind())
+	if err != nil {
+		return err
 	}
 	force := true
-	_, err = e.plain.Resource(benchKinds[index].gvr).Namespace(namespace).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+	_, err = e.plain.Resource(resource).Namespace(namespace).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{FieldManager: capstansync.FieldManager, Force: &force})
 	if err != nil {
 		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), namespace, obj.GetName(), err)
