@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,44 +21,9 @@ import (
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/target"
+	"capstan.dev/capstan/test/fixtures"
+	"capstan.dev/capstan/test/localplane"
 )
-
-// requestCounter counts the requests every client of the destination sends,
-// and remembers the last few to name them when there should be none.
-type requestCounter struct {
-	count atomic.Int64
-
-	mu   sync.Mutex
-	last []string
-}
-
-// wrap is a rest.Config WrapTransport: each client's transport counts into c.
-func (c *requestCounter) wrap(next http.RoundTripper) http.RoundTripper {
-	return countingTransport{next: next, counter: c}
-}
-
-type countingTransport struct {
-	next    http.RoundTripper
-	counter *requestCounter
-}
-
-func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := t.counter
-	c.count.Add(1)
-	c.mu.Lock()
-	c.last = append(c.last, req.Method+" "+req.URL.RequestURI())
-	if len(c.last) > 10 {
-		c.last = c.last[1:]
-	}
-	c.mu.Unlock()
-	return t.next.RoundTrip(req)
-}
-
-func (c *requestCounter) recent() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.last...)
-}
 
 // fixedTargets renders the same objects for every Application.
 type fixedTargets []*unstructured.Unstructured
@@ -109,9 +71,17 @@ func guestbookObjects() []*unstructured.Unstructured {
 
 var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
+// resources are the resources of the guestbook's kinds; the other kinds
+// deployed are those of test/fixtures.
+var resources = map[string]schema.GroupVersionResource{
+	"ConfigMap":  {Version: "v1", Resource: "configmaps"},
+	"Service":    {Version: "v1", Resource: "services"},
+	"Deployment": {Group: "apps", Version: "v1", Resource: "deployments"},
+}
+
 // deploy creates a namespace and applies the objects into it as a sync
 // leaves them: tracked to app, server-side applied by Capstan's manager.
-func deploy(t *testing.T, app *v1alpha1.Application, objects []*unstructured.Unstructured) {
+func deploy(t testing.TB, app *v1alpha1.Application, objects []*unstructured.Unstructured) {
 	t.Helper()
 	ctx := context.Background()
 	client, err := dynamic.NewForConfig(config)
@@ -125,11 +95,6 @@ func deploy(t *testing.T, app *v1alpha1.Application, objects []*unstructured.Uns
 	t.Cleanup(func() {
 		_ = client.Resource(namespaces).Delete(context.Background(), ns.GetName(), metav1.DeleteOptions{})
 	})
-	resources := map[string]schema.GroupVersionResource{
-		"ConfigMap":  {Version: "v1", Resource: "configmaps"},
-		"Service":    {Version: "v1", Resource: "services"},
-		"Deployment": {Group: "apps", Version: "v1", Resource: "deployments"},
-	}
 	for _, obj := range objects {
 		obj = obj.DeepCopy()
 		obj.SetNamespace(app.Spec.Destination.Namespace)
@@ -138,7 +103,11 @@ func deploy(t *testing.T, app *v1alpha1.Application, objects []*unstructured.Uns
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = client.Resource(resources[obj.GetKind()]).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(),
+		resource, err := resourceOf(obj.GetKind())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.Resource(resource).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(),
 			types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: compare.FieldManager})
 		if err != nil {
 			t.Fatalf("apply %s %s: %v", obj.GetKind(), obj.GetName(), err)
@@ -146,58 +115,79 @@ func deploy(t *testing.T, app *v1alpha1.Application, objects []*unstructured.Uns
 	}
 }
 
-func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	suffix := fmt.Sprintf("%04x", rand.IntN(1<<16))
-	app := &v1alpha1.Application{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "guestbook-" + suffix},
-		Spec:       v1alpha1.ApplicationSpec{Destination: v1alpha1.ApplicationDestination{Server: cluster.InClusterServer, Namespace: "guestbook-" + suffix}},
+// newApplication is an Application of the in-cluster destination, deploying
+// to the namespace of its own name.
+func newApplication(name string) *v1alpha1.Application {
+	return &v1alpha1.Application{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: name},
+		Spec:       v1alpha1.ApplicationSpec{Destination: v1alpha1.ApplicationDestination{Server: cluster.InClusterServer, Namespace: name}},
 	}
-	objects := guestbookObjects()
-	deploy(t, app, objects)
+}
 
-	counter := &requestCounter{}
+// newComparer builds the comparer of the plane as capstan-apiserver does,
+// rendering objects for every Application. Its clients count their requests
+// into counter and are not throttled client-side; its informers stop with ctx.
+func newComparer(ctx context.Context, tb testing.TB, objects []*unstructured.Unstructured) (comparer *compare.Comparer, counter *localplane.RequestCounter) {
+	tb.Helper()
+	counter = &localplane.RequestCounter{}
 	destination := rest.CopyConfig(config)
-	destination.Wrap(counter.wrap)
+	destination.QPS = -1
+	counter.Wrap(destination)
 	clusters, err := cluster.NewClusters(ctx, destination, nil, nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	checker, err := health.NewChecker(health.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	comparer := &compare.Comparer{Clusters: clusters, Targets: fixedTargets(objects), Differ: diff.NewDiffer(1000), Health: checker}
+	comparer = &compare.Comparer{Clusters: clusters, Targets: fixedTargets(objects), Differ: diff.NewDiffer(100_000), Health: checker}
+	return comparer, counter
+}
+
+func resourceOf(kind string) (schema.GroupVersionResource, error) {
+	if resource, ok := resources[kind]; ok {
+		return resource, nil
+	}
+	return fixtures.ResourceOf(kind)
+}
+
+func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	app := newApplication(fmt.Sprintf("guestbook-%04x", rand.IntN(1<<16)))
+	objects := guestbookObjects()
+	deploy(t, app, objects)
+	comparer, counter := newComparer(ctx, t, objects)
 	// A project reporting orphans: the destination namespace is watched too,
 	// and reading it must cost no request either.
 	opts := compare.Options{Project: &v1alpha1.AppProject{Spec: v1alpha1.AppProjectSpec{OrphanedResources: &v1alpha1.OrphanedResourcesMonitorSettings{}}}}
 
 	// Warm up: watches start, discovery is cached, and the Deployment becomes
 	// available; then a comparison must find nothing new to ask.
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		before := counter.count.Load()
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		before := counter.Count()
 		result := comparer.Compare(ctx, app, opts)
-		stable := counter.count.Load() == before
+		stable := counter.Count() == before
 		return stable && result.SyncStatus == v1alpha1.SyncStatusCodeSynced && result.Health.Status == v1alpha1.HealthStatusHealthy, nil
 	})
 	if err != nil {
 		result := comparer.Compare(ctx, app, opts)
 		t.Fatalf("the Application did not settle Synced and Healthy: %s/%s %v; last requests %v",
-			result.SyncStatus, result.Health.Status, result.Conditions, counter.recent())
+			result.SyncStatus, result.Health.Status, result.Conditions, counter.Recent())
 	}
 
-	if counter.count.Load() == 0 {
+	if counter.Count() == 0 {
 		t.Fatal("no request was counted while warming up: the counter does not see the destination's requests")
 	}
-	before := counter.count.Load()
+	before := counter.Count()
 	for i := range 1000 {
 		result := comparer.Compare(ctx, app, opts)
 		if result.SyncStatus != v1alpha1.SyncStatusCodeSynced || len(result.Conditions) > 0 {
 			t.Fatalf("comparison %d: %s with conditions %v", i, result.SyncStatus, result.Conditions)
 		}
 	}
-	if sent := counter.count.Load() - before; sent != 0 {
-		t.Errorf("1000 comparisons of an unchanged Application sent %d requests to the destination; last: %v", sent, counter.recent())
+	if sent := counter.Count() - before; sent != 0 {
+		t.Errorf("1000 comparisons of an unchanged Application sent %d requests to the destination; last: %v", sent, counter.Recent())
 	}
 }

@@ -213,15 +213,24 @@ func (o *operation) until(t *testing.T, done func(capstansync.StepOutput) bool) 
 // persist round-trips results through JSON, as storing them in operationState does.
 func persist(t *testing.T, results v1alpha1.ResourceResults) v1alpha1.ResourceResults {
 	t.Helper()
-	data, err := json.Marshal(results)
+	out, err := roundTrip(results)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return out
+}
+
+// roundTrip is persist for callers that cannot fail a test (other goroutines).
+func roundTrip(results v1alpha1.ResourceResults) (v1alpha1.ResourceResults, error) {
+	data, err := json.Marshal(results)
+	if err != nil {
+		return nil, fmt.Errorf("persist the results: %w", err)
+	}
 	var out v1alpha1.ResourceResults
 	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("read the persisted results: %w", err)
 	}
-	return out
+	return out, nil
 }
 
 func wantPhase(t *testing.T, out capstansync.StepOutput, phase v1alpha1.OperationPhase, message string) {
