@@ -161,7 +161,11 @@ func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
 	comparer, counter := newComparer(ctx, t, objects)
 	// A project reporting orphans: the destination namespace is watched too,
 	// and reading it must cost no request either.
-	opts := compare.Options{Project: &v1alpha1.AppProject{Spec: v1alpha1.AppProjectSpec{OrphanedResources: &v1alpha1.OrphanedResourcesMonitorSettings{}}}}
+	opts := compare.Options{Project: &v1alpha1.AppProject{Spec: v1alpha1.AppProjectSpec{
+		SourceRepos:       []string{"*"},
+		Destinations:      []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}},
+		OrphanedResources: &v1alpha1.OrphanedResourcesMonitorSettings{},
+	}}}
 
 	// Warm up: watches start, discovery is cached, and the Deployment becomes
 	// available; then a comparison must find nothing new to ask.
