@@ -132,6 +132,9 @@ func (i *repoImporter) try(dir, importedPath string) (bool, jsonnet.Contents, st
 		data, err := fs.ReadFile(i.repo, name)
 		switch {
 		case err == nil:
+			if err := checkJsonnetNesting(name, data); err != nil {
+				return false, jsonnet.Contents{}, "", err
+			}
 			entry.exists = true
 			entry.contents = jsonnet.MakeContentsRaw(data)
 		case errors.Is(err, fs.ErrNotExist), fileIsDir(i.repo, name):

@@ -11,7 +11,12 @@ import (
 )
 
 func jsonnetFixture() fstest.MapFS {
+	// 200,000 levels: enough to overflow the Go stack if it were parsed.
+	deep := strings.Repeat("[", 200000) + strings.Repeat("]", 200000)
 	return fstest.MapFS{
+		"apps/deep/main.jsonnet":         {Data: []byte(deep)},
+		"apps/deepimport/main.jsonnet":   {Data: []byte(`import 'deep.libsonnet'`)},
+		"apps/deepimport/deep.libsonnet": {Data: []byte(deep)},
 		"apps/j/main.jsonnet": {Data: []byte(`
 local params = import 'params.libsonnet';   // next to the file
 local lib = import 'lib.libsonnet';         // found in the vendor library path
@@ -89,6 +94,8 @@ func TestJsonnetErrors(t *testing.T) {
 		{name: "a syntax error names the file and line", path: "apps/broken", want: "apps/broken/broken.jsonnet:2"},
 		{name: "a missing import names what was looked for", path: "apps/missing", want: "couldn't open import \"nowhere.libsonnet\""},
 		{name: "output that is not objects is an error", path: "apps/notobjects", want: "failed to unmarshal generated json"},
+		{name: "brackets nested deep enough to overflow the parser are refused", path: "apps/deep", want: "nest deeper than 1000 levels"},
+		{name: "an import nested too deep is refused", path: "apps/deepimport", want: "deep.libsonnet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
