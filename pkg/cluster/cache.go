@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -32,13 +33,20 @@ type ObjectCache struct {
 	onChange ChangeFunc
 	ctx      context.Context
 
+	// namespaces, when set, are the only namespaces watched (a cluster
+	// Secret's namespaces); clusterResources then allows cluster-scoped kinds.
+	namespaces       []string
+	clusterResources bool
+
 	mu        sync.Mutex
 	resources map[schema.GroupVersionResource]*watchedResource
 }
 
+// watchedResource caches one resource: with one informer over every
+// namespace, or one per namespace when the cache is restricted to namespaces.
 type watchedResource struct {
-	informer cache.SharedIndexInformer
-	synced   chan struct{}
+	informers map[string]cache.SharedIndexInformer
+	synced    chan struct{}
 	// failed is closed, with err set, when listing failed before the first
 	// sync (forbidden, unreachable): Watch reports it instead of waiting.
 	failed   chan struct{}
@@ -57,6 +65,24 @@ func NewObjectCache(ctx context.Context, client dynamic.Interface, mapper meta.R
 		ctx:       ctx,
 		resources: map[schema.GroupVersionResource]*watchedResource{},
 	}
+}
+
+// RestrictTo limits the cache to namespaces, as a cluster Secret's namespaces
+// do: namespaced kinds are watched in each of them, and cluster-scoped kinds
+// only with clusterResources. Call it before the first Watch.
+func (c *ObjectCache) RestrictTo(namespaces []string, clusterResources bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.namespaces = namespaces
+	c.clusterResources = clusterResources
+}
+
+// NamespaceManaged tells whether objects of namespace may be managed: every
+// namespace unless the cache is restricted to some.
+func (c *ObjectCache) NamespaceManaged(namespace string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.namespaces) == 0 || slices.Contains(c.namespaces, namespace)
 }
 
 // Mapping returns the REST mapping of a kind, refreshing discovery once when
@@ -80,7 +106,11 @@ func (c *ObjectCache) Watch(ctx context.Context, gvk schema.GroupVersionKind) (*
 	if err != nil {
 		return nil, err
 	}
-	watched := c.watch(mapping.Resource)
+	namespaced := mapping.Scope.Name() == meta.RESTScopeNameNamespace
+	watched, err := c.watch(mapping.Resource, namespaced)
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case <-watched.synced:
 		return mapping, nil
@@ -99,13 +129,43 @@ func (c *ObjectCache) Watch(ctx context.Context, gvk schema.GroupVersionKind) (*
 	}
 }
 
-func (c *ObjectCache) watch(gvr schema.GroupVersionResource) *watchedResource {
+func (c *ObjectCache) watch(gvr schema.GroupVersionResource, namespaced bool) (*watchedResource, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if watched, ok := c.resources[gvr]; ok {
-		return watched
+		return watched, nil
 	}
-	informer := dynamicinformer.NewFilteredDynamicInformer(c.client, gvr, metav1.NamespaceAll, 0,
+	namespaces := []string{metav1.NamespaceAll}
+	if len(c.namespaces) > 0 {
+		if !namespaced && !c.clusterResources {
+			return nil, fmt.Errorf("cluster-scoped resource %s is not managed: the cluster's credentials reach only the namespaces %v (clusterResources is false)", gvr.GroupResource(), c.namespaces)
+		}
+		if namespaced {
+			namespaces = c.namespaces
+		}
+	}
+	ctx, stop := context.WithCancel(c.ctx)
+	watched := &watchedResource{informers: map[string]cache.SharedIndexInformer{}, synced: make(chan struct{}), failed: make(chan struct{}), stop: stop}
+	var hasSynced []cache.InformerSynced
+	for _, namespace := range namespaces {
+		informer := c.newInformer(ctx, gvr, namespace, watched)
+		watched.informers[namespace] = informer
+		hasSynced = append(hasSynced, informer.HasSynced)
+	}
+	c.resources[gvr] = watched
+	go func() {
+		if cache.WaitForCacheSync(ctx.Done(), hasSynced...) {
+			close(watched.synced)
+		}
+	}()
+	klog.FromContext(c.ctx).V(2).Info("Watching managed objects", "resource", gvr, "namespaces", namespaces)
+	return watched, nil
+}
+
+// newInformer starts an informer over the labelled objects of gvr in
+// namespace (all when empty); a failure of its first list fails watched.
+func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionResource, namespace string, watched *watchedResource) cache.SharedIndexInformer {
+	informer := dynamicinformer.NewFilteredDynamicInformer(c.client, gvr, namespace, 0,
 		cache.Indexers{instanceIndex: indexByInstance},
 		func(options *metav1.ListOptions) { options.LabelSelector = InstanceLabel }).Informer()
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -118,8 +178,6 @@ func (c *ObjectCache) watch(gvr schema.GroupVersionResource) *watchedResource {
 		},
 		DeleteFunc: func(obj interface{}) { c.notify(obj) },
 	})
-	ctx, stop := context.WithCancel(c.ctx)
-	watched := &watchedResource{informer: informer, synced: make(chan struct{}), failed: make(chan struct{}), stop: stop}
 	_ = informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
 		if informer.HasSynced() {
 			// The reflector retries a broken watch by itself.
@@ -131,15 +189,8 @@ func (c *ObjectCache) watch(gvr schema.GroupVersionResource) *watchedResource {
 			close(watched.failed)
 		})
 	})
-	c.resources[gvr] = watched
 	go informer.RunWithContext(ctx)
-	go func() {
-		if cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
-			close(watched.synced)
-		}
-	}()
-	klog.FromContext(c.ctx).V(2).Info("Watching managed objects", "resource", gvr)
-	return watched
+	return informer
 }
 
 func (c *ObjectCache) notify(obj interface{}) {
@@ -162,13 +213,15 @@ func (c *ObjectCache) ObjectsOf(instanceLabel string) []*unstructured.Unstructur
 	c.mu.Unlock()
 	var out []*unstructured.Unstructured
 	for _, watched := range resources {
-		items, err := watched.informer.GetIndexer().ByIndex(instanceIndex, instanceLabel)
-		if err != nil {
-			continue
-		}
-		for _, item := range items {
-			if obj, ok := item.(*unstructured.Unstructured); ok {
-				out = append(out, obj)
+		for _, informer := range watched.informers {
+			items, err := informer.GetIndexer().ByIndex(instanceIndex, instanceLabel)
+			if err != nil {
+				continue
+			}
+			for _, item := range items {
+				if obj, ok := item.(*unstructured.Unstructured); ok {
+					out = append(out, obj)
+				}
 			}
 		}
 	}
@@ -184,11 +237,17 @@ func (c *ObjectCache) Get(gvr schema.GroupVersionResource, namespace, name strin
 	if !ok {
 		return nil, false
 	}
+	informer, ok := watched.informers[metav1.NamespaceAll]
+	if !ok {
+		if informer, ok = watched.informers[namespace]; !ok {
+			return nil, false
+		}
+	}
 	key := name
 	if namespace != "" {
 		key = namespace + "/" + name
 	}
-	item, exists, err := watched.informer.GetIndexer().GetByKey(key)
+	item, exists, err := informer.GetIndexer().GetByKey(key)
 	if err != nil || !exists {
 		return nil, false
 	}

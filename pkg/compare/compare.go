@@ -251,6 +251,11 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 			if obj.GetNamespace() == "" {
 				obj.SetNamespace(app.Spec.Destination.Namespace)
 			}
+			if !destination.Cache.NamespaceManaged(obj.GetNamespace()) {
+				errs = append(errs, fmt.Errorf("%s %s: namespace %q is not managed by cluster %s: its Secret lists only the namespaces %v",
+					obj.GetKind(), obj.GetName(), obj.GetNamespace(), destination.Server, destination.Namespaces))
+				continue
+			}
 		} else {
 			obj.SetNamespace("")
 		}
