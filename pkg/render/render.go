@@ -85,6 +85,8 @@ type Result struct {
 	Objects []*unstructured.Unstructured
 	// SourceType is the tool that rendered them; empty for a ref-only source.
 	SourceType v1alpha1.ApplicationSourceType
+	// Cached is true when the result came from the render cache.
+	Cached bool
 }
 
 // HelmDependencyFetcher provides chart dependencies that are neither in the
@@ -170,7 +172,9 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 	if cached, ok := r.cache.get(job.key); ok {
 		r.hits.Add(1)
 		logger.V(4).Info("Render cache hit")
-		return cached.copy(), nil
+		out := cached.copy()
+		out.Cached = true
+		return out, nil
 	}
 	ch := r.inflight.DoChan(job.key, func() (any, error) {
 		return r.run(context.WithoutCancel(ctx), job)

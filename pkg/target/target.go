@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -32,6 +33,7 @@ type Source struct {
 // New returns a Source over a Git object store cache, a Helm chart client and
 // renderer options; chart dependencies are fetched through the chart client.
 func New(gitCache *git.Cache, charts *helmrepo.Client, renderOptions render.Options, creds CredentialLookup) *Source {
+	RegisterMetrics()
 	fetcher := chartFetcher{client: charts, credentials: creds}
 	renderOptions.DependencyFetcher = fetcher
 	return &Source{git: gitCache, charts: fetcher, renderer: render.NewRenderer(renderOptions), credentials: creds}
@@ -85,7 +87,12 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 	resolved := make([]resolvedSource, len(sources))
 	refs := map[string]render.RefSource{}
 	for i, source := range sources {
+		start, kind := time.Now(), "git"
+		if source.Chart != "" {
+			kind = "helm"
+		}
 		r, err := s.resolve(ctx, app, source, opts.Hard)
+		observeSince(sourceDuration, kind, start)
 		if err != nil {
 			return nil, fmt.Errorf("source %d (%s): %w", i+1, source.RepoURL, err)
 		}
@@ -97,6 +104,7 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 
 	target := &Target{}
 	for i, r := range resolved {
+		start := time.Now()
 		result, err := s.renderer.Render(ctx, render.Request{
 			Source:               r.source,
 			Repo:                 r.files,
@@ -113,6 +121,12 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 		})
 		if err != nil {
 			return nil, fmt.Errorf("source %d (%s): %w", i+1, r.source.RepoURL, err)
+		}
+		if result.Cached {
+			renderCacheTotal.WithLabelValues("hit").Inc()
+		} else {
+			renderCacheTotal.WithLabelValues("miss").Inc()
+			observeSince(renderDuration, string(result.SourceType), start)
 		}
 		for _, obj := range result.Objects {
 			target.Objects = append(target.Objects, obj.DeepCopy())

@@ -1,0 +1,57 @@
+package target
+
+import (
+	"context"
+	"testing"
+
+	"k8s.io/component-base/metrics/testutil"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/render"
+	"capstan.dev/capstan/pkg/source/credentials"
+	"capstan.dev/capstan/pkg/source/git"
+	"capstan.dev/capstan/pkg/source/git/gittest"
+	"capstan.dev/capstan/pkg/source/helmrepo"
+)
+
+type noCredentials struct{}
+
+func (noCredentials) Lookup(string, credentials.LookupOptions) (credentials.Credentials, error) {
+	return credentials.Credentials{}, nil
+}
+
+func TestTargetCountsRenderCacheHitsAndObservesDurations(t *testing.T) {
+	repo := gittest.NewRepo(t, t.TempDir())
+	repo.CommitOn("main", gittest.Files{"app/cm.yaml": gittest.File("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")})
+	gitCache, err := git.NewCache(t.TempDir(), git.Options{AllowFileURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, err := helmrepo.NewClient(t.TempDir(), helmrepo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := New(gitCache, charts, render.Options{}, noCredentials{})
+	app := &v1alpha1.Application{Spec: v1alpha1.ApplicationSpec{
+		Source:      &v1alpha1.ApplicationSource{RepoURL: repo.FileURL(), Path: "app", TargetRevision: "main"},
+		Destination: v1alpha1.ApplicationDestination{Namespace: "default"},
+	}}
+	hitsBefore, _ := testutil.GetCounterMetricValue(renderCacheTotal.WithLabelValues("hit"))
+	missesBefore, _ := testutil.GetCounterMetricValue(renderCacheTotal.WithLabelValues("miss"))
+	for range 3 {
+		if _, err := source.Target(context.Background(), app, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits, _ := testutil.GetCounterMetricValue(renderCacheTotal.WithLabelValues("hit"))
+	misses, _ := testutil.GetCounterMetricValue(renderCacheTotal.WithLabelValues("miss"))
+	if hits-hitsBefore != 2 || misses-missesBefore != 1 {
+		t.Errorf("render cache: %v hits, %v misses; want 2 and 1", hits-hitsBefore, misses-missesBefore)
+	}
+	if count, _ := testutil.GetHistogramMetricCount(sourceDuration.WithLabelValues("git")); count < 3 {
+		t.Errorf("source resolutions observed: %d, want at least 3", count)
+	}
+	if count, _ := testutil.GetHistogramMetricCount(renderDuration.WithLabelValues(string(v1alpha1.ApplicationSourceTypeDirectory))); count < 1 {
+		t.Errorf("renders observed: %d, want at least 1", count)
+	}
+}
