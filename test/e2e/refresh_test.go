@@ -167,3 +167,38 @@ func TestApplicationWithABadPathGetsAComparisonError(t *testing.T) {
 		t.Errorf("sync status with a bad path = %q, want Unknown", got)
 	}
 }
+
+func TestADeploymentThatNeverBecomesAvailableIsProgressingThenDegraded(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	// No node matches the selector: the pod stays Pending, the Deployment
+	// never becomes available, and its progress deadline passes.
+	stuck := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: stuck
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 8
+  selector:
+    matchLabels:
+      app: stuck
+  template:
+    metadata:
+      labels:
+        app: stuck
+    spec:
+      nodeSelector:
+        capstan.dev/no-such-node: "true"
+      containers:
+      - name: stuck
+        image: busybox
+`
+	repo := newGitRepo(t, map[string]string{"stuck/deployment.yaml": stuck})
+	kubectlWithInput(t, automatedApplication(ns, repo.URL, "stuck", false), "apply", "-f", "-")
+	waitForAppState(t, ns, "Synced", "Progressing")
+	waitForAppState(t, ns, "Synced", "Degraded")
+	if message := appField(t, ns, "{.status.resources[0].health.message}"); !strings.Contains(message, "exceeded its progress deadline") {
+		t.Errorf("Deployment health message %q does not name the progress deadline", message)
+	}
+}
