@@ -50,7 +50,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	destination := config.GenericConfig.ClientConfig
+	destination := o.ClientRate.apply(config.GenericConfig.ClientConfig)
 	var gitops *engine
 	if destination != nil {
 		gitops, err = o.newEngine(ctx, destination)
@@ -68,7 +68,7 @@ func (o *Options) Run(ctx context.Context) error {
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
-		return o.startControllers(hookCtx, hookCtx.LoopbackClientConfig, destination, gitops)
+		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination, gitops)
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }
