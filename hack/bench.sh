@@ -8,14 +8,14 @@
 # Knobs (environment; `make bench APPS=100 IDLE=60s`):
 #   APPS          Applications (default 1000)
 #   OBJECTS       objects per Application (default 10)
-#   IDLE          idle window (default 10m; 2m when APPS < 500)
+#   IDLE          idle window (default 10m; 3m when APPS < 500)
 #   RESYNC        capstan-apiserver's --app-resync, the refresh interval (default 180s)
 #   DRIFT         drift window, one patch per second (default 60s)
 #   COMMITS       commits in the commit scenario (default 20)
 #   READS         kubectl runs per list in the read scenario (default 20)
 #   WORKERS       parallel requests of the floor clients (default 32)
 #   COLD_LIMIT    time limit of the cold sync (default 3m + 1.2s per app)
-#   BENCH_TIMEOUT limit of the whole driver run (default 40m; 9m when APPS < 500)
+#   BENCH_TIMEOUT limit of the whole driver run (default 42m; 9m when APPS < 500)
 #   BENCH_VERBOSITY  capstan-apiserver's --v (default 1)
 #   CAPSTAN_FLAGS more capstan-apiserver flags, e.g. "--kube-api-qps=200 --kube-api-burst=400"
 #
@@ -31,11 +31,11 @@ export CAPSTAN_BIN_DIR=${CAPSTAN_BIN_DIR:-${ROOT}/_output/bin}
 APPS=${APPS:-1000}
 OBJECTS=${OBJECTS:-10}
 if ((APPS < 500)); then
-  IDLE=${IDLE:-2m}
+  IDLE=${IDLE:-3m}
   BENCH_TIMEOUT=${BENCH_TIMEOUT:-9m}
 else
   IDLE=${IDLE:-10m}
-  BENCH_TIMEOUT=${BENCH_TIMEOUT:-40m}
+  BENCH_TIMEOUT=${BENCH_TIMEOUT:-42m}
 fi
 RESYNC=${RESYNC:-180s}
 DRIFT=${DRIFT:-60s}

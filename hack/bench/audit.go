@@ -55,7 +55,7 @@ func countAPIRequests(path string, from, to time.Time) (int, map[string]int, err
 			continue
 		}
 		seen[event.AuditID] = true
-		resource := "(non-resource)"
+		resource, _, _ := strings.Cut(event.RequestURI, "?") // a non-resource path
 		if event.ObjectRef != nil {
 			resource = event.ObjectRef.Resource
 		}

@@ -108,6 +108,14 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 	r.add(figure{Scenario: "cold sync", Name: "capstan-apiserver peak RSS (VmHWM)", Unit: "MiB",
 		Value: float64(after.PeakBytes) / mib, FloorNote: noFloor})
 	r.detail("coldSyncWallSeconds", elapsed.Seconds())
+	// Give the audit log's batch writer a moment to flush the last events.
+	time.Sleep(2 * time.Second)
+	if requests, byKind, err := countAPIRequests(auditLogPath(env.cfg.localDir), started, started.Add(elapsed)); err == nil {
+		r.add(figure{Scenario: "cold sync", Name: "API requests to kube-apiserver per app", Unit: "req",
+			Value: float64(requests) / float64(len(env.apps)), Floor: float64(env.cfg.objects + 1),
+			FloorNote: "one apply per object and one for the namespace"})
+		r.detail("coldSyncRequestsByVerbResource", byKind)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	samples := make([]float64, 0, len(done))
