@@ -37,6 +37,8 @@ func runColdSync(ctx context.Context, env *environment, r *report) error {
 	r.add(figure{Scenario: "cold sync", Name: "all apps Synced and Healthy", Unit: "s",
 		Value: percentile(measured, 1), Floor: percentile(floor, 1),
 		FloorNote: fmt.Sprintf("SSA client, %d parallel requests", env.cfg.workers), Reached: reached})
+	r.add(figure{Scenario: "cold sync", Name: "one app Synced and Healthy, p50 of apps", Unit: "s",
+		Value: percentile(measured, 0.5), Floor: percentile(floor, 0.5), FloorNote: "its objects applied and Available"})
 	r.addDistribution("cold sync", "capstan: app Synced+Healthy", false, measured)
 	r.addDistribution("cold sync", "floor: app applied+Available", true, floor)
 	return nil
@@ -57,6 +59,7 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 		mu   sync.Mutex
 		done = map[string]time.Duration{}
 	)
+	gitBefore := env.git.counts()
 	started := time.Now()
 	stop := env.observe(func(app *v1alpha1.Application, now time.Time) {
 		if app.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || app.Status.Health.Status != v1alpha1.HealthStatusHealthy {
@@ -108,6 +111,10 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 	r.add(figure{Scenario: "cold sync", Name: "capstan-apiserver peak RSS (VmHWM)", Unit: "MiB",
 		Value: float64(after.PeakBytes) / mib, FloorNote: noFloor})
 	r.detail("coldSyncWallSeconds", elapsed.Seconds())
+	gitAfter := env.git.counts()
+	r.add(figure{Scenario: "cold sync", Name: "Git ref listings + fetches", Unit: "req",
+		Value: float64(gitAfter.RefLists - gitBefore.RefLists + gitAfter.Fetches - gitBefore.Fetches), Floor: 2,
+		FloorNote: "one listing and one fetch for all apps of the repository"})
 	// Give the audit log's batch writer a moment to flush the last events.
 	time.Sleep(2 * time.Second)
 	if requests, byKind, err := countAPIRequests(auditLogPath(env.cfg.localDir), started, started.Add(elapsed)); err == nil {
