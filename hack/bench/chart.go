@@ -21,7 +21,7 @@ const (
 	marginLeft   = 80
 	marginRight  = 50
 	marginTop    = 40
-	marginBottom = 70
+	marginBottom = 90
 )
 
 var (
@@ -109,7 +109,7 @@ func drawPanel(img *image.RGBA, top int, scenario string, distributions []distri
 	fillRect(img, left, plotTop, 2, plotBottom-plotTop, colorAxis)
 	fillRect(img, left, plotBottom, right-left, 2, colorAxis)
 
-	legendX := left
+	legendX, legendY := left, plotBottom+32
 	for _, d := range distributions {
 		c := colorMeasured
 		if d.Floor {
@@ -117,8 +117,11 @@ func drawPanel(img *image.RGBA, top int, scenario string, distributions []distri
 		}
 		drawCDF(img, d.Samples, xOf, yOf, c)
 		label := fmt.Sprintf("%s (n=%d)", d.Name, len(d.Samples))
-		fillRect(img, legendX, plotBottom+32, 12, 12, c)
-		drawText(img, legendX+18, plotBottom+31, label, colorAxis)
+		if legendX > left && legendX+18+textWidth(label) > panelWidth {
+			legendX, legendY = left, legendY+textHeight+6 // no room: next row
+		}
+		fillRect(img, legendX, legendY+1, 12, 12, c)
+		drawText(img, legendX+18, legendY, label, colorAxis)
 		legendX += textWidth(label) + 50
 	}
 }
