@@ -7,22 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 )
-
-// benchObject decodes a YAML document for a benchmark.
-func benchObject(b *testing.B, doc string) *unstructured.Unstructured {
-	b.Helper()
-	data, err := yaml.YAMLToJSON([]byte(doc))
-	if err != nil {
-		b.Fatal(err)
-	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(data); err != nil {
-		b.Fatal(err)
-	}
-	return obj
-}
 
 // deepEqualNsPerOp times comparing two objects with equality.Semantic, the
 // least any comparison of the whole object costs.
@@ -41,8 +26,8 @@ func deepEqualNsPerOp(a, b *unstructured.Unstructured, n int) float64 {
 // on a pair it has seen, the steady state. Both report the ratio to a plain
 // semantic DeepEqual of the same two objects, measured in the same run.
 func BenchmarkDiffUnchangedDeployment(b *testing.B) {
-	live := benchObject(b, liveDeployment)
-	target := benchObject(b, liveDeployment)
+	live := object(b, liveDeployment)
+	target := object(b, liveDeployment)
 	applier := &mergeApplier{live: live}
 	ctx := context.Background()
 	reference := deepEqualNsPerOp(target, live, 2000)
