@@ -4,6 +4,7 @@
 #   make run        local control plane + capstan-apiserver + demo Git repo and Applications
 #   make test       unit, integration and e2e tests (e2e starts its own control plane)
 #   make up / down  start / stop the local control plane in the background
+#   make bench      scale benchmark against its floors (APPS=1000 OBJECTS=10 IDLE=10m)
 #
 # See hack/local/README.md for the local control plane's settings.
 
@@ -16,6 +17,8 @@ export GOTOOLCHAIN ?= local
 BIN_DIR := _output/bin
 GO_TEST_FLAGS ?=
 E2E_TIMEOUT ?= 30m
+APPS ?= 1000
+OBJECTS ?= 10
 
 .PHONY: build
 build: ## Build capstan's binaries into _output/bin.
@@ -69,6 +72,10 @@ down: ## Stop the local control plane (only the processes it recorded).
 .PHONY: run
 run: tools build gitserver ## make up, then the demo; Ctrl-C stops everything.
 	hack/local-demo.sh
+
+.PHONY: bench
+bench: tools build ## Scale benchmark on its own local control plane (APPS, OBJECTS, IDLE, ...: see hack/bench.sh).
+	APPS=$(APPS) OBJECTS=$(OBJECTS) hack/bench.sh
 
 .PHONY: clean
 clean: down ## Stop the local control plane and delete _output.

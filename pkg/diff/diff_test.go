@@ -11,7 +11,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 )
 
-func object(t *testing.T, doc string) *unstructured.Unstructured {
+func object(t testing.TB, doc string) *unstructured.Unstructured {
 	t.Helper()
 	data, err := yaml.YAMLToJSON([]byte(doc))
 	if err != nil {

@@ -26,10 +26,6 @@ type ControllerOptions struct {
 	StatusProcessors int
 	// OperationProcessors is the number of parallel operations (sync).
 	OperationProcessors int
-	// KubeAPIQPS and KubeAPIBurst limit the requests to destination clusters;
-	// a negative QPS disables client-side limits.
-	KubeAPIQPS   float32
-	KubeAPIBurst int
 	// SyncTimeout terminates sync operations running longer; zero means none.
 	SyncTimeout time.Duration
 	// AppResync is the period of the periodic refresh, jittered by up to half.
@@ -62,8 +58,6 @@ func NewControllerOptions() *ControllerOptions {
 		StatusProcessors:     20,
 		OperationProcessors:  10,
 		AppResync:            180 * time.Second,
-		KubeAPIQPS:           -1,
-		KubeAPIBurst:         400,
 		CacheDir:             "_output/cache",
 		RepoNamespace:        "capstan-system",
 		MaxManifestBytes:     10 << 20,
@@ -85,10 +79,6 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 		"Number of Applications compared in parallel.")
 	fs.IntVar(&o.OperationProcessors, "operation-processors", o.OperationProcessors,
 		"Number of sync operations run in parallel.")
-	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS,
-		"Requests per second to destination clusters (-1: no client-side limit; the clusters' API Priority and Fairness protect them).")
-	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
-		"Burst of requests to destination clusters, with a positive --kube-api-qps.")
 	fs.DurationVar(&o.SyncTimeout, "sync-timeout", o.SyncTimeout,
 		"Terminate sync operations that run longer than this (their running hooks are deleted, the operation fails). 0 means no limit.")
 	fs.DurationVar(&o.AppResync, "app-resync", o.AppResync,

@@ -29,6 +29,8 @@ type Options struct {
 	EmbeddedEtcd *EmbeddedEtcdOptions
 	// Controllers configure the controllers that run in this process.
 	Controllers *ControllerOptions
+	// ClientRate limits the controllers' clients.
+	ClientRate *ClientRateOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
@@ -51,6 +53,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		),
 		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
 		Controllers:  NewControllerOptions(),
+		ClientRate:   NewClientRateOptions(),
 		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:       out,
 		StdErr:       errOut,
@@ -69,6 +72,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
 	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
+	o.ClientRate.AddFlags(fss.FlagSet("kubernetes API"))
 	o.RecommendedOptions.Admission.AddFlags(fss.FlagSet("admission"))
 	o.RecommendedOptions.Audit.AddFlags(fss.FlagSet("audit"))
 	o.RecommendedOptions.Features.AddFlags(fss.FlagSet("features"))
@@ -108,6 +112,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, o.EmbeddedEtcd.Validate()...)
 	}
 	errs = append(errs, o.Controllers.Validate()...)
+	errs = append(errs, o.ClientRate.Validate()...)
 	if o.Standalone {
 		ip := o.RecommendedOptions.SecureServing.BindAddress
 		if ip == nil || !ip.IsLoopback() {

@@ -7,7 +7,6 @@ import (
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	utilcompatibility "k8s.io/apiserver/pkg/util/compatibility"
-	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apiserver"
@@ -51,11 +50,9 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	destination := config.GenericConfig.ClientConfig
+	destination := o.ClientRate.apply(config.GenericConfig.ClientConfig)
 	var gitops *engine
 	if destination != nil {
-		destination = rest.CopyConfig(destination)
-		destination.QPS, destination.Burst = o.Controllers.KubeAPIQPS, o.Controllers.KubeAPIBurst
 		gitops, err = o.newEngine(ctx, destination)
 		if err != nil {
 			return fmt.Errorf("connect to the destination cluster: %w", err)
@@ -71,7 +68,7 @@ func (o *Options) Run(ctx context.Context) error {
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
-		return o.startControllers(hookCtx, hookCtx.LoopbackClientConfig, destination, gitops)
+		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination, gitops)
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# `make bench`: Capstan's scale benchmark (issue #7). Starts a local control
+# plane of its own (hack/local-up.sh, state in _output/bench/local, on the
+# first free port base of 36000, 37000, ...), runs the Go driver hack/bench
+# (workload repository, Git server, scenarios, floors) and always stops the
+# plane again, on success, failure, Ctrl-C or timeout.
+#
+# Knobs (environment; `make bench APPS=100 IDLE=60s`):
+#   APPS          Applications (default 1000)
+#   OBJECTS       objects per Application (default 10)
+#   IDLE          idle window (default 10m; 3m when APPS < 500)
+#   RESYNC        capstan-apiserver's --app-resync, the refresh interval (default 180s)
+#   DRIFT         drift window, one patch per second (default 60s)
+#   COMMITS       commits in the commit scenario (default 20)
+#   READS         kubectl runs per list in the read scenario (default 20)
+#   WORKERS       parallel requests of the floor clients (default 32)
+#   COLD_LIMIT    time limit of the cold sync (default 3m + 1.2s per app)
+#   BENCH_TIMEOUT limit of the whole driver run (default 42m; 9m when APPS < 500)
+#   BENCH_VERBOSITY  capstan-apiserver's --v (default 1)
+#   CAPSTAN_FLAGS more capstan-apiserver flags, e.g. "--kube-api-qps=200 --kube-api-burst=400"
+#
+# Output: one line per figure on stdout, _output/bench/results.json,
+# _output/bench/latency.png; logs of every component in _output/bench/local/logs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=${ROOT}/_output/bench
+export CAPSTAN_LOCAL_DIR=${BENCH_DIR}/local
+export CAPSTAN_BIN_DIR=${CAPSTAN_BIN_DIR:-${ROOT}/_output/bin}
+
+APPS=${APPS:-1000}
+OBJECTS=${OBJECTS:-10}
+if ((APPS < 500)); then
+  IDLE=${IDLE:-3m}
+  BENCH_TIMEOUT=${BENCH_TIMEOUT:-9m}
+else
+  IDLE=${IDLE:-10m}
+  BENCH_TIMEOUT=${BENCH_TIMEOUT:-42m}
+fi
+RESYNC=${RESYNC:-180s}
+DRIFT=${DRIFT:-60s}
+COMMITS=${COMMITS:-20}
+READS=${READS:-20}
+WORKERS=${WORKERS:-32}
+COLD_LIMIT=${COLD_LIMIT:-0}
+BENCH_VERBOSITY=${BENCH_VERBOSITY:-1}
+
+log() { printf '[bench.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+DRIVER_PID=
+PLANE_STARTED=0
+
+# shellcheck disable=SC2317 # called through the trap
+teardown() {
+  local code=$?
+  trap '' INT TERM
+  if [[ -n ${DRIVER_PID} ]] && kill -0 "${DRIVER_PID}" 2>/dev/null; then
+    kill -TERM "${DRIVER_PID}" 2>/dev/null || true
+    wait "${DRIVER_PID}" 2>/dev/null || true
+  fi
+  if ((PLANE_STARTED)); then
+    log "stopping the bench's local control plane"
+    "${ROOT}/hack/local-down.sh" >&2 || true
+  fi
+  exit "${code}"
+}
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# One fake node per 100 pods: each app has one Deployment of one replica,
+# once deployed by Capstan and once by the floor.
+kwok_nodes() {
+  local nodes=$(((2 * APPS + 20) / 100 + 1))
+  ((nodes > 99)) && nodes=99
+  echo "${nodes}"
+}
+
+# The audit policy logs the requests of capstan-apiserver's identity and
+# nothing else: the idle scenario counts them.
+write_audit_policy() {
+  cat >"${BENCH_DIR}/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  users: [capstan-apiserver]
+- level: None
+EOF
+}
+
+start_plane() {
+  local base code
+  export CAPSTAN_KWOK_NODES
+  CAPSTAN_KWOK_NODES=$(kwok_nodes)
+  export KUBE_APISERVER_EXTRA_ARGS="--audit-policy-file=${BENCH_DIR}/audit-policy.yaml --audit-log-path=${CAPSTAN_LOCAL_DIR}/logs/kube-apiserver-audit.log --audit-log-format=json --audit-log-mode=batch --max-requests-inflight=800 --max-mutating-requests-inflight=400"
+  export CAPSTAN_APISERVER_EXTRA_ARGS="--app-resync=${RESYNC} --v=${BENCH_VERBOSITY} ${CAPSTAN_FLAGS:-}"
+  for base in 36000 37000 38000 39000 40000 41000; do
+    rm -rf "${CAPSTAN_LOCAL_DIR}"
+    PLANE_STARTED=1
+    code=0
+    CAPSTAN_PORT_BASE=${base} "${ROOT}/hack/local-up.sh" >&2 || code=$?
+    if ((code == 0)); then
+      log "local control plane up on port base ${base} with ${CAPSTAN_KWOK_NODES} kwok nodes"
+      return 0
+    fi
+    PLANE_STARTED=0
+    ((code == 2)) || { log "hack/local-up.sh failed (logs in ${CAPSTAN_LOCAL_DIR}/logs)"; return 1; }
+    log "ports of base ${base} are busy, trying the next one"
+  done
+  log "no free port base"
+  return 1
+}
+
+main() {
+  mkdir -p "${BENCH_DIR}"
+  log "building the bench driver"
+  (cd "${ROOT}" && go build -o "${CAPSTAN_BIN_DIR}/capstan-bench" ./hack/bench)
+  write_audit_policy
+  start_plane
+  log "running W(apps=${APPS}, objects=${OBJECTS}), idle ${IDLE}, resync ${RESYNC}, limit ${BENCH_TIMEOUT}"
+  # The driver runs in the background so that the traps can stop it; timeout
+  # sends it SIGTERM at the limit, on which it prints what it measured so far.
+  timeout --signal=TERM --kill-after=60s "${BENCH_TIMEOUT}" \
+    "${CAPSTAN_BIN_DIR}/capstan-bench" \
+    --kubeconfig="${CAPSTAN_LOCAL_DIR}/kubeconfig" \
+    --local-dir="${CAPSTAN_LOCAL_DIR}" \
+    --bin-dir="${CAPSTAN_BIN_DIR}" \
+    --out="${BENCH_DIR}" \
+    --apps="${APPS}" --objects="${OBJECTS}" --workers="${WORKERS}" \
+    --idle="${IDLE}" --resync="${RESYNC}" --drift="${DRIFT}" \
+    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" &
+  DRIVER_PID=$!
+  local code=0
+  wait "${DRIVER_PID}" || code=$?
+  DRIVER_PID=
+  ((code != 124)) || log "the driver reached BENCH_TIMEOUT=${BENCH_TIMEOUT}"
+  return "${code}"
+}
+
+main "$@"

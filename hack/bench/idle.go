@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// runIdle watches capstan-apiserver through a window in which nothing
+// changes: its CPU seconds, RSS, the API requests it sent to kube-apiserver
+// (from kube-apiserver's audit log, which hack/bench.sh restricts to the user
+// capstan-apiserver) and the requests it sent to the Git server. The floor
+// of everything is zero, except Git: one ref listing per refresh interval.
+func runIdle(ctx context.Context, env *environment, r *report) error {
+	// Start from a settled state: every app Synced (the cold sync may have
+	// ended at its limit).
+	waitUntil(ctx, time.Minute, time.Second, func() bool {
+		synced, _, _ := env.appStates()
+		return synced == len(env.apps)
+	})
+	synced, healthy, _ := env.appStates()
+	reached := ""
+	if synced < len(env.apps) {
+		reached = fmt.Sprintf("window started with %d/%d Synced, %d Healthy", synced, len(env.apps), healthy)
+	}
+	pid, err := env.capstanPID()
+	if err != nil {
+		return fmt.Errorf("capstan-apiserver's PID: %w", err)
+	}
+	before, err := sampleProcess(pid)
+	if err != nil {
+		return err
+	}
+	gitBefore := env.git.counts()
+	from := time.Now()
+	logf("idle: watching capstan-apiserver (pid %d) for %s", pid, env.cfg.idle)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(env.cfg.idle):
+	}
+	to := time.Now()
+	after, err := sampleProcess(pid)
+	if err != nil {
+		return err
+	}
+	gitAfter := env.git.counts()
+	window := to.Sub(from)
+
+	r.add(figure{Scenario: "idle", Name: fmt.Sprintf("CPU seconds in %s", window.Round(time.Second)), Unit: "s",
+		Value: after.CPUSeconds - before.CPUSeconds, FloorNote: "zero: nothing changed", Reached: reached})
+	r.add(figure{Scenario: "idle", Name: "CPU share of one core", Unit: "%",
+		Value: 100 * (after.CPUSeconds - before.CPUSeconds) / window.Seconds(), FloorNote: "zero"})
+	r.add(figure{Scenario: "idle", Name: "RSS at the end of the window", Unit: "MiB",
+		Value: float64(after.RSSBytes) / mib, FloorNote: noFloor})
+	r.add(figure{Scenario: "idle", Name: "peak RSS since start (VmHWM)", Unit: "MiB",
+		Value: float64(after.PeakBytes) / mib, FloorNote: noFloor})
+
+	// Give the audit log's writer a moment to flush the window's last events.
+	time.Sleep(2 * time.Second)
+	requests, byKind, err := countAPIRequests(auditLogPath(env.cfg.localDir), from, to)
+	if err != nil {
+		r.Failures = append(r.Failures, fmt.Sprintf("idle: API requests: %v", err))
+	} else {
+		r.add(figure{Scenario: "idle", Name: "API requests to kube-apiserver", Unit: "req",
+			Value: float64(requests), FloorNote: "zero (kube-apiserver audit log, user capstan-apiserver)"})
+		r.detail("idleRequestsByVerbResource", byKind)
+		logTopRequests(byKind)
+	}
+
+	// Git: every app refreshes once per resync period (plus jitter); with
+	// one repository the floor is one ref listing per period and no fetch
+	// when nothing was pushed.
+	periods := window.Seconds() / env.cfg.resync.Seconds()
+	refLists := float64(gitAfter.RefLists - gitBefore.RefLists)
+	fetches := float64(gitAfter.Fetches - gitBefore.Fetches)
+	r.detail("gitIdleWindow", map[string]any{"seconds": window.Seconds(), "resyncSeconds": env.cfg.resync.Seconds(),
+		"refLists": refLists, "fetches": fetches})
+	r.add(figure{Scenario: "git", Name: fmt.Sprintf("ref listings per refresh interval (%s)", env.cfg.resync), Unit: "req",
+		Value: refLists / periods, Floor: 1, FloorNote: fmt.Sprintf("one; %.0f in %s", refLists, window.Round(time.Second))})
+	r.add(figure{Scenario: "git", Name: "fetches per refresh interval", Unit: "req",
+		Value: fetches / periods, Floor: 1, FloorNote: fmt.Sprintf("one; %.0f in %s", fetches, window.Round(time.Second))})
+	return nil
+}
+
+// logTopRequests prints the most frequent idle requests, to tell what they are.
+func logTopRequests(byKind map[string]int) {
+	type entry struct {
+		kind  string
+		count int
+	}
+	var entries []entry
+	for kind, count := range byKind {
+		entries = append(entries, entry{kind, count})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].count > entries[j].count })
+	for i, e := range entries {
+		if i == 8 {
+			break
+		}
+		logf("idle: %6d × %s", e.count, e.kind)
+	}
+}
