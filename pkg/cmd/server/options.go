@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	mutatingpolicy "k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	cliflag "k8s.io/component-base/cli/flag"
 
@@ -58,6 +59,11 @@ func NewOptions(out, errOut io.Writer) *Options {
 		StdOut:       out,
 		StdErr:       errOut,
 	}
+	// MutatingAdmissionPolicy polls the OpenAPI of kube-apiserver every few
+	// seconds for its type converter: requests while idle, for a plugin that
+	// is beta and off in kube-apiserver itself. --enable-admission-plugins
+	// turns it back on.
+	o.RecommendedOptions.Admission.DefaultOffPlugins.Insert(mutatingpolicy.PluginName)
 	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
 	return o

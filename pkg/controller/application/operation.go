@@ -318,7 +318,20 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 		return 0, err
 	}
 	if next == 0 {
-		c.queue.Add(key)
+		// Publish the outcome now, on the latest copy, rather than behind
+		// every refresh already queued: during a cold start of many
+		// Applications that queue is long.
+		fresh, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return 0, nil
+		}
+		if err != nil || fresh.Operation != nil {
+			c.queue.Add(key)
+			return 0, err
+		}
+		if err := c.reconcile(ctx, key, fresh); err != nil {
+			c.queue.Add(key)
+		}
 	}
 	return next, nil
 }

@@ -30,7 +30,13 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 		return err
 	}
 	logger := klog.FromContext(ctx).WithValues("application", key)
-	ctx = klog.NewContext(ctx, logger)
+	return c.reconcile(klog.NewContext(ctx, logger), key, app)
+}
+
+// reconcile compares app, publishes its status and starts an automated sync
+// when one is due; it hands deletions and operations to their stages.
+func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Application) error {
+	var err error
 	// A requested refresh, normal or hard, resolves revisions again.
 	_, resolve := app.Annotations[RefreshAnnotation]
 
