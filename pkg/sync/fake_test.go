@@ -35,6 +35,8 @@ type fakeCluster struct {
 	// deletions records the propagation of each delete.
 	deletions map[string]metav1.DeletionPropagation
 	serial    int
+	// gets counts Get calls: requests a step sends to read objects.
+	gets int
 }
 
 func newFakeCluster() *fakeCluster {
@@ -110,6 +112,7 @@ func (f *fakeCluster) Delete(_ context.Context, key cluster.ResourceKey, opts De
 func (f *fakeCluster) Get(_ context.Context, key cluster.ResourceKey) (*unstructured.Unstructured, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.gets++
 	obj := f.objects[key]
 	if obj == nil {
 		return nil, apierrors.NewNotFound(schema.GroupResource{Resource: key.Kind}, key.Name)

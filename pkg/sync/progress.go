@@ -48,10 +48,18 @@ func (s *step) updateRunning(ctx context.Context) error {
 
 func (s *step) updateTask(ctx context.Context, task *Task) error {
 	if live := s.live(task.key); live != nil {
-		if phase, _, known := s.taskPhase(task, live); !known || phase == v1alpha1.OperationRunning {
+		phase, message, known := s.taskPhase(task, live)
+		if !known || phase == v1alpha1.OperationRunning {
+			return nil
+		}
+		if status, err := s.health.Assess(live); err == nil && status == nil {
+			// A kind without health succeeds once it exists, which the
+			// cached copy shows as well as a fresh one: no request needed.
+			s.ledger.setPhase(task, phase, message)
 			return nil
 		}
 	}
+	// A healthy cached copy may predate the apply: confirm with a fresh one.
 	fresh, err := s.client.Get(ctx, task.key)
 	if apierrors.IsNotFound(err) {
 		s.ledger.setPhase(task, v1alpha1.OperationFailed,

@@ -230,3 +230,17 @@ func TestDryRunOperationChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestWavesOfKindsWithoutHealthAdvanceWithoutReadingTheCluster(t *testing.T) {
+	cluster := newFakeCluster()
+	d := newDriver(t, cluster, PlanInput{Targets: []*unstructured.Unstructured{
+		configMap("first", AnnotationSyncWave, "1"), configMap("second", AnnotationSyncWave, "2"), configMap("third", AnnotationSyncWave, "3"),
+	}})
+
+	out := d.finish()
+
+	wantPhase(t, out, v1alpha1.OperationSucceeded, "successfully synced")
+	if cluster.gets != 0 {
+		t.Errorf("the sync read the cluster %d times; ConfigMaps in the cache need no confirmation", cluster.gets)
+	}
+}
