@@ -197,6 +197,13 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 }
 
 // ignoreRules are the Application's ignoreDifferences plus the system-level rules.
+// RememberApplied tells the comparer that applying target (as a sync of app
+// did) returned applied: comparing them later needs no dry-run, as long as
+// nothing changed the object since.
+func (c *Comparer) RememberApplied(app *v1alpha1.Application, target, applied *unstructured.Unstructured) error {
+	return c.Differ.Remember(target, applied, c.ignoreRules(app), false)
+}
+
 func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
 	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.SystemRules.Rules)
 }

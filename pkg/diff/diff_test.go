@@ -240,3 +240,27 @@ func TestTextDiffShowsTheChangedField(t *testing.T) {
 		t.Errorf("text diff does not show the image change:\n%s", text)
 	}
 }
+
+func TestARememberedApplyNeedsNoDryRun(t *testing.T) {
+	live := object(t, liveDeployment)
+	target := object(t, liveDeployment)
+	applier := &mergeApplier{live: live}
+	differ := NewDiffer(100)
+	if err := differ.Remember(target, live, nil, false); err != nil {
+		t.Fatal(err)
+	}
+
+	modified, err := differ.Modified(context.Background(), target, live, applier, nil)
+
+	if err != nil || modified {
+		t.Errorf("Modified = %t, %v; want false from the remembered apply", modified, err)
+	}
+	if applier.calls != 0 {
+		t.Errorf("%d dry-runs after a remembered apply, want 0", applier.calls)
+	}
+	changed := live.DeepCopy()
+	changed.SetResourceVersion(live.GetResourceVersion() + "1")
+	if _, err := differ.Modified(context.Background(), target, changed, applier, nil); err != nil || applier.calls != 1 {
+		t.Errorf("a live object changed since the apply was not compared again (%d dry-runs, err %v)", applier.calls, err)
+	}
+}

@@ -66,6 +66,21 @@ func (d *Differ) Modified(ctx context.Context, target, live *unstructured.Unstru
 	return result.Modified, nil
 }
 
+// Remember records the outcome of comparing target with live without asking
+// the API server: a sync that just applied target knows that the object it got
+// back is what applying target produces, so it is not modified.
+func (d *Differ) Remember(target, live *unstructured.Unstructured, rules *IgnoreRules, modified bool) error {
+	if target == nil || live == nil || live.GetResourceVersion() == "" {
+		return nil
+	}
+	key, err := outcomeKey(target, live, rules)
+	if err != nil {
+		return err
+	}
+	d.outcomes.Add(key, modified)
+	return nil
+}
+
 // Compare predicts the live object after applying target and compares the
 // normalized objects. It always asks the applier; Differ.Modified remembers.
 func Compare(ctx context.Context, target, live *unstructured.Unstructured, applier DryRunApplier, rules *IgnoreRules) (Result, error) {

@@ -144,10 +144,15 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		previous = state.SyncResult.Resources
 	}
 	out, err := sync.Sync(ctx, sync.StepInput{
-		Plan:        plan,
-		Previous:    previous,
-		Live:        live,
-		Client:      sync.NewKubeApplier(result.Cluster.Dynamic, mapper),
+		Plan:     plan,
+		Previous: previous,
+		Live:     live,
+		Client: rememberingApplier{
+			Applier: sync.NewKubeApplier(result.Cluster.Dynamic, mapper),
+			remember: func(target, applied *unstructured.Unstructured) error {
+				return c.comparer.RememberApplied(app, target, applied)
+			},
+		},
 		Health:      c.comparer.Health,
 		Terminating: state.Phase == v1alpha1.OperationTerminating,
 	})
