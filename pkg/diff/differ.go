@@ -126,14 +126,18 @@ func Compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 	}, nil
 }
 
-// outcomeKey identifies a comparison: the target's content, the live object's
-// identity and version, and the ignore rules.
+// outcomeKey identifies one comparison: the target, the ignore rules and what
+// of the live object a comparison can see. Status, the resourceVersion and the
+// times in managedFields are left out, so that an object whose status alone
+// changed (a Deployment rolling out, a Job running) is not compared again: the
+// comparison ignores status, and asking the API server again would give the
+// same answer.
 func outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (string, error) {
+	hash := sha256.New()
 	data, err := json.Marshal(target.Object)
 	if err != nil {
 		return "", err
 	}
-	hash := sha256.New()
 	hash.Write(data)
 	if rules != nil {
 		ruleData, err := json.Marshal(rules.rules)
@@ -142,7 +146,57 @@ func outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (st
 		}
 		hash.Write(ruleData)
 	}
-	return fmt.Sprintf("%s/%s/%s", live.GetUID(), live.GetResourceVersion(), hex.EncodeToString(hash.Sum(nil))), nil
+	liveData, err := json.Marshal(comparedContent(live))
+	if err != nil {
+		return "", err
+	}
+	hash.Write([]byte{0})
+	hash.Write(liveData)
+	return fmt.Sprintf("%s/%s", live.GetUID(), hex.EncodeToString(hash.Sum(nil))), nil
+}
+
+// comparedContent is live without what no comparison reads: status, the
+// resourceVersion, generation, and the managedFields of the status
+// subresource and the times of the others.
+func comparedContent(live *unstructured.Unstructured) map[string]any {
+	content := make(map[string]any, len(live.Object))
+	for field, value := range live.Object {
+		if field != "status" && field != "metadata" {
+			content[field] = value
+		}
+	}
+	metadata, _ := live.Object["metadata"].(map[string]any)
+	kept := make(map[string]any, len(metadata))
+	for field, value := range metadata {
+		switch field {
+		case "resourceVersion", "generation":
+		case "managedFields":
+			kept[field] = comparedManagedFields(value)
+		default:
+			kept[field] = value
+		}
+	}
+	content["metadata"] = kept
+	return content
+}
+
+func comparedManagedFields(value any) []any {
+	entries, _ := value.([]any)
+	out := make([]any, 0, len(entries))
+	for _, entry := range entries {
+		fields, ok := entry.(map[string]any)
+		if !ok || fields["subresource"] == "status" {
+			continue
+		}
+		copied := make(map[string]any, len(fields))
+		for name, v := range fields {
+			if name != "time" {
+				copied[name] = v
+			}
+		}
+		out = append(out, copied)
+	}
+	return out
 }
 
 // TextDiff is a unified diff of the YAML of live (before) and predicted (after),
