@@ -40,6 +40,8 @@ type ObjectCache struct {
 
 	mu        sync.Mutex
 	resources map[schema.GroupVersionResource]*watchedResource
+
+	absent absentObjects
 }
 
 // watchedResource caches one resource: with one informer over every

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -120,7 +121,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
-	live, hooks, err := c.liveObjects(ctx, destination, app, targets)
+	live, hooks, err := c.liveObjects(ctx, destination, app, targets, opts.Hard)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
@@ -297,7 +298,11 @@ func (c *Comparer) watchKind(ctx context.Context, destination *cluster.Cluster, 
 // liveObjects returns the live objects of an Application: the cached objects
 // tracked to it (without ownerReferences), plus untracked objects that match a
 // target by key, which are adopted.
-func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, targets map[cluster.ResourceKey]*unstructured.Unstructured) (live, hooks map[cluster.ResourceKey]*unstructured.Unstructured, err error) {
+//
+// Targets looked up and not found are remembered for cluster.AbsentTTL
+// (unless hard), so that comparing an Application whose objects do not exist
+// yet costs no request each time.
+func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster, app *v1alpha1.Application, targets map[cluster.ResourceKey]*unstructured.Unstructured, hard bool) (live, hooks map[cluster.ResourceKey]*unstructured.Unstructured, err error) {
 	instance := cluster.AppInstance(app.Namespace, app.Name)
 	live = map[cluster.ResourceKey]*unstructured.Unstructured{}
 	hooks = map[cluster.ResourceKey]*unstructured.Unstructured{}
@@ -328,9 +333,13 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 			live[key] = obj
 			continue
 		}
+		if !hard && destination.Cache.KnownAbsent(key, time.Now()) {
+			continue
+		}
 		// Not tracked yet: look it up once; an existing object is adopted by key.
 		obj, err := destination.Dynamic.Resource(mapping.Resource).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
+			destination.Cache.MarkAbsent(key, time.Now())
 			continue
 		}
 		if err != nil {

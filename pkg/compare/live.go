@@ -28,7 +28,7 @@ func (c *Comparer) LiveState(ctx context.Context, app *v1alpha1.Application) (*c
 			return nil, nil, fmt.Errorf("%s %s: %w", resource.Kind, resource.Name, err)
 		}
 	}
-	live, hooks, err := c.liveObjects(ctx, destination, app, nil)
+	live, hooks, err := c.liveObjects(ctx, destination, app, nil, true)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/sync"
 )
 
@@ -13,13 +14,20 @@ import (
 // the object the API server returns is what applying the target produces, so
 // the comparison that follows the sync finds those objects unmodified without
 // a dry-run of each.
+//
+// It also makes the comparer forget that an object it applies was absent, so
+// that the next comparison looks it up even before the watch delivers it.
 type rememberingApplier struct {
 	sync.Applier
+	objects  *cluster.ObjectCache
 	remember func(target, applied *unstructured.Unstructured) error
 }
 
 // Apply applies obj and remembers the outcome of a real (not dry-run) apply.
 func (a rememberingApplier) Apply(ctx context.Context, obj *unstructured.Unstructured, opts sync.ApplyOptions) (sync.Applied, error) {
+	if !opts.DryRun {
+		a.objects.ForgetAbsent(cluster.KeyOf(obj))
+	}
 	applied, err := a.Applier.Apply(ctx, obj, opts)
 	if err == nil && !opts.DryRun && applied.Object != nil {
 		if err := a.remember(obj, applied.Object); err != nil {

@@ -149,6 +149,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		Live:     live,
 		Client: rememberingApplier{
 			Applier: sync.NewKubeApplier(result.Cluster.Dynamic, mapper),
+			objects: result.Cluster.Cache,
 			remember: func(target, applied *unstructured.Unstructured) error {
 				return c.comparer.RememberApplied(app, target, applied)
 			},
