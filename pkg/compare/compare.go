@@ -90,6 +90,40 @@ type Result struct {
 	Hooks map[cluster.ResourceKey]*unstructured.Unstructured
 }
 
+// AllTargets returns the target objects, named and unnamed (generateName
+// hooks), as a sync plans them.
+func (r Result) AllTargets() []*unstructured.Unstructured {
+	targets := make([]*unstructured.Unstructured, 0, len(r.Targets)+len(r.Unnamed))
+	for _, obj := range r.Targets {
+		targets = append(targets, obj)
+	}
+	return append(targets, r.Unnamed...)
+}
+
+// LiveWithHooks returns the live objects and the live hooks in one map, as a
+// sync follows them.
+func (r Result) LiveWithHooks() map[cluster.ResourceKey]*unstructured.Unstructured {
+	live := make(map[cluster.ResourceKey]*unstructured.Unstructured, len(r.Live)+len(r.Hooks))
+	for key, obj := range r.Live {
+		live[key] = obj
+	}
+	for key, obj := range r.Hooks {
+		live[key] = obj
+	}
+	return live
+}
+
+// OutOfSync tells, per compared resource, whether it is not Synced, as a sync
+// with ApplyOutOfSyncOnly reads it.
+func (r Result) OutOfSync() map[cluster.ResourceKey]bool {
+	outOfSync := make(map[cluster.ResourceKey]bool, len(r.Resources))
+	for _, resource := range r.Resources {
+		key := cluster.ResourceKey{Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name}
+		outOfSync[key] = resource.Status != v1alpha1.SyncStatusCodeSynced
+	}
+	return outOfSync
+}
+
 // Compare renders the target state, reads the live state and compares them.
 // Every failure becomes a condition on this Application only, with sync status
 // Unknown: nothing is ever applied or pruned because of a failed comparison.

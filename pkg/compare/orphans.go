@@ -3,14 +3,13 @@ package compare
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
-	"github.com/gobwas/glob"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/project"
 )
 
 // orphanedResourceWarnings reports, when the project sets orphanedResources
@@ -60,7 +59,7 @@ func orphanedResources(objects []cluster.NamespacedObject, app *v1alpha1.Applica
 		if _, managed := live[key]; managed {
 			continue
 		}
-		if key.Namespace == "" || !namespacedKindPermitted(opts.Project.Spec, key) || knownOrphanExclusion(key, opts.Project.Spec.OrphanedResources) {
+		if key.Namespace == "" || !project.ResourcePermitted(opts.Project.Spec, key.Group, key.Kind, key.Name, true) || knownOrphanExclusion(key, opts.Project.Spec.OrphanedResources) {
 			continue
 		}
 		// Hooks of app, and objects of other Applications, are managed.
@@ -96,35 +95,8 @@ func knownOrphanExclusion(key cluster.ResourceKey, settings *v1alpha1.OrphanedRe
 		return true
 	}
 	for _, item := range settings.Ignore {
-		if (item.Kind == "" || globMatch(item.Kind, key.Kind)) && globMatch(item.Group, key.Group) &&
-			(item.Name == "" || globMatch(item.Name, key.Name)) {
-			return true
-		}
-	}
-	return false
-}
-
-// globMatch matches as Argo CD's glob.Match does; a bad pattern matches nothing.
-func globMatch(pattern, value string) bool {
-	compiled, err := glob.Compile(pattern)
-	return err == nil && compiled.Match(value)
-}
-
-// namespacedKindPermitted is Argo CD's IsGroupKindPermitted for a namespaced
-// kind: allowed by namespaceResourceWhitelist (nil allows all) and not denied
-// by namespaceResourceBlacklist, entries matched as file globs.
-func namespacedKindPermitted(spec v1alpha1.AppProjectSpec, key cluster.ResourceKey) bool {
-	whitelisted := spec.NamespaceResourceWhitelist == nil || kindInList(key, spec.NamespaceResourceWhitelist)
-	return whitelisted && !kindInList(key, spec.NamespaceResourceBlacklist)
-}
-
-func kindInList(key cluster.ResourceKey, list []metav1.GroupKind) bool {
-	for _, item := range list {
-		kindMatches, err := filepath.Match(item.Kind, key.Kind)
-		if err != nil || !kindMatches {
-			continue
-		}
-		if groupMatches, err := filepath.Match(item.Group, key.Group); err == nil && groupMatches {
+		if (item.Kind == "" || project.GlobMatch(item.Kind, key.Kind)) && project.GlobMatch(item.Group, key.Group) &&
+			(item.Name == "" || project.GlobMatch(item.Name, key.Name)) {
 			return true
 		}
 	}

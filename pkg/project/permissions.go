@@ -18,12 +18,12 @@ func SourcePermitted(spec v1alpha1.AppProjectSpec, repoURL string) bool {
 	allowed := false
 	for _, pattern := range spec.SourceRepos {
 		if deny, negated := strings.CutPrefix(pattern, "!"); negated {
-			if globMatch(deny, repoURL) {
+			if GlobMatch(deny, repoURL) {
 				return false
 			}
 			continue
 		}
-		allowed = allowed || globMatch(pattern, repoURL)
+		allowed = allowed || GlobMatch(pattern, repoURL)
 	}
 	return allowed
 }
@@ -56,9 +56,9 @@ func isDeny(pattern string) bool { return strings.HasPrefix(pattern, "!") }
 // does not match.
 func negatableMatch(pattern, value string) bool {
 	if deny, negated := strings.CutPrefix(pattern, "!"); negated {
-		return !globMatch(deny, value)
+		return !GlobMatch(deny, value)
 	}
-	return globMatch(pattern, value)
+	return GlobMatch(pattern, value)
 }
 
 // ResourcePermitted is Argo CD's resource check: a namespaced kind is allowed
@@ -94,11 +94,12 @@ func ResourcePermitted(spec v1alpha1.AppProjectSpec, group, kind, name string, n
 func kindMatches(groupPattern, kindPattern, namePattern, group, kind, name string) bool {
 	groupOK, _ := filepath.Match(groupPattern, group)
 	kindOK, _ := filepath.Match(kindPattern, kind)
-	return groupOK && kindOK && (namePattern == "" || globMatch(namePattern, name))
+	return groupOK && kindOK && (namePattern == "" || GlobMatch(namePattern, name))
 }
 
-// globMatch matches as Argo CD's glob.Match does; a bad pattern matches nothing.
-func globMatch(pattern, value string) bool {
+// GlobMatch matches a project pattern as Argo CD's glob.Match does; a bad
+// pattern matches nothing.
+func GlobMatch(pattern, value string) bool {
 	compiled, err := glob.Compile(pattern)
 	return err == nil && compiled.Match(value)
 }

@@ -9,11 +9,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/sync"
 )
@@ -187,18 +185,8 @@ func (c *Controller) deletionHooksInput(app *v1alpha1.Application, result compar
 		}
 		return sync.DeletionHooksInput{}, fmt.Errorf("cannot run the %s hooks: %s", phase, message)
 	}
-	live := map[cluster.ResourceKey]*unstructured.Unstructured{}
-	for key, obj := range result.Live {
-		live[key] = obj
-	}
-	for key, obj := range result.Hooks {
-		live[key] = obj
-	}
-	targets := make([]*unstructured.Unstructured, 0, len(result.Targets)+len(result.Unnamed))
-	for _, obj := range result.Targets {
-		targets = append(targets, obj)
-	}
-	targets = append(targets, result.Unnamed...)
+	live := result.LiveWithHooks()
+	targets := result.AllTargets()
 	plan, err := sync.NewPlan(sync.PlanInput{
 		AppNamespace: app.Namespace, AppName: app.Name,
 		DestinationNamespace: app.Spec.Destination.Namespace,
@@ -279,11 +267,7 @@ func (c *Controller) ensureDeletionHookFinalizers(ctx context.Context, app *v1al
 	if result.Target == nil || result.Cluster == nil {
 		return app, nil
 	}
-	targets := make([]*unstructured.Unstructured, 0, len(result.Targets)+len(result.Unnamed))
-	for _, obj := range result.Targets {
-		targets = append(targets, obj)
-	}
-	targets = append(targets, result.Unnamed...)
+	targets := result.AllTargets()
 	preDelete, postDelete := sync.DeletionHookTypes(targets)
 	finalizers := slices.Clone(app.Finalizers)
 	finalizers = withFinalizers(finalizers, preDelete, v1alpha1.PreDeleteFinalizerName, preDeleteCleanupFinalizer)

@@ -13,7 +13,6 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/sync"
 )
@@ -90,23 +89,8 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationError, message)
 	}
 	mapper := result.Cluster.Cache.RESTMapper()
-	live := map[cluster.ResourceKey]*unstructured.Unstructured{}
-	for key, obj := range result.Live {
-		live[key] = obj
-	}
-	for key, obj := range result.Hooks {
-		live[key] = obj
-	}
-	outOfSync := map[cluster.ResourceKey]bool{}
-	for _, resource := range result.Resources {
-		outOfSync[cluster.ResourceKey{Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name}] =
-			resource.Status != v1alpha1.SyncStatusCodeSynced
-	}
-	targets := make([]*unstructured.Unstructured, 0, len(result.Targets)+len(result.Unnamed))
-	for _, obj := range result.Targets {
-		targets = append(targets, obj)
-	}
-	targets = append(targets, result.Unnamed...)
+	live := result.LiveWithHooks()
+	targets := result.AllTargets()
 	var appSyncOptions v1alpha1.SyncOptions
 	var namespaceMetadata *v1alpha1.ManagedNamespaceMetadata
 	if app.Spec.SyncPolicy != nil {
@@ -126,7 +110,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		ManagedNamespaceMetadata: namespaceMetadata,
 		Targets:                  targets,
 		Live:                     live,
-		OutOfSync:                outOfSync,
+		OutOfSync:                result.OutOfSync(),
 		IgnoreDifferences:        app.Spec.IgnoreDifferences,
 		Revision:                 result.Target.Revision,
 		OperationID:              sync.OperationID(state.StartedAt.Time),

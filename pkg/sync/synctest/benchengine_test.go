@@ -181,22 +181,7 @@ func (e *benchEngine) syncApplication(ctx context.Context, app *v1alpha1.Applica
 			return fmt.Errorf("compare %s: %v", app.Name, result.Conditions)
 		}
 		mapper := result.Cluster.Cache.RESTMapper()
-		live := map[cluster.ResourceKey]*unstructured.Unstructured{}
-		for key, obj := range result.Live {
-			live[key] = obj
-		}
-		for key, obj := range result.Hooks {
-			live[key] = obj
-		}
-		outOfSync := map[cluster.ResourceKey]bool{}
-		for _, resource := range result.Resources {
-			key := cluster.ResourceKey{Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name}
-			outOfSync[key] = resource.Status != v1alpha1.SyncStatusCodeSynced
-		}
-		targets := append(make([]*unstructured.Unstructured, 0, len(result.Targets)+len(result.Unnamed)), result.Unnamed...)
-		for _, obj := range result.Targets {
-			targets = append(targets, obj)
-		}
+		live, targets := result.LiveWithHooks(), result.AllTargets()
 		liveNamespace, err := result.Cluster.Dynamic.Resource(namespaces).Get(ctx, app.Spec.Destination.Namespace, metav1.GetOptions{})
 		if err != nil {
 			return fmt.Errorf("get namespace %s: %w", app.Spec.Destination.Namespace, err)
@@ -205,7 +190,7 @@ func (e *benchEngine) syncApplication(ctx context.Context, app *v1alpha1.Applica
 			LiveNamespace: liveNamespace,
 			AppNamespace:  app.Namespace, AppName: app.Name,
 			DestinationNamespace: app.Spec.Destination.Namespace,
-			Targets:              targets, Live: live, OutOfSync: outOfSync,
+			Targets:              targets, Live: live, OutOfSync: result.OutOfSync(),
 			Revision: result.Target.Revision, OperationID: operationID,
 			IsNamespaced: capstansync.IsNamespacedFunc(mapper),
 		})
