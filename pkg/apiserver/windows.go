@@ -12,7 +12,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
-	"capstan.dev/capstan/pkg/sync"
+	"capstan.dev/capstan/pkg/project"
 )
 
 // syncWindows evaluates the sync windows of an Application's project, read
@@ -31,19 +31,19 @@ func syncWindows(projects rest.Getter) application.WindowsFunc {
 		if err != nil {
 			return false, "", err
 		}
-		project, ok := obj.(*capstan.AppProject)
-		if !ok || len(project.Spec.SyncWindows) == 0 {
+		proj, ok := obj.(*capstan.AppProject)
+		if !ok || len(proj.Spec.SyncWindows) == 0 {
 			return true, "", nil
 		}
 		var external v1alpha1.AppProject
 		var externalApp v1alpha1.Application
-		if err := Scheme.Convert(project, &external, nil); err != nil {
+		if err := Scheme.Convert(proj, &external, nil); err != nil {
 			return false, "", fmt.Errorf("convert project %s: %w", name, err)
 		}
 		if err := Scheme.Convert(app, &externalApp, nil); err != nil {
 			return false, "", fmt.Errorf("convert application %s: %w", app.Name, err)
 		}
-		return sync.WindowsAllow(sync.WindowsInput{
+		return project.WindowsAllow(project.WindowsInput{
 			Windows: external.Spec.SyncWindows, App: &externalApp, Manual: true, Now: time.Now(),
 		})
 	}

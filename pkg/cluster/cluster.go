@@ -34,6 +34,9 @@ type Cluster struct {
 	// cluster-scoped resources may still be managed.
 	Namespaces       []string
 	ClusterResources bool
+	// Project, when set, scopes the cluster to one AppProject (the cluster
+	// Secret's project key): only that project's Applications may use it.
+	Project string
 	// Dynamic is a client for any kind in the cluster.
 	Dynamic dynamic.Interface
 	// Cache holds the objects Capstan manages in the cluster.
@@ -43,10 +46,15 @@ type Cluster struct {
 	NamespaceObjects *NamespaceObjects
 
 	discovery discovery.CachedDiscoveryInterface
+	// config reaches the cluster with Capstan's own credentials; impersonating
+	// clients are derived from it.
+	config *rest.Config
 
 	mu          sync.Mutex
 	kubeVersion string
 	apiVersions []string
+	// impersonating holds the clients of Impersonating, by user.
+	impersonating map[string]dynamic.Interface
 }
 
 // discoveryTimeout bounds one discovery request to a destination.
@@ -81,7 +89,31 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 		Cache:            NewObjectCache(ctx, dynamicClient, mapper, onChange),
 		NamespaceObjects: NewNamespaceObjects(ctx, metadataClient, cached),
 		discovery:        cached,
+		config:           config,
 	}, nil
+}
+
+// Impersonating returns a client for any kind in the cluster that acts as
+// user (such as "system:serviceaccount:team-a:deployer"): Kubernetes then
+// authorizes every request as that user, as Argo CD's sync impersonation
+// does. Clients are built once per user.
+func (c *Cluster) Impersonating(user string) (dynamic.Interface, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if client, ok := c.impersonating[user]; ok {
+		return client, nil
+	}
+	config := rest.CopyConfig(c.config)
+	config.Impersonate = rest.ImpersonationConfig{UserName: user}
+	client, err := dynamic.NewForConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: client impersonating %s: %w", c.Server, user, err)
+	}
+	if c.impersonating == nil {
+		c.impersonating = map[string]dynamic.Interface{}
+	}
+	c.impersonating[user] = client
+	return client, nil
 }
 
 // Versions returns the cluster's Kubernetes version (like "v1.37.2") and the

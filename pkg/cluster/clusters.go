@@ -154,6 +154,7 @@ func (c *Clusters) fromSecret(secret *corev1.Secret) (*Cluster, error) {
 	}
 	cluster.Namespaces = parsed.Namespaces
 	cluster.ClusterResources = parsed.ClusterResources
+	cluster.Project = parsed.Project
 	cluster.Cache.RestrictTo(parsed.Namespaces, parsed.ClusterResources)
 	c.bySecret[key] = &secretCluster{resourceVersion: secret.ResourceVersion, cluster: cluster, cancel: cancel}
 	klog.FromContext(c.ctx).Info("Connected destination cluster", "server", parsed.Server, "name", parsed.Name,

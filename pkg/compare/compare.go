@@ -23,6 +23,7 @@ import (
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
+	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/target"
 )
 
@@ -46,6 +47,9 @@ type Comparer struct {
 	// SystemRules are the system-level ignore rules (argocd-cm), used with
 	// every Application's own ignoreDifferences.
 	SystemRules diff.SystemRules
+	// Policy holds the server-wide settings of the project rules (the control
+	// namespaces).
+	Policy project.Policy
 }
 
 // Options tune one comparison.
@@ -132,10 +136,10 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		return failed(v1alpha1.ApplicationConditionInvalidSpecError,
 			fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project))
 	}
-	if refusal := projectRefusal(app, opts.Project); refusal != "" {
-		return failed(v1alpha1.ApplicationConditionInvalidSpecError, errors.New(refusal))
+	if refusal := c.Policy.ApplicationRefusal(opts.Project, app); refusal != nil {
+		return failed(v1alpha1.ApplicationConditionInvalidSpecError, refusal)
 	}
-	destination, err := c.Clusters.For(app.Spec.Destination)
+	destination, err := c.Destination(app, opts.Project)
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionInvalidSpecError, err)
 	}
@@ -197,11 +201,11 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 			status.Version = obj.GroupVersionKind().Version
 			status.SyncWave = syncWave(obj)
 		}
-		refusal := ResourceRefusal(opts.Project, app.Spec.Destination, targetObj, key.Namespace != "")
+		refusal := project.ResourceRefusal(opts.Project, app.Spec.Destination, targetObj, key.Namespace != "")
 		switch {
-		case refusal != "":
+		case refusal != nil:
 			// Argo CD: a resource the project refuses is Unknown and is never synced.
-			result.Conditions = append(result.Conditions, condition(v1alpha1.ApplicationConditionInvalidSpecError, errors.New(refusal)))
+			result.Conditions = append(result.Conditions, condition(v1alpha1.ApplicationConditionInvalidSpecError, refusal))
 			status.Status = v1alpha1.SyncStatusCodeUnknown
 		case targetObj == nil:
 			status.Status = v1alpha1.SyncStatusCodeOutOfSync
@@ -231,7 +235,20 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	return result
 }
 
-// ignoreRules are the Application's ignoreDifferences plus the system-level rules.
+// Destination returns the cluster of app's destination, refused when the
+// cluster is scoped to another project than proj (or proj permits only
+// clusters scoped to it).
+func (c *Comparer) Destination(app *v1alpha1.Application, proj *v1alpha1.AppProject) (*cluster.Cluster, error) {
+	destination, err := c.Clusters.For(app.Spec.Destination)
+	if err != nil {
+		return nil, err
+	}
+	if refusal := project.ClusterRefusal(proj, destination.Server, destination.Project); refusal != nil {
+		return nil, refusal
+	}
+	return destination, nil
+}
+
 // RememberApplied tells the comparer that applying target (as a sync of app
 // did) returned applied: comparing them later needs no dry-run, as long as
 // nothing changed the object since.
@@ -239,6 +256,7 @@ func (c *Comparer) RememberApplied(app *v1alpha1.Application, target, applied *u
 	return c.Differ.Remember(target, applied, c.ignoreRules(app), false)
 }
 
+// ignoreRules are the Application's ignoreDifferences plus the system-level rules.
 func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
 	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.SystemRules.Rules)
 }

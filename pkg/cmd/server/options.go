@@ -16,6 +16,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/apiserver"
+	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 )
 
 // defaultEtcdPathPrefix keeps Capstan's keys apart when it shares an etcd with kube-apiserver.
@@ -32,6 +33,8 @@ type Options struct {
 	Controllers *ControllerOptions
 	// ClientRate limits the controllers' clients.
 	ClientRate *ClientRateOptions
+	// Tenancy configures the project rules: control namespaces and sync impersonation.
+	Tenancy *TenancyOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
@@ -40,6 +43,9 @@ type Options struct {
 
 	// embedded is set by Complete when the embedded etcd is to be started.
 	embedded bool
+	// admissionInformers hold the AppProjects the admission plugin reads;
+	// set when the admission chain is built, started once the server runs.
+	admissionInformers informers.SharedInformerFactory
 
 	StdOut io.Writer
 	StdErr io.Writer
@@ -55,6 +61,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
 		Controllers:  NewControllerOptions(),
 		ClientRate:   NewClientRateOptions(),
+		Tenancy:      NewTenancyOptions(),
 		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:       out,
 		StdErr:       errOut,
@@ -66,6 +73,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 	o.RecommendedOptions.Admission.DefaultOffPlugins.Insert(mutatingpolicy.PluginName)
 	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
+	o.registerAdmission()
 	return o
 }
 
@@ -75,6 +83,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
+	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
 	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
@@ -119,6 +128,7 @@ func (o *Options) Validate() error {
 	}
 	errs = append(errs, o.Controllers.Validate()...)
 	errs = append(errs, o.ClientRate.Validate()...)
+	errs = append(errs, o.Tenancy.Validate()...)
 	if o.Standalone {
 		ip := o.RecommendedOptions.SecureServing.BindAddress
 		if ip == nil || !ip.IsLoopback() {

@@ -63,6 +63,12 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	server.GenericAPIServer.AddPostStartHookOrDie("capstan-admission-informers", func(hookCtx genericapiserver.PostStartHookContext) error {
+		if o.admissionInformers != nil {
+			o.admissionInformers.Start(hookCtx.Done())
+		}
+		return nil
+	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-default-project", func(hookCtx genericapiserver.PostStartHookContext) error {
 		return ensureDefaultProject(hookCtx, hookCtx.LoopbackClientConfig)
 	})

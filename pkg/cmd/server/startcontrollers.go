@@ -63,7 +63,8 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker, SystemRules: systemRules}
+	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker, SystemRules: systemRules,
+		Policy: o.Tenancy.Policy()}
 	return e, nil
 }
 

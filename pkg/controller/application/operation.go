@@ -14,6 +14,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/sync"
 )
 
@@ -64,8 +65,8 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		}
 	}
 
-	project := c.project(app)
-	options := compare.Options{Project: project, ProjectMissing: c.projectMissing(app)}
+	proj := c.project(app)
+	options := compare.Options{Project: proj, ProjectMissing: c.projectMissing(app)}
 	if len(app.Spec.Sources) == 0 {
 		options.Revision = op.Sync.Revision
 	}
@@ -117,7 +118,10 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		PruneConfirmed:           sync.DeletionApproved(app.Annotations, state.StartedAt.Time),
 		IsNamespaced:             sync.IsNamespacedFunc(mapper),
 		Refusal: func(obj *unstructured.Unstructured, namespaced bool) string {
-			return compare.ResourceRefusal(project, app.Spec.Destination, obj, namespaced)
+			if refusal := project.ResourceRefusal(proj, app.Spec.Destination, obj, namespaced); refusal != nil {
+				return refusal.Error()
+			}
+			return ""
 		},
 	})
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/sync"
+	"capstan.dev/capstan/pkg/project"
 )
 
 // windowRecheck is when a sync held by a sync window is looked at again:
@@ -19,12 +19,12 @@ func windowRecheck(now time.Time) time.Duration {
 // change can do this) blocks, with the reason, rather than letting a sync
 // through that a window may forbid.
 func (c *Controller) syncWindowsAllow(app *v1alpha1.Application, manual, running bool) (bool, string) {
-	project := c.project(app)
-	if project == nil || len(project.Spec.SyncWindows) == 0 {
+	proj := c.project(app)
+	if proj == nil || len(proj.Spec.SyncWindows) == 0 {
 		return true, ""
 	}
-	allowed, reason, err := sync.WindowsAllow(sync.WindowsInput{
-		Windows: project.Spec.SyncWindows, App: app, Manual: manual, Running: running, Now: time.Now(),
+	allowed, reason, err := project.WindowsAllow(project.WindowsInput{
+		Windows: proj.Spec.SyncWindows, App: app, Manual: manual, Running: running, Now: time.Now(),
 	})
 	if err != nil {
 		return false, err.Error()

@@ -53,6 +53,7 @@ func (applicationStrategy) PrepareForCreate(ctx context.Context, obj runtime.Obj
 	app := obj.(*capstan.Application)
 	app.Status = capstan.ApplicationStatus{}
 	app.Generation = 1
+	setInitiator(ctx, nil, app)
 }
 
 func (applicationStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
@@ -62,6 +63,7 @@ func (applicationStrategy) PrepareForUpdate(ctx context.Context, obj, old runtim
 	if !apiequality.Semantic.DeepEqual(newApp.Spec, oldApp.Spec) {
 		newApp.Generation = oldApp.Generation + 1
 	}
+	setInitiator(ctx, oldApp.Operation, newApp)
 }
 
 func (applicationStrategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
@@ -113,6 +115,11 @@ func (applicationStatusStrategy) PrepareForUpdate(ctx context.Context, obj, old 
 	oldApp := old.(*capstan.Application)
 	newApp.Spec = oldApp.Spec
 	newApp.Labels = oldApp.Labels
+	if OperationChanged(oldApp.Operation, newApp.Operation) {
+		// A status write may keep or clear the operation (the controller ends
+		// it), never start one: that needs the rights a sync needs.
+		newApp.Operation = oldApp.Operation
+	}
 }
 
 func (applicationStatusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {

@@ -12,6 +12,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
+	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
 )
 
 // terminateApplication posts to applications/name/terminate as alice.
@@ -67,7 +68,8 @@ func TestTerminate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			app := validApplication(fmt.Sprintf("case-%d", i))
 			app.Operation = tt.operation
-			app = createApplication(t, storage, app)
+			// Written by alice: the server records her as the initiator.
+			app = registrytest.Create(t, userContext(), storage.Application, app)
 			if tt.state != nil {
 				app.Status.OperationState = tt.state
 				var err error

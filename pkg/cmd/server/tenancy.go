@@ -1,0 +1,77 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apiserver/pkg/admission"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	capstanadmission "capstan.dev/capstan/pkg/admission"
+	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
+	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
+	"capstan.dev/capstan/pkg/project"
+)
+
+// TenancyOptions say which namespaces are trusted and whose identity syncs
+// use: the settings of the project rules (DESIGN §7).
+type TenancyOptions struct {
+	// ControlNamespaces are trusted like Argo CD's own namespace.
+	ControlNamespaces []string
+	// SyncImpersonation makes syncs apply, prune and delete as the
+	// ServiceAccount of the project's destinationServiceAccounts.
+	SyncImpersonation bool
+}
+
+// NewTenancyOptions returns the defaults: capstan-system and argocd are
+// control namespaces, syncs use the server's identity (as in Argo CD).
+func NewTenancyOptions() *TenancyOptions {
+	return &TenancyOptions{ControlNamespaces: slices.Clone(project.DefaultControlNamespaces)}
+}
+
+// AddFlags registers the tenancy flags.
+func (o *TenancyOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&o.ControlNamespaces, "control-namespaces", o.ControlNamespaces,
+		"Namespaces trusted like Argo CD's own: their Applications and ApplicationSets may use any AppProject, "+
+			"so Kubernetes RBAC on these namespaces is the gate. Elsewhere an AppProject must list the namespace in spec.sourceNamespaces.")
+	fs.BoolVar(&o.SyncImpersonation, "sync-impersonation", o.SyncImpersonation,
+		"Apply, prune and delete as the ServiceAccount that the AppProject's spec.destinationServiceAccounts names for the destination "+
+			"(Argo CD's sync impersonation); a destination without one cannot be synced. Needs the right to impersonate serviceaccounts.")
+}
+
+// Validate checks the control namespaces are namespace names.
+func (o *TenancyOptions) Validate() []error {
+	var errs []error
+	for _, namespace := range o.ControlNamespaces {
+		if problems := validation.IsDNS1123Label(namespace); len(problems) > 0 {
+			errs = append(errs, fmt.Errorf("--control-namespaces: %q is not a namespace name: %v", namespace, problems))
+		}
+	}
+	return errs
+}
+
+// Policy is the project policy these options describe.
+func (o *TenancyOptions) Policy() project.Policy {
+	return project.Policy{ControlNamespaces: slices.Clone(o.ControlNamespaces)}
+}
+
+// registerAdmission adds the CapstanProject admission plugin, on by default,
+// with the policy read when the admission chain is built (after flags).
+func (o *Options) registerAdmission() {
+	admissionOptions := o.RecommendedOptions.Admission
+	admissionOptions.Plugins.Register(capstanadmission.PluginName, func(config io.Reader) (admission.Interface, error) {
+		return capstanadmission.New(o.Tenancy.Policy()), nil
+	})
+	admissionOptions.RecommendedPluginOrder = append(admissionOptions.RecommendedPluginOrder, capstanadmission.PluginName)
+	o.RecommendedOptions.ExtraAdmissionInitializers = func(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+		client, err := clientset.NewForConfig(c.LoopbackClientConfig)
+		if err != nil {
+			return nil, fmt.Errorf("admission: client of the capstan.dev API: %w", err)
+		}
+		o.admissionInformers = informers.NewSharedInformerFactory(client, 0)
+		return []admission.PluginInitializer{capstanadmission.NewInitializer(o.admissionInformers)}, nil
+	}
+}
