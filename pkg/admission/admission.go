@@ -41,9 +41,9 @@ type Plugin struct {
 }
 
 var (
-	_ admission.ValidationInterface           = &Plugin{}
+	_ admission.ValidationInterface            = &Plugin{}
 	_ initializer.WantsUnconditionalAuthorizer = &Plugin{}
-	_ WantsProjects                           = &Plugin{}
+	_ WantsProjects                            = &Plugin{}
 )
 
 // New returns the plugin; the initializers give it the projects and the authorizer.

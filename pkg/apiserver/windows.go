@@ -11,8 +11,8 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/registry/capstan/application"
 )
 
 // syncWindows evaluates the sync windows of an Application's project, read
