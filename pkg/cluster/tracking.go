@@ -133,3 +133,12 @@ func SetTracking(obj *unstructured.Unstructured, appNamespace, appName string) {
 	labels[InstanceLabel] = InstanceLabelValue(appNamespace, appName)
 	obj.SetLabels(labels)
 }
+
+// TrackedTo tells whether obj's tracking annotation names the Application
+// appNamespace/appName and was written for obj itself: only such objects are
+// the Application's to prune or delete. Objects adopted by key (untracked, or
+// tracked to another Application) are not.
+func TrackedTo(obj *unstructured.Unstructured, appNamespace, appName string) bool {
+	tracking, ok := TrackingOf(obj)
+	return ok && tracking.AppInstance == AppInstance(appNamespace, appName)
+}

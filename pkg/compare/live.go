@@ -16,9 +16,10 @@ import (
 // rendering its target state, so that an Application whose source no longer
 // renders can still be deleted with its objects. The kinds looked at are those
 // of status.resources, which the last comparison recorded, so objects of kinds
-// the cache does not watch yet (after a restart) are found too.
-func (c *Comparer) LiveState(ctx context.Context, app *v1alpha1.Application) (*cluster.Cluster, map[cluster.ResourceKey]*unstructured.Unstructured, error) {
-	destination, err := c.Clusters.For(app.Spec.Destination)
+// the cache does not watch yet (after a restart) are found too. Objects proj
+// does not permit are left out.
+func (c *Comparer) LiveState(ctx context.Context, app *v1alpha1.Application, proj *v1alpha1.AppProject) (*cluster.Cluster, map[cluster.ResourceKey]*unstructured.Unstructured, error) {
+	destination, err := c.Destination(app, proj)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -35,5 +36,6 @@ func (c *Comparer) LiveState(ctx context.Context, app *v1alpha1.Application) (*c
 	for key, obj := range hooks {
 		live[key] = obj
 	}
+	withoutRefusedLive(proj, app.Spec.Destination, live)
 	return destination, live, nil
 }

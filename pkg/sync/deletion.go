@@ -22,8 +22,13 @@ type DeletionInput struct {
 	Finalizers []string
 	// AppSyncOptions are spec.syncPolicy.syncOptions (Delete=false|confirm).
 	AppSyncOptions v1alpha1.SyncOptions
-	// Live are the Application's managed live objects, hooks excluded.
+	// Live are the Application's managed live objects, hooks excluded. Only
+	// those whose tracking annotation names the Application (AppNamespace,
+	// AppName) are ever deleted: an object adopted by key, or tracked to
+	// another Application (shared), survives.
 	Live map[cluster.ResourceKey]*unstructured.Unstructured
+	// AppNamespace and AppName name the Application being deleted.
+	AppNamespace, AppName string
 	// Self is the key of the Application itself, never deleted by its own
 	// finalizer when it manages itself; empty when it does not.
 	Self cluster.ResourceKey
@@ -63,7 +68,7 @@ func DeletionPlan(in DeletionInput) DeletionStep {
 			terminating++
 			continue
 		}
-		if !deletable(key, obj, in.Self, appOptions) {
+		if !cluster.TrackedTo(obj, in.AppNamespace, in.AppName) || !deletable(key, obj, in.Self, appOptions) {
 			continue
 		}
 		candidates = append(candidates, obj)

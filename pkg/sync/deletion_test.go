@@ -13,10 +13,27 @@ import (
 	"capstan.dev/capstan/pkg/cluster"
 )
 
+// owned tracks objs to the Application apps/guestbook and keys them.
+func owned(objs ...*unstructured.Unstructured) map[cluster.ResourceKey]*unstructured.Unstructured {
+	for _, obj := range objs {
+		cluster.SetTracking(obj, "apps", "guestbook")
+	}
+	return liveMap(objs...)
+}
+
 func TestDeletionPlan(t *testing.T) {
+	adopted := configMap("adopted-by-key")
+	shared := configMap("shared")
+	cluster.SetTracking(shared, "apps", "other")
+	copied := configMap("copied")
+	copied.SetAnnotations(map[string]string{cluster.TrackingAnnotation: cluster.TrackingID("apps", "guestbook", cluster.KeyOf(configMap("original")))})
+	foreign := liveMap(adopted, shared, copied)
+	for key, obj := range owned(configMap("mine")) {
+		foreign[key] = obj
+	}
 	terminating := configMap("going")
 	terminating.SetDeletionTimestamp(&metav1.Time{Time: now})
-	live := liveMap(
+	live := owned(
 		configMap("w0"), configMap("w5a", AnnotationSyncWave, "5"), configMap("w5b", AnnotationSyncWave, "5"),
 		configMap("w9-kept", AnnotationSyncWave, "9", AnnotationSyncOptions, "Delete=false"),
 		configMap("w9-helm-kept", AnnotationSyncWave, "9", AnnotationHelmResourcePolicy, "keep"),
@@ -39,38 +56,48 @@ func TestDeletionPlan(t *testing.T) {
 		wantDelete: []string{"w5a", "w5b"}, wantPropagation: metav1.DeletePropagationForeground,
 	}, {
 		name:       "background with the /background finalizer",
-		in:         DeletionInput{Finalizers: []string{v1alpha1.BackgroundPropagationPolicyFinalizer}, Live: liveMap(configMap("a"))},
+		in:         DeletionInput{Finalizers: []string{v1alpha1.BackgroundPropagationPolicyFinalizer}, Live: owned(configMap("a"))},
 		wantDelete: []string{"a"}, wantPropagation: metav1.DeletePropagationBackground,
 	}, {
 		name:       "foreground with the /foreground finalizer",
-		in:         DeletionInput{Finalizers: []string{v1alpha1.ForegroundPropagationPolicyFinalizer}, Live: liveMap(configMap("a"))},
+		in:         DeletionInput{Finalizers: []string{v1alpha1.ForegroundPropagationPolicyFinalizer}, Live: owned(configMap("a"))},
 		wantDelete: []string{"a"}, wantPropagation: metav1.DeletePropagationForeground,
 	}, {
 		name:            "objects being deleted are waited for",
-		in:              DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: liveMap(configMap("a"), terminating)},
+		in:              DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: owned(configMap("a"), terminating)},
 		wantPropagation: metav1.DeletePropagationForeground, wantWaiting: "waiting for 1 objects being deleted",
 	}, {
 		name:            "Delete=confirm waits for approval",
-		in:              DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: liveMap(configMap("a", AnnotationSyncOptions, "Delete=confirm"))},
+		in:              DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: owned(configMap("a", AnnotationSyncOptions, "Delete=confirm"))},
 		wantPropagation: metav1.DeletePropagationForeground, wantWaiting: "waiting for deletion confirmation of /ConfigMap/default/a",
 	}, {
 		name: "Delete=confirm once approved",
 		in: DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, DeletionApproved: true,
-			Live: liveMap(configMap("a", AnnotationSyncOptions, "Delete=confirm"))},
+			Live: owned(configMap("a", AnnotationSyncOptions, "Delete=confirm"))},
 		wantDelete: []string{"a"}, wantPropagation: metav1.DeletePropagationForeground,
 	}, {
 		name: "Delete=false on the app keeps everything",
 		in: DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, AppSyncOptions: v1alpha1.SyncOptions{"Delete=false"},
-			Live: liveMap(configMap("a"))},
+			Live: owned(configMap("a"))},
 		wantPropagation: metav1.DeletePropagationForeground, wantDone: true,
 	}, {
 		name:            "done when only kept objects remain",
-		in:              DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: liveMap(widgetCRD("Namespaced"))},
+		in:              DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: owned(widgetCRD("Namespaced"))},
+		wantPropagation: metav1.DeletePropagationForeground, wantDone: true,
+	}, {
+		name:       "only objects tracked to the Application: not those adopted by key, shared with another or with a copied annotation",
+		in:         DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: foreign},
+		wantDelete: []string{"mine"}, wantPropagation: metav1.DeletePropagationForeground,
+	}, {
+		name:            "done when only objects of others remain",
+		in:              DeletionInput{Finalizers: []string{v1alpha1.ResourcesFinalizerName}, Live: liveMap(adopted, shared, copied)},
 		wantPropagation: metav1.DeletePropagationForeground, wantDone: true,
 	}}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			step := DeletionPlan(test.in)
+			in := test.in
+			in.AppNamespace, in.AppName = "apps", "guestbook"
+			step := DeletionPlan(in)
 			var names []string
 			for _, obj := range step.Delete {
 				names = append(names, obj.GetName())
@@ -89,7 +116,12 @@ func TestDeletionStepExecute(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		fake.put(configMap(name))
 	}
-	step := DeletionPlan(DeletionInput{Finalizers: []string{v1alpha1.BackgroundPropagationPolicyFinalizer}, Live: fake.live()})
+	live := fake.live()
+	for _, obj := range live {
+		cluster.SetTracking(obj, "apps", "guestbook")
+	}
+	step := DeletionPlan(DeletionInput{Finalizers: []string{v1alpha1.BackgroundPropagationPolicyFinalizer}, Live: live,
+		AppNamespace: "apps", AppName: "guestbook"})
 
 	if err := step.Execute(context.Background(), fake); err != nil {
 		t.Fatal(err)

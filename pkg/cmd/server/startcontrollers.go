@@ -99,12 +99,13 @@ func (o *Options) runControllers(ctx context.Context, loopback, destination *res
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps := factory.Capstan().V1alpha1().Applications()
 	c, err := application.New(client, apps.Informer(), apps.Lister(), e.comparer, application.Options{
-		Workers:          o.Controllers.StatusProcessors,
-		OperationWorkers: o.Controllers.OperationProcessors,
-		SyncTimeout:      o.Controllers.SyncTimeout,
-		Resync:           o.Controllers.AppResync,
-		Recorder:         recorder,
-		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
+		Workers:           o.Controllers.StatusProcessors,
+		OperationWorkers:  o.Controllers.OperationProcessors,
+		SyncTimeout:       o.Controllers.SyncTimeout,
+		Resync:            o.Controllers.AppResync,
+		Recorder:          recorder,
+		Projects:          factory.Capstan().V1alpha1().AppProjects().Informer(),
+		SyncImpersonation: o.Tenancy.SyncImpersonation,
 	})
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)

@@ -63,30 +63,39 @@ func (c *Controller) finalizeDeletion(ctx context.Context, app *v1alpha1.Applica
 		return 0, err
 	}
 	app = fresh
-	result := c.comparer.Compare(ctx, app, compare.Options{})
+	if c.projectMissing(app) {
+		// Which objects the Application may delete is the project's to say:
+		// without it nothing is deleted. Removing the finalizers by hand
+		// deletes the Application and leaves its objects.
+		return deletionRecheck, c.setDeletionError(ctx, app, fmt.Sprintf(
+			"AppProject %s does not exist: nothing is deleted until it exists again (or remove the finalizers to leave the objects)", projectName(app)))
+	}
+	proj := c.project(app)
+	result := c.comparer.Compare(ctx, app, compare.Options{Project: proj})
 	switch {
 	case has(v1alpha1.PreDeleteFinalizerName):
-		return c.runDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePreDelete, v1alpha1.PreDeleteFinalizerName)
+		return c.runDeletionHooks(ctx, app, proj, result, v1alpha1.SyncPhasePreDelete, v1alpha1.PreDeleteFinalizerName)
 	case has(preDeleteCleanupFinalizer):
-		return c.cleanupDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePreDelete, preDeleteCleanupFinalizer)
+		return c.cleanupDeletionHooks(ctx, app, proj, result, v1alpha1.SyncPhasePreDelete, preDeleteCleanupFinalizer)
 	case has(resourcesFinalizers...):
-		return c.deleteResources(ctx, app, result)
+		return c.deleteResources(ctx, app, proj, result)
 	case has(v1alpha1.PostDeleteFinalizerName):
-		return c.runDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePostDelete, v1alpha1.PostDeleteFinalizerName)
+		return c.runDeletionHooks(ctx, app, proj, result, v1alpha1.SyncPhasePostDelete, v1alpha1.PostDeleteFinalizerName)
 	default:
-		return c.cleanupDeletionHooks(ctx, app, result, v1alpha1.SyncPhasePostDelete, postDeleteCleanupFinalizer)
+		return c.cleanupDeletionHooks(ctx, app, proj, result, v1alpha1.SyncPhasePostDelete, postDeleteCleanupFinalizer)
 	}
 }
 
 // deleteResources deletes the managed objects wave by wave, highest first,
 // then removes the resources finalizer. The live state does not depend on the
-// source: an Application whose source no longer renders is deleted too.
-func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Application, result compare.Result) (time.Duration, error) {
+// source: an Application whose source no longer renders is deleted too. Only
+// objects tracked to the Application that its project permits are deleted.
+func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Application, proj *v1alpha1.AppProject, result compare.Result) (time.Duration, error) {
 	logger := klog.FromContext(ctx)
 	destination, live := result.Cluster, result.Live
 	if destination == nil {
 		var err error
-		destination, live, err = c.comparer.LiveState(ctx, app)
+		destination, live, err = c.comparer.LiveState(ctx, app, proj)
 		if err != nil {
 			// Without the live state nothing can be deleted safely: keep the
 			// finalizer and try again.
@@ -102,6 +111,8 @@ func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		Finalizers:       app.Finalizers,
 		AppSyncOptions:   appSyncOptions,
 		Live:             live,
+		AppNamespace:     app.Namespace,
+		AppName:          app.Name,
 		DeletionApproved: sync.DeletionApproved(app.Annotations, app.DeletionTimestamp.Time),
 	})
 	switch {
@@ -111,12 +122,16 @@ func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		logger.V(2).Info("Deletion waits", "reason", step.Waiting)
 		return deletionRecheck, nil
 	}
+	client, err := c.writeClient(app, proj, destination)
+	if err != nil {
+		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
+	}
 	for _, obj := range step.Delete {
 		mapping, err := destination.Cache.Mapping(obj.GroupVersionKind())
 		if err != nil {
 			return 0, err
 		}
-		resource := destination.Dynamic.Resource(mapping.Resource)
+		resource := client.Resource(mapping.Resource)
 		namespace := ""
 		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 			namespace = obj.GetNamespace()
@@ -135,8 +150,8 @@ func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 // until all completed, then removes finalizer. A failed hook is reported as a
 // DeletionError condition and deleted, so the next attempt runs it again; the
 // Application stays until the hooks succeed, as in Argo CD.
-func (c *Controller) runDeletionHooks(ctx context.Context, app *v1alpha1.Application, result compare.Result, phase v1alpha1.SyncPhase, finalizer string) (time.Duration, error) {
-	in, err := c.deletionHooksInput(app, result, phase)
+func (c *Controller) runDeletionHooks(ctx context.Context, app *v1alpha1.Application, proj *v1alpha1.AppProject, result compare.Result, phase v1alpha1.SyncPhase, finalizer string) (time.Duration, error) {
+	in, err := c.deletionHooksInput(app, proj, result, phase)
 	if err != nil {
 		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
 	}
@@ -159,8 +174,8 @@ func (c *Controller) runDeletionHooks(ctx context.Context, app *v1alpha1.Applica
 
 // cleanupDeletionHooks deletes finished deletion hooks by their delete
 // policies, then removes finalizer.
-func (c *Controller) cleanupDeletionHooks(ctx context.Context, app *v1alpha1.Application, result compare.Result, phase v1alpha1.SyncPhase, finalizer string) (time.Duration, error) {
-	in, err := c.deletionHooksInput(app, result, phase)
+func (c *Controller) cleanupDeletionHooks(ctx context.Context, app *v1alpha1.Application, proj *v1alpha1.AppProject, result compare.Result, phase v1alpha1.SyncPhase, finalizer string) (time.Duration, error) {
+	in, err := c.deletionHooksInput(app, proj, result, phase)
 	if err != nil {
 		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
 	}
@@ -176,8 +191,9 @@ func (c *Controller) cleanupDeletionHooks(ctx context.Context, app *v1alpha1.App
 
 // deletionHooksInput plans the deletion hooks of phase from the target state;
 // generateName hooks are named after the deletion timestamp, so every attempt
-// finds the hooks the previous one created.
-func (c *Controller) deletionHooksInput(app *v1alpha1.Application, result compare.Result, phase v1alpha1.SyncPhase) (sync.DeletionHooksInput, error) {
+// finds the hooks the previous one created. Hooks pass the project's
+// resource rules, as sync hooks do: a refused hook fails the stage.
+func (c *Controller) deletionHooksInput(app *v1alpha1.Application, proj *v1alpha1.AppProject, result compare.Result, phase v1alpha1.SyncPhase) (sync.DeletionHooksInput, error) {
 	if result.Cluster == nil || result.Target == nil {
 		message := "the target state cannot be read"
 		if len(result.Conditions) > 0 {
@@ -195,6 +211,7 @@ func (c *Controller) deletionHooksInput(app *v1alpha1.Application, result compar
 		Revision:             result.Target.Revision,
 		OperationID:          sync.OperationID(app.DeletionTimestamp.Time),
 		IsNamespaced:         sync.IsNamespacedFunc(result.Cluster.Cache.RESTMapper()),
+		Refusal:              refusal(app, proj),
 	})
 	if err != nil {
 		return sync.DeletionHooksInput{}, fmt.Errorf("plan the %s hooks: %w", phase, err)
@@ -203,10 +220,14 @@ func (c *Controller) deletionHooksInput(app *v1alpha1.Application, result compar
 	if phase == v1alpha1.SyncPhasePostDelete {
 		hooks = plan.PostDelete
 	}
+	client, err := c.applier(app, proj, result.Cluster)
+	if err != nil {
+		return sync.DeletionHooksInput{}, fmt.Errorf("cannot run the %s hooks: %w", phase, err)
+	}
 	return sync.DeletionHooksInput{
 		Hooks:  hooks,
 		Live:   live,
-		Client: sync.NewKubeApplier(result.Cluster.Dynamic, result.Cluster.Cache.RESTMapper()),
+		Client: client,
 		Health: c.comparer.Health,
 	}, nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/sync"
 )
 
@@ -117,13 +116,12 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		OperationID:              sync.OperationID(state.StartedAt.Time),
 		PruneConfirmed:           sync.DeletionApproved(app.Annotations, state.StartedAt.Time),
 		IsNamespaced:             sync.IsNamespacedFunc(mapper),
-		Refusal: func(obj *unstructured.Unstructured, namespaced bool) string {
-			if refusal := project.ResourceRefusal(proj, app.Spec.Destination, obj, namespaced); refusal != nil {
-				return refusal.Error()
-			}
-			return ""
-		},
+		Refusal:                  refusal(app, proj),
 	})
+	if err != nil {
+		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationFailed, err.Error())
+	}
+	applier, err := c.applier(app, proj, result.Cluster)
 	if err != nil {
 		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationFailed, err.Error())
 	}
@@ -136,7 +134,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		Previous: previous,
 		Live:     live,
 		Client: rememberingApplier{
-			Applier: sync.NewKubeApplier(result.Cluster.Dynamic, mapper),
+			Applier: applier,
 			objects: result.Cluster.Cache,
 			remember: func(target, applied *unstructured.Unstructured) error {
 				return c.comparer.RememberApplied(app, target, applied)
