@@ -3,9 +3,9 @@ package diff
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/diff/ignorepath"
 )
 
 // DefaultJQTimeout bounds one jq path expression, as Argo CD's
@@ -57,10 +58,19 @@ func (r *IgnoreRules) Managers(obj *unstructured.Unstructured) []string {
 // Apply removes the ignored fields from obj in place. An expression that fails
 // (bad pointer, jq error or timeout) is reported; the fields it would have
 // removed then count as differences, so nothing is hidden by mistake.
-func (r *IgnoreRules) Apply(ctx context.Context, obj *unstructured.Unstructured) error {
+func (r *IgnoreRules) Apply(ctx context.Context, obj *unstructured.Unstructured) (err error) {
 	if obj == nil {
 		return nil
 	}
+	identity := ignorepath.Identity(obj.Object)
+	defer func() {
+		// Paths are checked when written; this guards the rules of argocd-cm
+		// and anything a check missed: an object whose identity changed would
+		// escape Secret masking and be compared as something else.
+		if err == nil && ignorepath.Identity(obj.Object) != identity {
+			err = errors.New("ignoreDifferences changed the object's apiVersion, kind, name or namespace; such rules are refused")
+		}
+	}()
 	for _, rule := range r.rules {
 		if !matches(rule, obj) {
 			continue
@@ -97,16 +107,10 @@ func matches(rule v1alpha1.ResourceIgnoreDifferences, obj *unstructured.Unstruct
 // removePointer deletes the value an RFC 6901 JSON pointer names; a pointer to
 // nothing is not an error (the field is simply absent).
 func removePointer(doc map[string]interface{}, pointer string) error {
-	if pointer == "" || pointer == "/" {
-		return fmt.Errorf("refusing to ignore the whole object")
+	if err := ignorepath.CheckJSONPointer(pointer); err != nil {
+		return err
 	}
-	if !strings.HasPrefix(pointer, "/") {
-		return fmt.Errorf("must start with /")
-	}
-	tokens := strings.Split(pointer[1:], "/")
-	for i := range tokens {
-		tokens[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(tokens[i])
-	}
+	tokens := ignorepath.Tokens(pointer)
 	var parent interface{} = doc
 	for i, token := range tokens {
 		last := i == len(tokens)-1
@@ -153,7 +157,12 @@ func (r *IgnoreRules) removeJQ(ctx context.Context, obj *unstructured.Unstructur
 		return nil
 	}
 	if err, isErr := value.(error); isErr {
-		return err
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return fmt.Errorf("timed out after %s", r.jqTimeout)
+		}
+		// jq's messages quote the values they failed on, and the object may
+		// be a Secret: say only that it failed.
+		return errors.New("fails on this object (jq's message is not shown: it may quote the object's values)")
 	}
 	if _, isMap := value.(map[string]interface{}); !isMap {
 		return fmt.Errorf("result is not an object")
@@ -186,11 +195,7 @@ func (r *IgnoreRules) compile(expr string) (*gojq.Code, error) {
 	if code, ok := r.queries[expr]; ok {
 		return code, nil
 	}
-	query, err := gojq.Parse("del(" + expr + ")")
-	if err != nil {
-		return nil, err
-	}
-	code, err := gojq.Compile(query)
+	code, err := ignorepath.CompileJQ(expr)
 	if err != nil {
 		return nil, err
 	}

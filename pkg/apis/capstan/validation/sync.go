@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/itchyny/gojq"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/diff/ignorepath"
 )
 
 // syncOptionValues are Argo CD's sync options (Key=Value) with the values each accepts.
@@ -196,7 +196,8 @@ func parseBackoffDuration(value string) (time.Duration, error) {
 }
 
 // ValidateIgnoreDifferences checks that each rule names a kind, that JSON
-// pointers are RFC 6901 pointers and that jq path expressions compile.
+// pointers are RFC 6901 pointers and that jq path expressions compile, and
+// that neither names what an object is (apiVersion, kind, name, namespace).
 func ValidateIgnoreDifferences(rules capstan.IgnoreDifferences, fldPath *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
 	for i, rule := range rules {
@@ -205,12 +206,12 @@ func ValidateIgnoreDifferences(rules capstan.IgnoreDifferences, fldPath *field.P
 			allErrs = append(allErrs, field.Required(idxPath.Child("kind"), "the kind of the resources the rule applies to, or *"))
 		}
 		for j, pointer := range rule.JSONPointers {
-			if err := validateJSONPointer(pointer); err != "" {
-				allErrs = append(allErrs, field.Invalid(idxPath.Child("jsonPointers").Index(j), pointer, err))
+			if err := ignorepath.CheckJSONPointer(pointer); err != nil {
+				allErrs = append(allErrs, field.Invalid(idxPath.Child("jsonPointers").Index(j), pointer, err.Error()))
 			}
 		}
 		for j, expr := range rule.JQPathExpressions {
-			if err := compileJQPath(expr); err != nil {
+			if err := ignorepath.CheckJQ(expr); err != nil {
 				allErrs = append(allErrs, field.Invalid(idxPath.Child("jqPathExpressions").Index(j), expr, err.Error()))
 			}
 		}
@@ -221,33 +222,6 @@ func ValidateIgnoreDifferences(rules capstan.IgnoreDifferences, fldPath *field.P
 		}
 	}
 	return allErrs
-}
-
-// validateJSONPointer returns why pointer is not an RFC 6901 pointer to a field,
-// or "" when it is one.
-func validateJSONPointer(pointer string) string {
-	if !strings.HasPrefix(pointer, "/") {
-		return "must be a JSON pointer starting with /, e.g. /spec/replicas"
-	}
-	for i := 0; i < len(pointer); i++ {
-		if pointer[i] == '~' && (i+1 == len(pointer) || (pointer[i+1] != '0' && pointer[i+1] != '1')) {
-			return "~ must be followed by 0 (for ~) or 1 (for /)"
-		}
-	}
-	return ""
-}
-
-// compileJQPath compiles a jq path expression the way the diff normalizer uses
-// it, as the argument of del().
-func compileJQPath(expr string) error {
-	query, err := gojq.Parse("del(" + expr + ")")
-	if err != nil {
-		return fmt.Errorf("must be a jq path expression: %v", err)
-	}
-	if _, err := gojq.Compile(query); err != nil {
-		return fmt.Errorf("must be a jq path expression: %v", err)
-	}
-	return nil
 }
 
 // prefixEach returns values each prefixed with prefix.
