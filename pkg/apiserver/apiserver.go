@@ -4,12 +4,14 @@ package apiserver
 import (
 	"fmt"
 
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/registry/capstan/applicationset"
 	"capstan.dev/capstan/pkg/registry/capstan/appproject"
@@ -20,6 +22,8 @@ type Config struct {
 	GenericConfig *genericapiserver.RecommendedConfig
 	// Engine computes the diff and manifests subresources; nil without a destination cluster.
 	Engine application.Engine
+	// Policy holds the server-wide project settings (control namespaces).
+	Policy project.Policy
 }
 
 // CapstanServer is a running capstan.dev API server.
@@ -30,6 +34,7 @@ type CapstanServer struct {
 type completedConfig struct {
 	GenericConfig genericapiserver.CompletedConfig
 	Engine        application.Engine
+	Policy        project.Policy
 }
 
 // CompletedConfig is a Config whose defaults are filled in; only it can build a server.
@@ -39,7 +44,7 @@ type CompletedConfig struct {
 
 // Complete fills in the fields of cfg that were left unset.
 func (cfg *Config) Complete() CompletedConfig {
-	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Engine: cfg.Engine}}
+	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Engine: cfg.Engine, Policy: cfg.Policy}}
 }
 
 // New builds the server and installs the capstan.dev group in it.
@@ -48,7 +53,7 @@ func (c completedConfig) New() (*CapstanServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.Engine)
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.Engine, c.Policy, c.GenericConfig.Authorization.Authorizer)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +67,17 @@ func (c completedConfig) New() (*CapstanServer, error) {
 }
 
 // newStorage builds the REST storage of every resource and subresource, keyed by path.
-func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine) (map[string]rest.Storage, error) {
-	apps, err := application.NewStorage(Scheme, optsGetter, engine)
+func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine, policy project.Policy, authz authorizer.Authorizer) (map[string]rest.Storage, error) {
+	projects, err := appproject.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("appprojects storage: %w", err)
+	}
+	getProject := projectGetter(projects.AppProject)
+	access := application.Access{Policy: policy, Project: getProject}
+	if authz != nil {
+		access.Authorizer = authz
+	}
+	apps, err := application.NewStorage(Scheme, optsGetter, engine, access)
 	if err != nil {
 		return nil, fmt.Errorf("applications storage: %w", err)
 	}
@@ -71,11 +85,7 @@ func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("applicationsets storage: %w", err)
 	}
-	projects, err := appproject.NewStorage(Scheme, optsGetter)
-	if err != nil {
-		return nil, fmt.Errorf("appprojects storage: %w", err)
-	}
-	apps.Sync.Windows = syncWindows(projects.AppProject)
+	apps.Sync.Windows = syncWindows(getProject)
 	return map[string]rest.Storage{
 		"applications":           apps.Application,
 		"applications/status":    apps.Status,

@@ -8,20 +8,41 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
 )
 
 // ErrComparison wraps failures that leave no diff to show, such as a render error.
 var ErrComparison = errors.New("comparison failed")
 
+// InspectOptions are what the diff and manifests subresources ask for, and
+// what their caller may see.
+type InspectOptions struct {
+	// Revision renders this revision instead of the target revision.
+	Revision string
+	// Hard bypasses the caches of resolved revisions and rendered manifests.
+	Hard bool
+	// Project is the Application's AppProject; its rules are enforced as a
+	// sync would. ProjectMissing fails the request as it fails a comparison.
+	Project        *v1alpha1.AppProject
+	ProjectMissing bool
+	// MayRead tells whether the caller may get objects of a resource in a
+	// namespace of the in-cluster destination (a SubjectAccessReview); a live
+	// object the caller may not read is not shown, nor its diff. Nil shows
+	// everything. For other clusters, where the caller has no identity, the
+	// project's rules and the right to the subresource are the gate.
+	MayRead func(ctx context.Context, resource schema.GroupVersionResource, namespace string) (bool, error)
+}
+
 // Diff computes the ApplicationDiff of app now: one item per managed resource
 // with its status, a unified text diff and the normalized objects, Secret
-// values masked. It asks the destination for a fresh dry-run of every resource.
-func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (*v1alpha1.ApplicationDiff, error) {
-	opts := Options{Revision: revision, Hard: hard}
-	result := c.Compare(ctx, app, opts)
+// values masked before any ignore rule applies. It asks the destination for a
+// fresh dry-run of every resource.
+func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts InspectOptions) (*v1alpha1.ApplicationDiff, error) {
+	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing})
 	if result.Cluster == nil {
 		return nil, fmt.Errorf("%w: %s", ErrComparison, conditionMessages(result.Conditions))
 	}
@@ -31,17 +52,9 @@ func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, revision
 	}
 	rules := c.ignoreRules(app)
 	applier := DryRunApplier{Cluster: result.Cluster}
+	readable := readableLive(ctx, result.Cluster, opts.MayRead)
 	for _, resource := range result.Resources {
 		key := keyOf(resource)
-		compared, err := diff.Compare(ctx, result.Targets[key], result.Live[key], applier, rules)
-		if err != nil {
-			return nil, err
-		}
-		text, err := diff.TextDiff(key.String(), compared.Live, compared.Predicted)
-		if err != nil {
-			return nil, err
-		}
-		masked := diff.MaskSecrets(compared.Predicted, compared.Live)
 		status := string(resource.Status)
 		switch {
 		case resource.RequiresPruning:
@@ -49,18 +62,79 @@ func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, revision
 		case result.Live[key] == nil:
 			status = "Missing"
 		}
-		out.Items = append(out.Items, v1alpha1.ResourceDiffItem{
-			Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name,
-			Status: status, Diff: text, Target: raw(masked[0]), Live: raw(masked[1]),
-		})
+		item := v1alpha1.ResourceDiffItem{
+			Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name, Status: status,
+		}
+		if live := result.Live[key]; live != nil {
+			if refusal, err := readable(live); err != nil || refusal != "" {
+				if err != nil {
+					refusal = fmt.Sprintf("the live object is not shown: the caller's access could not be checked: %v", err)
+				}
+				item.Message = refusal
+				item.Target = raw(diff.MaskSecrets(diff.Normalize(result.Targets[key]))[0])
+				out.Items = append(out.Items, item)
+				continue
+			}
+		}
+		compared, err := diff.CompareMasked(ctx, result.Targets[key], result.Live[key], applier, rules)
+		if err != nil {
+			return nil, err
+		}
+		if item.Diff, err = diff.TextDiff(key.String(), compared.Live, compared.Predicted); err != nil {
+			return nil, err
+		}
+		item.Target, item.Live = raw(compared.Predicted), raw(compared.Live)
+		out.Items = append(out.Items, item)
 	}
 	return out, nil
 }
 
-// Manifests renders app's target state as its sources produce it.
-func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (*v1alpha1.ApplicationManifests, error) {
-	opts := Options{Revision: revision, Hard: hard}
-	destination, err := c.Clusters.For(app.Spec.Destination)
+// readableLive returns a check of whether the caller may see a live object of
+// destination, asked once per resource and namespace: an empty string when it
+// may, the reason when it may not.
+func readableLive(ctx context.Context, destination *cluster.Cluster, mayRead func(context.Context, schema.GroupVersionResource, string) (bool, error)) func(*unstructured.Unstructured) (string, error) {
+	if mayRead == nil || destination.Server != cluster.InClusterServer {
+		return func(*unstructured.Unstructured) (string, error) { return "", nil }
+	}
+	type question struct {
+		resource  schema.GroupVersionResource
+		namespace string
+	}
+	answers := map[question]bool{}
+	return func(obj *unstructured.Unstructured) (string, error) {
+		mapping, err := destination.Cache.Mapping(obj.GroupVersionKind())
+		if err != nil {
+			return "", err
+		}
+		q := question{resource: mapping.Resource, namespace: obj.GetNamespace()}
+		allowed, asked := answers[q]
+		if !asked {
+			if allowed, err = mayRead(ctx, q.resource, q.namespace); err != nil {
+				return "", err
+			}
+			answers[q] = allowed
+		}
+		if allowed {
+			return "", nil
+		}
+		where := "at cluster scope"
+		if q.namespace != "" {
+			where = "in namespace " + q.namespace
+		}
+		return fmt.Sprintf("the live object is not shown: you may not get %s %s", q.resource.GroupResource(), where), nil
+	}
+}
+
+// Manifests renders app's target state as its sources produce it, after the
+// project's rules accept the Application and its destination cluster.
+func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, opts InspectOptions) (*v1alpha1.ApplicationManifests, error) {
+	if opts.ProjectMissing {
+		return nil, fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project)
+	}
+	if refusal := c.Policy.ApplicationRefusal(opts.Project, app); refusal != nil {
+		return nil, refusal
+	}
+	destination, err := c.Destination(app, opts.Project)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +142,7 @@ func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, rev
 	if err != nil {
 		return nil, err
 	}
-	desired, err := c.Targets.Target(ctx, app, targetOptions(kubeVersion, apiVersions, opts))
+	desired, err := c.Targets.Target(ctx, app, targetOptions(kubeVersion, apiVersions, Options{Revision: opts.Revision, Hard: opts.Hard}))
 	if err != nil {
 		return nil, err
 	}

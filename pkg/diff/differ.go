@@ -84,18 +84,40 @@ func (d *Differ) Remember(target, live *unstructured.Unstructured, rules *Ignore
 // Compare predicts the live object after applying target and compares the
 // normalized objects. It always asks the applier; Differ.Modified remembers.
 func Compare(ctx context.Context, target, live *unstructured.Unstructured, applier DryRunApplier, rules *IgnoreRules) (Result, error) {
+	return compare(ctx, target, live, applier, rules, false)
+}
+
+// CompareMasked is Compare for showing the result to a person: Secret values
+// are masked (consistently across both objects, so changed values still show
+// as changed) right after normalization, before any ignore rule, which the
+// Application's author controls, touches the objects.
+func CompareMasked(ctx context.Context, target, live *unstructured.Unstructured, applier DryRunApplier, rules *IgnoreRules) (Result, error) {
+	return compare(ctx, target, live, applier, rules, true)
+}
+
+func compare(ctx context.Context, target, live *unstructured.Unstructured, applier DryRunApplier, rules *IgnoreRules, mask bool) (Result, error) {
 	if rules == nil {
 		rules = NewIgnoreRules(0)
 	}
+	normalize := func(objs ...*unstructured.Unstructured) []*unstructured.Unstructured {
+		out := make([]*unstructured.Unstructured, len(objs))
+		for i, obj := range objs {
+			out[i] = Normalize(obj)
+		}
+		if mask {
+			out = MaskSecrets(out...)
+		}
+		return out
+	}
 	if live == nil {
-		predicted := Normalize(target)
+		predicted := normalize(target)[0]
 		if err := rules.Apply(ctx, predicted); err != nil {
 			return Result{}, err
 		}
 		return Result{Modified: true, Predicted: predicted}, nil
 	}
-	normalizedLive := Normalize(live)
 	if target == nil {
+		normalizedLive := normalize(live)[0]
 		if err := rules.Apply(ctx, normalizedLive); err != nil {
 			return Result{}, err
 		}
@@ -106,7 +128,8 @@ func Compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 		return Result{}, fmt.Errorf("server-side dry-run apply of %s %s/%s: %w",
 			target.GetKind(), target.GetNamespace(), target.GetName(), err)
 	}
-	normalizedPredicted := Normalize(predicted)
+	normalized := normalize(predicted, live)
+	normalizedPredicted, normalizedLive := normalized[0], normalized[1]
 	owned, err := ownedFields(live, rules.Managers(live))
 	if err != nil {
 		return Result{}, err

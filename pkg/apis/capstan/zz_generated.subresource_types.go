@@ -177,6 +177,10 @@ type ResourceDiffItem struct {
 	// Live is the normalized live object (Secret data masked).
 	// +optional
 	Live *runtime.RawExtension `json:"live,omitempty"`
+	// Message says why the live object and the diff are not shown, when they
+	// are not: the caller may not read the live object.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

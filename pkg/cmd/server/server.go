@@ -31,7 +31,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
-	return &apiserver.Config{GenericConfig: serverConfig}, nil
+	return &apiserver.Config{GenericConfig: serverConfig, Policy: o.Tenancy.Policy()}, nil
 }
 
 // Run starts the embedded etcd when it is used, then serves until ctx ends.

@@ -5994,6 +5994,13 @@ func schema_pkg_apis_capstan_v1alpha1_ResourceDiffItem(ref common.ReferenceCallb
 							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
 						},
 					},
+					"message": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Message says why the live object and the diff are not shown, when they are not: the caller may not read the live object.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 				Required: []string{"kind", "name", "status"},
 			},

@@ -63,7 +63,11 @@ func (r *DiffREST) Get(ctx context.Context, name string, options runtime.Object)
 	if err != nil {
 		return nil, err
 	}
-	diff, err := r.call.engine.Diff(ctx, app, opts.Revision, opts.Refresh == "hard")
+	inspect, err := r.call.access.inspectOptions(ctx, app, opts.Revision, opts.Refresh == "hard")
+	if err != nil {
+		return nil, err
+	}
+	diff, err := r.call.engine.Diff(ctx, app, inspect)
 	if err != nil {
 		return nil, engineError(name, err)
 	}
@@ -100,7 +104,13 @@ func (r *DiffREST) Create(ctx context.Context, name string, obj runtime.Object, 
 	if err != nil {
 		return nil, err
 	}
-	diff, err := r.call.engine.Diff(ctx, app, "", false)
+	// Checked as if it were created: its namespace, project, repositories
+	// and destination.
+	inspect, err := r.call.access.inspectOptions(ctx, app, "", false)
+	if err != nil {
+		return nil, err
+	}
+	diff, err := r.call.engine.Diff(ctx, app, inspect)
 	if err != nil {
 		return nil, engineError(name, err)
 	}

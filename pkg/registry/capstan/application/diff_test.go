@@ -2,15 +2,20 @@ package application_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/apiserver"
+	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
 )
@@ -18,23 +23,31 @@ import (
 // recordingEngine answers a one-item diff and remembers the Application it was given.
 type recordingEngine struct {
 	compared *v1alpha1.Application
+	options  compare.InspectOptions
 }
 
-func (e *recordingEngine) Diff(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (*v1alpha1.ApplicationDiff, error) {
+func (e *recordingEngine) Diff(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationDiff, error) {
 	e.compared = app.DeepCopy()
+	e.options = opts
 	return &v1alpha1.ApplicationDiff{
 		ObjectMeta: metav1.ObjectMeta{Name: app.Name, Namespace: app.Namespace},
 		Items:      []v1alpha1.ResourceDiffItem{{Kind: "ConfigMap", Namespace: app.Spec.Destination.Namespace, Name: "settings", Status: "OutOfSync"}},
 	}, nil
 }
 
-func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (*v1alpha1.ApplicationManifests, error) {
+func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationManifests, error) {
+	e.compared = app.DeepCopy()
+	e.options = opts
 	return &v1alpha1.ApplicationManifests{}, nil
 }
 
-func newStorageWithEngine(t *testing.T, engine application.Engine) application.Storage {
+func newStorageWithEngine(t *testing.T, engine application.Engine, access ...application.Access) application.Storage {
 	t.Helper()
-	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), engine)
+	var granted application.Access
+	if len(access) > 0 {
+		granted = access[0]
+	}
+	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), engine, granted)
 	if err != nil {
 		t.Fatalf("applications storage: %v", err)
 	}
@@ -109,4 +122,98 @@ func TestPostingACandidateWithoutAnEngineIsUnavailable(t *testing.T) {
 	if !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("got %v, want 503", err)
 	}
+}
+
+func TestDiffAndManifestsAnswerOnlyWhatTheProjectAndTheCallerAllow(t *testing.T) {
+	teamProject := &v1alpha1.AppProject{
+		ObjectMeta: metav1.ObjectMeta{Name: "team"},
+		Spec: v1alpha1.AppProjectSpec{
+			SourceNamespaces: []string{namespace},
+			SourceRepos:      []string{"*"},
+			Destinations:     []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "guestbook"}},
+		},
+	}
+	var asked []authorizer.Attributes
+	access := application.Access{
+		Policy: project.Policy{ControlNamespaces: project.DefaultControlNamespaces},
+		Project: func(_ context.Context, name string) (*v1alpha1.AppProject, error) {
+			switch name {
+			case "team":
+				return teamProject, nil
+			case "default":
+				return &v1alpha1.AppProject{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: v1alpha1.AppProjectSpec{
+					SourceRepos: []string{"*"}, Destinations: []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}}}}, nil
+			}
+			return nil, nil
+		},
+		Authorizer: authorizer.AuthorizerFunc(func(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+			asked = append(asked, a)
+			return authorizer.DecisionNoOpinion, "", nil
+		}),
+	}
+	engine := &recordingEngine{}
+	storage := newStorageWithEngine(t, engine, access)
+	inProject := func(name, destinationNamespace string) *capstan.Application {
+		app := validApplication(name)
+		app.Spec.Project = "team"
+		app.Spec.Destination.Namespace = destinationNamespace
+		return app
+	}
+
+	t.Run("a candidate its project refuses is answered 403 naming the rule, and nothing is compared", func(t *testing.T) {
+		engine.compared = nil
+		_, err := storage.Diff.Create(userContext(), "refused", inProject("refused", "kube-system"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "destinations") {
+			t.Fatalf("got %v, want 403 naming destinations", err)
+		}
+		if engine.compared != nil {
+			t.Errorf("the engine compared a refused candidate")
+		}
+	})
+	t.Run("a candidate in the default project, which does not list this namespace, is refused", func(t *testing.T) {
+		_, err := storage.Diff.Create(userContext(), "default", validApplication("default"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "sourceNamespaces") {
+			t.Fatalf("got %v, want 403 naming sourceNamespaces", err)
+		}
+	})
+	t.Run("an accepted candidate is compared with its project and the caller's own rights", func(t *testing.T) {
+		if _, err := storage.Diff.Create(userContext(), "accepted", inProject("accepted", "guestbook"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if engine.options.Project != teamProject || engine.options.MayRead == nil {
+			t.Fatalf("options %+v, want the team project and a read check", engine.options)
+		}
+		allowed, err := engine.options.MayRead(userContext(), schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "kube-system")
+		if allowed || err != nil {
+			t.Errorf("MayRead = %v, %v; want false", allowed, err)
+		}
+		last := asked[len(asked)-1]
+		if last.GetUser().GetName() != "alice" || last.GetVerb() != "get" || last.GetResource() != "secrets" || last.GetNamespace() != "kube-system" {
+			t.Errorf("asked %+v, want alice get secrets in kube-system", last)
+		}
+	})
+	t.Run("GET manifests of a stored Application its project refuses is answered 403", func(t *testing.T) {
+		stored := inProject("stored", "kube-system")
+		if _, err := storage.Application.Create(requestContext(), stored, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := storage.Manifests.Get(userContext(), "stored", &capstan.ApplicationManifestsOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("got %v, want 403", err)
+		}
+		_, err = storage.Diff.Get(userContext(), "stored", &capstan.ApplicationDiffOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("diff: got %v, want 403", err)
+		}
+	})
+	t.Run("a missing project is left to the engine, which fails as a comparison does", func(t *testing.T) {
+		missing := inProject("missing", "guestbook")
+		missing.Spec.Project = "gone"
+		if _, err := storage.Diff.Create(userContext(), "missing", missing, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !engine.options.ProjectMissing {
+			t.Errorf("options %+v, want ProjectMissing", engine.options)
+		}
+	})
 }

@@ -11,21 +11,24 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/compare"
 )
 
 // Engine computes what the diff and manifests subresources answer. It works on
 // the served version, as the engine packages do.
 type Engine interface {
-	Diff(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (*v1alpha1.ApplicationDiff, error)
-	Manifests(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (*v1alpha1.ApplicationManifests, error)
+	Diff(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationDiff, error)
+	Manifests(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationManifests, error)
 }
 
-// engineCall loads an Application, hands it to the engine in v1alpha1 and
-// converts the answer back to the internal version the handlers expect.
+// engineCall loads an Application, hands it to the engine in v1alpha1 with
+// what its project and the caller permit, and converts the answer back to the
+// internal version the handlers expect.
 type engineCall struct {
 	store  *genericregistry.Store
 	scheme *runtime.Scheme
 	engine Engine
+	access Access
 }
 
 func (e engineCall) application(ctx context.Context, name string) (*v1alpha1.Application, error) {

@@ -45,7 +45,11 @@ func (r *ManifestsREST) Get(ctx context.Context, name string, options runtime.Ob
 	if err != nil {
 		return nil, err
 	}
-	manifests, err := r.call.engine.Manifests(ctx, app, opts.Revision, opts.Refresh == "hard")
+	inspect, err := r.call.access.inspectOptions(ctx, app, opts.Revision, opts.Refresh == "hard")
+	if err != nil {
+		return nil, err
+	}
+	manifests, err := r.call.engine.Manifests(ctx, app, inspect)
 	if err != nil {
 		return nil, engineError(name, err)
 	}

@@ -24,8 +24,9 @@ type Storage struct {
 // NewStorage builds the applications storage and its subresources over optsGetter.
 //
 // engine computes the diff and manifests subresources; nil makes them answer
-// 503 (a server without a destination cluster).
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, engine Engine) (Storage, error) {
+// 503 (a server without a destination cluster). access limits what their
+// callers see.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, engine Engine, access Access) (Storage, error) {
 	strategy := NewStrategy(scheme)
 	statusStrategy := NewStatusStrategy(strategy)
 	store := &genericregistry.Store{
@@ -53,8 +54,8 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, en
 		Sync:        &SyncREST{store: store},
 		Terminate:   &TerminateREST{store: store},
 		Rollback:    &RollbackREST{store: store},
-		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine}, table: newTableConvertor()},
-		Manifests:   &ManifestsREST{call: engineCall{store: store, scheme: scheme, engine: engine}},
+		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}, table: newTableConvertor()},
+		Manifests:   &ManifestsREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
 	}, nil
 }
 

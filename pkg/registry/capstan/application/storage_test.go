@@ -27,7 +27,7 @@ const namespace = "default"
 // newStorage builds the applications storage over a fresh embedded etcd.
 func newStorage(t *testing.T) application.Storage {
 	t.Helper()
-	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), nil)
+	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), nil, application.Access{})
 	if err != nil {
 		t.Fatalf("applications storage: %v", err)
 	}

@@ -20,7 +20,7 @@ import (
 // without a storage backend.
 func tableConvertor(t *testing.T) rest.TableConvertor {
 	t.Helper()
-	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewTableOnlyRESTOptions("applications"), nil)
+	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewTableOnlyRESTOptions("applications"), nil, application.Access{})
 	if err != nil {
 		t.Fatalf("applications storage: %v", err)
 	}

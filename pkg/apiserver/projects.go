@@ -1,0 +1,65 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/registry/capstan/application"
+)
+
+// projectGetter reads AppProjects from their storage in the version the
+// project rules work on; nil when the project does not exist.
+func projectGetter(projects rest.Getter) func(ctx context.Context, name string) (*v1alpha1.AppProject, error) {
+	return func(ctx context.Context, name string) (*v1alpha1.AppProject, error) {
+		obj, err := projects.Get(ctx, name, &metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		internal, ok := obj.(*capstan.AppProject)
+		if !ok {
+			return nil, fmt.Errorf("AppProject %s: unexpected %T in storage", name, obj)
+		}
+		served := &v1alpha1.AppProject{}
+		if err := Scheme.Convert(internal, served, nil); err != nil {
+			return nil, fmt.Errorf("convert AppProject %s: %w", name, err)
+		}
+		return served, nil
+	}
+}
+
+// syncWindows evaluates the sync windows of an Application's project for a
+// manual sync requested now. A project that does not exist has no windows:
+// the controller reports the missing project.
+func syncWindows(getProject func(ctx context.Context, name string) (*v1alpha1.AppProject, error)) application.WindowsFunc {
+	return func(ctx context.Context, app *capstan.Application) (bool, string, error) {
+		name := app.Spec.Project
+		if name == "" {
+			name = "default"
+		}
+		proj, err := getProject(ctx, name)
+		if err != nil {
+			return false, "", err
+		}
+		if proj == nil || len(proj.Spec.SyncWindows) == 0 {
+			return true, "", nil
+		}
+		var served v1alpha1.Application
+		if err := Scheme.Convert(app, &served, nil); err != nil {
+			return false, "", fmt.Errorf("convert application %s: %w", app.Name, err)
+		}
+		return project.WindowsAllow(project.WindowsInput{
+			Windows: proj.Spec.SyncWindows, App: &served, Manual: true, Now: time.Now(),
+		})
+	}
+}

@@ -1,0 +1,79 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+
+	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/project"
+)
+
+// Access decides what callers of the diff and manifests subresources may
+// see: only what the Application's project permits, as a sync would, and in
+// the in-cluster destination only the live objects the caller may get.
+type Access struct {
+	// Policy holds the server-wide project settings (control namespaces).
+	Policy project.Policy
+	// Project returns the named AppProject, nil when it does not exist. Nil
+	// enforces no project (a server without projects, in tests).
+	Project func(ctx context.Context, name string) (*v1alpha1.AppProject, error)
+	// Authorizer answers whether the caller may get a live object; nil shows
+	// every live object.
+	Authorizer authorizer.UnconditionalAuthorizer
+}
+
+// inspectOptions checks app against its project and returns the options of
+// the engine call: a refusal is a 403 naming the rule; a missing project is
+// left to the engine, which fails as a comparison does.
+func (a Access) inspectOptions(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (compare.InspectOptions, error) {
+	opts := compare.InspectOptions{Revision: revision, Hard: hard, MayRead: a.mayRead}
+	if a.Project == nil {
+		return opts, nil
+	}
+	name := app.Spec.Project
+	if name == "" {
+		name = "default"
+	}
+	proj, err := a.Project(ctx, name)
+	if err != nil {
+		return opts, apierrors.NewInternalError(fmt.Errorf("read AppProject %s: %w", name, err))
+	}
+	if proj == nil {
+		opts.ProjectMissing = true
+		return opts, nil
+	}
+	if refusal := a.Policy.ApplicationRefusal(proj, app); refusal != nil {
+		return opts, apierrors.NewForbidden(capstan.Resource("applications"), app.Name,
+			fmt.Errorf("AppProject %s (%s): %w", refusal.Project, refusal.Rule, refusal))
+	}
+	opts.Project = proj
+	return opts, nil
+}
+
+// mayRead asks the authorizer whether the request's user may get resource
+// in namespace.
+func (a Access) mayRead(ctx context.Context, resource schema.GroupVersionResource, namespace string) (bool, error) {
+	if a.Authorizer == nil {
+		return true, nil
+	}
+	requester, ok := genericapirequest.UserFrom(ctx)
+	if !ok {
+		return false, errors.New("the request has no user")
+	}
+	decision, _, err := a.Authorizer.Authorize(ctx, authorizer.AttributesRecord{
+		User: requester, Verb: "get", ResourceRequest: true,
+		APIGroup: resource.Group, APIVersion: resource.Version, Resource: resource.Resource, Namespace: namespace,
+	})
+	if decision == authorizer.DecisionAllow {
+		return true, nil
+	}
+	return false, err
+}
