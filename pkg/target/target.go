@@ -166,7 +166,7 @@ func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source 
 	if err := s.git.Fetch(ctx, source.RepoURL, revision.Commit, creds); err != nil {
 		return resolvedSource{}, err
 	}
-	files, err := s.git.Tree(ctx, source.RepoURL, revision.Commit)
+	files, err := s.git.Tree(ctx, source.RepoURL, revision.Commit, creds)
 	if err != nil {
 		return resolvedSource{}, err
 	}

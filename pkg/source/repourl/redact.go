@@ -31,12 +31,14 @@ func StripUserinfo(raw string) string {
 }
 
 // Redact returns the URL fit for messages and logs: userinfo is removed from
-// http(s) URLs (a username there is often a token) and passwords from any URL.
+// http(s) URLs (a username there is often a token) and passwords from any
+// URL, and so are the query and fragment (signed URLs carry tokens there).
 func Redact(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return RedactText(raw)
 	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	if u.User == nil {
 		return u.String()
 	}
