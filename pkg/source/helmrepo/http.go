@@ -66,7 +66,7 @@ func (c *Client) cachedList(ctx context.Context, key string, fetch func(context.
 // resolveHTTP picks the version from the repository's index.yaml.
 func (c *Client) resolveHTTP(ctx context.Context, repoURL, chartName, version string,
 	creds credentials.Credentials) (chartVersion, error) {
-	list, err := c.cachedList(ctx, repourl.Normalize(repoURL)+"\x00index", func(ctx context.Context) (*versionList, error) {
+	list, err := c.cachedList(ctx, listKey(repoURL, creds, "index"), func(ctx context.Context) (*versionList, error) {
 		index, err := c.downloadIndex(ctx, repoURL, creds)
 		return &versionList{index: index}, err
 	})
@@ -94,8 +94,9 @@ func (c *Client) resolveHTTP(ctx context.Context, repoURL, chartName, version st
 	}}, nil
 }
 
+// downloadIndex downloads <canonical URL>/index.yaml.
 func (c *Client) downloadIndex(ctx context.Context, repoURL string, creds credentials.Credentials) (*repo.IndexFile, error) {
-	indexURL := strings.TrimSuffix(repourl.StripUserinfo(repoURL), "/") + "/index.yaml"
+	indexURL := repourl.Normalize(repoURL) + "/index.yaml"
 	c.counters(repoURL).indexDownloads.Add(1)
 	klog.FromContext(ctx).V(2).Info("Downloading Helm repository index", "repo", repourl.Redact(repoURL))
 	data, err := c.get(ctx, indexURL, creds, true, c.opts.MaxIndexBytes)
@@ -103,22 +104,23 @@ func (c *Client) downloadIndex(ctx context.Context, repoURL string, creds creden
 		return nil, err
 	}
 	// Helm parses indexes from files only; keep the latest one on disk.
-	path := filepath.Join(c.dir, "charts", cacheKey(repourl.Normalize(repoURL))+"-index.yaml")
+	path := filepath.Join(c.dir, "charts", cacheKey(repourl.Normalize(repoURL), creds.Identity())+"-index.yaml")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return nil, fmt.Errorf("store index: %w", err)
 	}
 	index, err := repo.LoadIndexFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("parse index.yaml: %w", err)
+		// The parser quotes what it could not read: the server's text.
+		return nil, fmt.Errorf("parse index.yaml: it is not a Helm repository index")
 	}
 	return index, nil
 }
 
 func (c *Client) downloadArchive(ctx context.Context, repoURL string, entry *repo.ChartVersion,
 	creds credentials.Credentials, opts FetchOptions) ([]byte, error) {
-	chartURL, err := repo.ResolveReferenceURL(repourl.StripUserinfo(repoURL), entry.URLs[0])
+	chartURL, err := repo.ResolveReferenceURL(repourl.Normalize(repoURL), entry.URLs[0])
 	if err != nil {
-		return nil, fmt.Errorf("chart URL %q: %w", entry.URLs[0], err)
+		return nil, fmt.Errorf("the index's URL of chart %s %s is not a URL", entry.Name, entry.Version)
 	}
 	sendCredentials := opts.PassCredentials || sameHost(repoURL, chartURL)
 	archive, err := c.get(ctx, chartURL, creds, sendCredentials, c.opts.MaxChartBytes)
@@ -150,36 +152,43 @@ func (c *Client) get(ctx context.Context, target string, creds credentials.Crede
 	}
 	response, err := client.Do(request)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", source.ErrUnreachable, err)
+		return nil, readError(target, err)
 	}
 	defer func() { _ = response.Body.Close() }()
-	switch {
-	case response.StatusCode == http.StatusUnauthorized || response.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%w: GET %s: %s", source.ErrAuthentication, repourl.Redact(target), response.Status)
-	case response.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%w: GET %s: %s", source.ErrRepositoryNotFound, repourl.Redact(target), response.Status)
-	case response.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("GET %s: %s", repourl.Redact(target), response.Status)
+	if response.StatusCode != http.StatusOK {
+		// The status code only: the reason phrase and body are the server's.
+		return nil, source.NewHTTPStatusError(request, response.StatusCode)
 	}
 	data, err := io.ReadAll(io.LimitReader(response.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: GET %s: %w", source.ErrUnreachable, repourl.Redact(target), err)
+		return nil, readError(target, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: GET %s: more than %d bytes", source.ErrTooLarge, repourl.Redact(target), limit)
+		return nil, &source.TooLargeError{What: "the response to GET " + repourl.Redact(target), Limit: limit}
 	}
 	return data, nil
 }
 
+// readError reports a failed request or read without the server's text.
+func readError(target string, err error) error {
+	hidden := source.HideServerText(err, false)
+	if errors.Is(err, source.ErrTooLarge) {
+		return hidden
+	}
+	return fmt.Errorf("%w: GET %s: %w", source.ErrUnreachable, repourl.Redact(target), hidden)
+}
+
+// sameHost reports whether two URLs have the same scheme and host (port
+// included), so that credentials may go from one to the other.
 func sameHost(a, b string) bool {
-	left, errLeft := url.Parse(a)
-	right, errRight := url.Parse(b)
-	return errLeft == nil && errRight == nil && strings.EqualFold(left.Host, right.Host)
+	left, errLeft := url.Parse(repourl.Normalize(a))
+	right, errRight := url.Parse(repourl.Normalize(b))
+	return errLeft == nil && errRight == nil && left.Scheme == right.Scheme && strings.EqualFold(left.Host, right.Host)
 }
 
 // classify returns the kind of a failure, when it has one.
 func classify(err error) error {
-	for _, kind := range []error{source.ErrAuthentication, source.ErrRepositoryNotFound, source.ErrChartNotFound,
+	for _, kind := range []error{source.ErrAuthentication, source.ErrChartNotFound, source.ErrRepositoryNotFound,
 		source.ErrRevisionNotFound, source.ErrUnreachable, source.ErrTooLarge} {
 		if errors.Is(err, kind) {
 			return kind
