@@ -42,6 +42,8 @@ func FuzzNormalize(f *testing.F) {
 		{" https://host/r ", "https://HOST"},
 		{"https://host/r%2E%2E", "https://host"},
 		{"git://host:9418/r", "git://host/r"},
+		{"git:hunter2@host:org/repo", "git@host:org"},
+		{"ftp://bob:hunter2@example.com/repo", "ftp://example.com"},
 	}
 	for _, seed := range seeds {
 		f.Add(seed[0], seed[1])
@@ -57,7 +59,9 @@ func FuzzNormalize(f *testing.F) {
 			}
 			_ = Check(raw)
 			_ = CheckPattern(raw)
-			_ = Redact(raw)
+			if userinfo, _ := userinfoOf(Redact(raw)); strings.Contains(userinfo, ":") {
+				t.Fatalf("Redact(%q) = %q keeps a password", raw, Redact(raw))
+			}
 		}
 		if Equal(repoURL, prefix) != Equal(prefix, repoURL) {
 			t.Fatalf("Equal is not symmetric for %q and %q", repoURL, prefix)

@@ -34,6 +34,10 @@ func StripUserinfo(raw string) string {
 // http(s) URLs (a username there is often a token) and passwords from any
 // URL, and so are the query and fragment (signed URLs carry tokens there).
 func Redact(raw string) string {
+	return withoutPassword(redactParsed(raw))
+}
+
+func redactParsed(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return RedactText(raw)
@@ -48,6 +52,19 @@ func Redact(raw string) string {
 		u.User = url.User(u.User.Username())
 	}
 	return u.String()
+}
+
+// withoutPassword removes what follows the first ":" of the userinfo of
+// spellings url.Parse reads otherwise (user:password@host:path).
+func withoutPassword(text string) string {
+	for {
+		userinfo, ok := userinfoOf(text)
+		username, _, hasPassword := strings.Cut(userinfo, ":")
+		if !ok || !hasPassword {
+			return text
+		}
+		text = strings.Replace(text, userinfo+"@", username+"@", 1)
+	}
 }
 
 // userinfoInText matches the userinfo part of URLs embedded in free text.

@@ -139,6 +139,43 @@ func TestValidateApplicationSet(t *testing.T) {
 				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
 			},
 			want: []appSetErr{{field.ErrorTypeRequired, gen0 + ".git.repoURL"}}},
+		{name: "a git generator repoURL with a password is refused",
+			mutate: func(a *capstan.ApplicationSet) {
+				g := appSetGitGenerator()
+				g.RepoURL = "https://bob:hunter2@github.com/example/gitops.git"
+				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
+			},
+			want: []appSetErr{{field.ErrorTypeInvalid, gen0 + ".git.repoURL"}}},
+		{name: "a git generator repoURL with a fragment is refused",
+			mutate: func(a *capstan.ApplicationSet) {
+				g := appSetGitGenerator()
+				g.RepoURL = "https://github.com/example/gitops.git#/../other"
+				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
+			},
+			want: []appSetErr{{field.ErrorTypeInvalid, gen0 + ".git.repoURL"}}},
+		{name: "a templated git generator repoURL is left to the generated value",
+			mutate: func(a *capstan.ApplicationSet) {
+				g := appSetGitGenerator()
+				g.RepoURL = "{{ .repo }}"
+				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
+			}},
+		{name: "a template source repoURL with a fragment is refused",
+			mutate: func(a *capstan.ApplicationSet) {
+				a.Spec.Template.Spec.Source = &capstan.ApplicationSource{RepoURL: "https://github.com/team-a/apps#/../team-b", Path: "{{.path}}"}
+			},
+			want: []appSetErr{{field.ErrorTypeInvalid, "spec.template.spec.source.repoURL"}}},
+		{name: "a template source repoURL with a password is refused",
+			mutate: func(a *capstan.ApplicationSet) {
+				a.Spec.Template.Spec.Sources = capstan.ApplicationSources{
+					{RepoURL: "https://github.com/org/apps.git", Path: "a"},
+					{RepoURL: "https://bob:hunter2@github.com/org/values.git", Ref: "values"},
+				}
+			},
+			want: []appSetErr{{field.ErrorTypeInvalid, "spec.template.spec.sources[1].repoURL"}}},
+		{name: "a templated template source repoURL is left to the generated Application",
+			mutate: func(a *capstan.ApplicationSet) {
+				a.Spec.Template.Spec.Source = &capstan.ApplicationSource{RepoURL: "{{.url}}", Path: "{{.path}}"}
+			}},
 		{name: "a git generator without directories or files is refused",
 			mutate: func(a *capstan.ApplicationSet) {
 				g := appSetGitGenerator()
