@@ -8,26 +8,17 @@ import (
 	"testing"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/source/git"
-	"capstan.dev/capstan/pkg/source/helmrepo"
+	"capstan.dev/capstan/pkg/source/remotetest"
 )
 
 func TestTargetErrorsShowNeitherServerRepliesNorPasswords(t *testing.T) {
-	const marker, password = "MARKER-c0ffee-remote-text", "hunter2-Pa55word"
+	const password = "hunter2-Pa55word"
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, marker+" internal details", http.StatusInternalServerError)
+		http.Error(w, remotetest.Marker+" internal details", http.StatusInternalServerError)
 	}))
 	t.Cleanup(server.Close)
-	gitCache, err := git.NewCache(t.TempDir(), git.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	charts, err := helmrepo.NewClient(t.TempDir(), helmrepo.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	source := New(gitCache, charts, render.Options{}, noCredentials{})
+	source := newTestSource(t, git.Options{})
 	repoURL := strings.Replace(server.URL, "http://", "http://bob:"+password+"@", 1) + "/team/app.git"
 	for _, tc := range []struct {
 		name   string
@@ -46,7 +37,7 @@ func TestTargetErrorsShowNeitherServerRepliesNorPasswords(t *testing.T) {
 				t.Fatal("Target succeeded")
 			}
 			t.Logf("error: %v", err)
-			for _, secret := range []string{marker, password} {
+			for _, secret := range []string{remotetest.Marker, password} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("the error shows %q: %v", secret, err)
 				}

@@ -14,27 +14,11 @@ import (
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/git"
 	"capstan.dev/capstan/pkg/source/git/gittest"
+	"capstan.dev/capstan/pkg/source/remotetest"
 )
-
-// marker is what hostile servers put in their replies; it must never reach an error.
-const marker = "MARKER-c0ffee-remote-text"
 
 // pktLine frames a Git protocol packet.
 func pktLine(payload string) string { return fmt.Sprintf("%04x%s", len(payload)+4, payload) }
-
-// rawStatus answers with a status line whose reason phrase is the marker.
-func rawStatus(code int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		conn, buffered, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			panic(err)
-		}
-		defer conn.Close()
-		body := marker + " body"
-		fmt.Fprintf(buffered, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", code, marker, len(body), body)
-		_ = buffered.Flush()
-	}
-}
 
 func TestRemoteRepliesNeverReachErrors(t *testing.T) {
 	advertisement := func(payload string) http.HandlerFunc {
@@ -50,22 +34,22 @@ func TestRemoteRepliesNeverReachErrors(t *testing.T) {
 		want    string
 	}{
 		{"a 500 body", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, marker+" stack trace, internal hostnames", http.StatusInternalServerError)
+			http.Error(w, remotetest.Marker+" stack trace, internal hostnames", http.StatusInternalServerError)
 		}, nil, "500"},
 		{"a 401 body", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, marker, http.StatusUnauthorized)
+			http.Error(w, remotetest.Marker, http.StatusUnauthorized)
 		}, git.ErrAuthentication, "401"},
 		{"a 403 body", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, marker, http.StatusForbidden)
+			http.Error(w, remotetest.Marker, http.StatusForbidden)
 		}, git.ErrAuthentication, "403"},
 		{"a 404 body", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, marker, http.StatusNotFound)
+			http.Error(w, remotetest.Marker, http.StatusNotFound)
 		}, git.ErrRepositoryNotFound, "404"},
-		{"a reason phrase", rawStatus(http.StatusBadGateway), nil, "502"},
-		{"an ERR packet", advertisement(pktLine("# service=git-upload-pack\n") + "0000" + pktLine("ERR "+marker+"\n")), nil, ""},
+		{"a reason phrase", remotetest.ReasonPhrase(http.StatusBadGateway), nil, "502"},
+		{"an ERR packet", advertisement(pktLine("# service=git-upload-pack\n") + "0000" + pktLine("ERR "+remotetest.Marker+"\n")), nil, ""},
 		{"an ERR packet saying the repository is missing",
-			advertisement(pktLine("ERR Repository not found. " + marker + "\n")), git.ErrRepositoryNotFound, ""},
-		{"an advertisement that is not one", advertisement(pktLine("# service=git-upload-pack\n") + "0000" + pktLine(marker+"\n")), nil, ""},
+			advertisement(pktLine("ERR Repository not found. " + remotetest.Marker + "\n")), git.ErrRepositoryNotFound, ""},
+		{"an advertisement that is not one", advertisement(pktLine("# service=git-upload-pack\n") + "0000" + pktLine(remotetest.Marker+"\n")), nil, ""},
 	} {
 		t.Run(tc.name+" is not quoted", func(t *testing.T) {
 			server := httptest.NewServer(tc.handler)
@@ -76,7 +60,7 @@ func TestRemoteRepliesNeverReachErrors(t *testing.T) {
 				t.Fatal("Resolve succeeded")
 			}
 			t.Logf("error: %v", err)
-			if strings.Contains(err.Error(), marker) {
+			if strings.Contains(err.Error(), remotetest.Marker) {
 				t.Errorf("the error quotes the server: %q", err)
 			}
 			if tc.kind != nil {
@@ -101,12 +85,12 @@ func TestRemoteRepliesNeverReachErrors(t *testing.T) {
 			}
 			w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
 			out := bufio.NewWriter(w)
-			fmt.Fprint(out, pktLine("NAK\n")+pktLine("\x03"+marker+"\n")+"0000")
+			fmt.Fprint(out, pktLine("NAK\n")+pktLine("\x03"+remotetest.Marker+"\n")+"0000")
 			_ = out.Flush()
 		}))
 		t.Cleanup(server.Close)
 		_, _, err = newCache(t, git.Options{}).Open(context.Background(), server.URL+"/app.git", "main", credentials.Credentials{})
-		if err == nil || strings.Contains(err.Error(), marker) {
+		if err == nil || strings.Contains(err.Error(), remotetest.Marker) {
 			t.Errorf("error = %v, want one that does not quote the server", err)
 		}
 	})

@@ -12,34 +12,18 @@ import (
 	"capstan.dev/capstan/pkg/source"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/helmrepo"
+	"capstan.dev/capstan/pkg/source/remotetest"
 )
 
-// marker is what hostile servers put in their replies; it must never reach an error.
-const marker = "MARKER-c0ffee-remote-text"
-
-// rawStatus answers with a status line whose reason phrase is the marker.
-func rawStatus(code int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		conn, buffered, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			panic(err)
-		}
-		defer conn.Close()
-		body := marker + " body"
-		fmt.Fprintf(buffered, "HTTP/1.1 %d %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", code, marker, len(body), body)
-		_ = buffered.Flush()
-	}
-}
-
-// registryError answers like a registry, with the marker in its JSON errors.
+// registryError answers like a registry, with the remotetest.Marker in its JSON errors.
 func registryError(code int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if code == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Basic realm="`+marker+`"`)
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+remotetest.Marker+`"`)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
-		fmt.Fprintf(w, `{"errors":[{"code":"DENIED","message":%q,"detail":%q}]}`, marker, marker)
+		fmt.Fprintf(w, `{"errors":[{"code":"DENIED","message":%q,"detail":%q}]}`, remotetest.Marker, remotetest.Marker)
 	}
 }
 
@@ -53,20 +37,20 @@ func TestRemoteRepliesNeverReachErrors(t *testing.T) {
 		want    string
 	}{
 		{"an index 500 body", func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, marker, http.StatusInternalServerError)
+			http.Error(w, remotetest.Marker, http.StatusInternalServerError)
 		}, false, nil, "500"},
-		{"an index reason phrase", rawStatus(http.StatusServiceUnavailable), false, nil, "503"},
-		{"an index 401 reason phrase", rawStatus(http.StatusUnauthorized), false, source.ErrAuthentication, "401"},
+		{"an index reason phrase", remotetest.ReasonPhrase(http.StatusServiceUnavailable), false, nil, "503"},
+		{"an index 401 reason phrase", remotetest.ReasonPhrase(http.StatusUnauthorized), false, source.ErrAuthentication, "401"},
 		{"an index that is not YAML", func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, "apiVersion: v1\nentries: [%s\n", marker)
+			fmt.Fprintf(w, "apiVersion: v1\nentries: [%s\n", remotetest.Marker)
 		}, false, nil, ""},
 		{"an index that is a string", func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintln(w, marker)
+			fmt.Fprintln(w, remotetest.Marker)
 		}, false, nil, ""},
 		{"a registry 401 with JSON errors", registryError(http.StatusUnauthorized), true, source.ErrAuthentication, "401"},
 		{"a registry 403 with JSON errors", registryError(http.StatusForbidden), true, source.ErrAuthentication, "403"},
 		{"a registry 500 with JSON errors", registryError(http.StatusInternalServerError), true, nil, "500"},
-		{"a registry reason phrase", rawStatus(http.StatusBadGateway), true, nil, "502"},
+		{"a registry reason phrase", remotetest.ReasonPhrase(http.StatusBadGateway), true, nil, "502"},
 	} {
 		t.Run(tc.name+" is not quoted", func(t *testing.T) {
 			server := httptest.NewServer(tc.handler)
@@ -81,7 +65,7 @@ func TestRemoteRepliesNeverReachErrors(t *testing.T) {
 				t.Fatal("Fetch succeeded")
 			}
 			t.Logf("error: %v", err)
-			if strings.Contains(err.Error(), marker) {
+			if strings.Contains(err.Error(), remotetest.Marker) {
 				t.Errorf("the error quotes the server: %q", err)
 			}
 			if tc.kind != nil && !errors.Is(err, tc.kind) {
@@ -97,14 +81,14 @@ func TestRemoteRepliesNeverReachErrors(t *testing.T) {
 		charts.publish(t, "", allVersions)
 		server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, ".tgz") {
-				http.Error(w, marker, http.StatusForbidden)
+				http.Error(w, remotetest.Marker, http.StatusForbidden)
 				return
 			}
 			http.Redirect(w, r, charts.URL+r.URL.Path, http.StatusFound)
 		}))
 		t.Cleanup(server.Close)
 		_, err := newClient(t, helmrepo.Options{}).Fetch(ctx, server.URL, "web", "1.2.0", credentials.Credentials{}, helmrepo.FetchOptions{})
-		if err == nil || strings.Contains(err.Error(), marker) || !errors.Is(err, source.ErrAuthentication) {
+		if err == nil || strings.Contains(err.Error(), remotetest.Marker) || !errors.Is(err, source.ErrAuthentication) {
 			t.Errorf("error = %v, want an authentication error that does not quote the server", err)
 		}
 	})
