@@ -90,7 +90,7 @@ func (c *Client) resolveHTTP(ctx context.Context, repoURL, chartName, version st
 		return chartVersion{}, fmt.Errorf("%w: chart %s %s has no download URL", source.ErrRevisionNotFound, chartName, picked)
 	}
 	return chartVersion{version: picked, download: func(ctx context.Context, opts FetchOptions) ([]byte, error) {
-		return c.downloadArchive(ctx, repoURL, entry, creds, opts)
+		return c.downloadArchive(ctx, repoURL, chartName, picked, entry, creds, opts)
 	}}, nil
 }
 
@@ -99,7 +99,7 @@ func (c *Client) downloadIndex(ctx context.Context, repoURL string, creds creden
 	indexURL := repourl.Normalize(repoURL) + "/index.yaml"
 	c.counters(repoURL).indexDownloads.Add(1)
 	klog.FromContext(ctx).V(2).Info("Downloading Helm repository index", "repo", repourl.Redact(repoURL))
-	data, err := c.get(ctx, indexURL, creds, true, c.opts.MaxIndexBytes)
+	data, err := c.get(ctx, indexURL, repourl.Redact(indexURL), creds, true, c.opts.MaxIndexBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -116,28 +116,43 @@ func (c *Client) downloadIndex(ctx context.Context, repoURL string, creds creden
 	return index, nil
 }
 
-func (c *Client) downloadArchive(ctx context.Context, repoURL string, entry *repo.ChartVersion,
+// downloadArchive downloads the archive of chart name at version, from the
+// first URL the index lists for it. Messages name the chart by what was asked
+// and picked, never by the index's text.
+func (c *Client) downloadArchive(ctx context.Context, repoURL, name, version string, entry *repo.ChartVersion,
 	creds credentials.Credentials, opts FetchOptions) ([]byte, error) {
 	chartURL, err := repo.ResolveReferenceURL(repourl.Normalize(repoURL), entry.URLs[0])
 	if err != nil {
-		return nil, fmt.Errorf("the index's URL of chart %s %s is not a URL", entry.Name, entry.Version)
+		return nil, fmt.Errorf("the index's URL of chart %s %s is not a URL", name, version)
 	}
 	sendCredentials := opts.PassCredentials || sameHost(repoURL, chartURL)
-	archive, err := c.get(ctx, chartURL, creds, sendCredentials, c.opts.MaxChartBytes)
+	// The archive's URL is the index's text: messages show its host only.
+	display := fmt.Sprintf("%s (the archive of chart %s %s in the index)", hostOf(chartURL), name, version)
+	archive, err := c.get(ctx, chartURL, display, creds, sendCredentials, c.opts.MaxChartBytes)
 	if err != nil {
 		return nil, err
 	}
 	if entry.Digest != "" {
 		sum := sha256.Sum256(archive)
 		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, entry.Digest) {
-			return nil, fmt.Errorf("chart archive digest %s does not match the index's %s", got, entry.Digest)
+			return nil, fmt.Errorf("the archive of chart %s %s has digest sha256:%s, not the one the index gives", name, version, got)
 		}
 	}
 	return archive, nil
 }
 
-// get downloads a URL with basic auth (when allowed) and a size limit.
-func (c *Client) get(ctx context.Context, target string, creds credentials.Credentials,
+// hostOf returns scheme://host of a URL.
+func hostOf(raw string) string {
+	u, err := url.Parse(repourl.Normalize(raw))
+	if err != nil {
+		return "an unreadable URL"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// get downloads target with basic auth (when allowed) and a size limit;
+// messages name it display.
+func (c *Client) get(ctx context.Context, target, display string, creds credentials.Credentials,
 	sendCredentials bool, limit int64) ([]byte, error) {
 	client, err := c.httpClient(creds)
 	if err != nil {
@@ -145,37 +160,38 @@ func (c *Client) get(ctx context.Context, target string, creds credentials.Crede
 	}
 	request, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("GET %s: not a valid request", display)
 	}
 	if sendCredentials && (creds.Username != "" || creds.Password != "") {
 		request.SetBasicAuth(creds.Username, creds.Password)
 	}
+	tooLarge := &source.TooLargeError{What: "the response to GET " + display, Limit: limit}
 	response, err := client.Do(request)
 	if err != nil {
-		return nil, readError(target, err)
+		return nil, readError(display, tooLarge, err)
 	}
 	defer func() { _ = response.Body.Close() }()
 	if response.StatusCode != http.StatusOK {
 		// The status code only: the reason phrase and body are the server's.
-		return nil, source.NewHTTPStatusError(request, response.StatusCode)
+		return nil, &source.HTTPStatusError{Method: http.MethodGet, URL: display, StatusCode: response.StatusCode}
 	}
 	data, err := io.ReadAll(io.LimitReader(response.Body, limit+1))
 	if err != nil {
-		return nil, readError(target, err)
+		return nil, readError(display, tooLarge, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, &source.TooLargeError{What: "the response to GET " + repourl.Redact(target), Limit: limit}
+		return nil, tooLarge
 	}
 	return data, nil
 }
 
-// readError reports a failed request or read without the server's text.
-func readError(target string, err error) error {
-	hidden := source.HideServerText(err, false)
+// readError reports a failed request or read without the server's text;
+// past a size limit, it is tooLarge.
+func readError(display string, tooLarge, err error) error {
 	if errors.Is(err, source.ErrTooLarge) {
-		return hidden
+		return tooLarge
 	}
-	return fmt.Errorf("%w: GET %s: %w", source.ErrUnreachable, repourl.Redact(target), hidden)
+	return fmt.Errorf("%w: GET %s: %w", source.ErrUnreachable, display, source.HideServerText(err, false))
 }
 
 // sameHost reports whether two URLs have the same scheme and host (port
