@@ -69,7 +69,7 @@ func parse(raw string) (address, bool) {
 		return parseSchemeless(raw)
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" {
+	if err != nil || u.Opaque != "" || u.Scheme == "" {
 		return address{}, false
 	}
 	a := address{scheme: strings.ToLower(u.Scheme)}
@@ -78,10 +78,10 @@ func parse(raw string) (address, bool) {
 		a.path = trimSlashes(u.EscapedPath())
 		return a, true
 	}
-	if u.Host == "" {
+	a.host = canonicalHost(u.Hostname(), u.Port(), a.scheme)
+	if u.Hostname() == "" {
 		return address{}, false
 	}
-	a.host = canonicalHost(u.Hostname(), u.Port(), a.scheme)
 	if a.scheme == "ssh" && u.User != nil {
 		a.user = u.User.Username()
 	}
