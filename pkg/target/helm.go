@@ -1,24 +1,12 @@
 package target
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"io/fs"
-	"path"
-	"strings"
-	"testing/fstest"
 
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/helmrepo"
 )
-
-// maxChartFileBytes bounds one file of a chart archive when it is unpacked in memory.
-const maxChartFileBytes = 16 << 20
 
 // chartFetcher fetches charts from Helm repositories and OCI registries.
 type chartFetcher struct {
@@ -36,9 +24,9 @@ func (f chartFetcher) fetch(ctx context.Context, repoURL, name, version, project
 	if err != nil {
 		return nil, "", err
 	}
-	files, err := unpackChart(chart.Archive)
+	files, err := chart.Files() // its errors name the chart
 	if err != nil {
-		return nil, "", fmt.Errorf("chart %s %s: %w", name, chart.Version, err)
+		return nil, "", err
 	}
 	return files, chart.Version, nil
 }
@@ -47,41 +35,4 @@ func (f chartFetcher) fetch(ctx context.Context, repoURL, name, version, project
 func (f chartFetcher) FetchChart(ctx context.Context, repository, name, version string) (fs.FS, error) {
 	files, _, err := f.fetch(ctx, repository, name, version, "", false)
 	return files, err
-}
-
-// unpackChart reads a chart archive (.tgz with one top-level directory) into
-// an in-memory filesystem rooted at the chart directory.
-func unpackChart(archive []byte) (fs.FS, error) {
-	gz, err := gzip.NewReader(bytes.NewReader(archive))
-	if err != nil {
-		return nil, err
-	}
-	defer gz.Close()
-	files := fstest.MapFS{}
-	reader := tar.NewReader(gz)
-	for {
-		header, err := reader.Next()
-		if errors.Is(err, io.EOF) {
-			return files, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if header.Typeflag != tar.TypeReg {
-			continue
-		}
-		name := path.Clean(header.Name)
-		_, rest, ok := strings.Cut(name, "/")
-		if !ok || rest == "" || strings.HasPrefix(rest, "../") || path.IsAbs(rest) {
-			continue
-		}
-		if header.Size > maxChartFileBytes {
-			return nil, fmt.Errorf("file %s is larger than %d bytes", rest, maxChartFileBytes)
-		}
-		data, err := io.ReadAll(io.LimitReader(reader, maxChartFileBytes))
-		if err != nil {
-			return nil, err
-		}
-		files[rest] = &fstest.MapFile{Data: data, Mode: 0o644}
-	}
 }

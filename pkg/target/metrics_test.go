@@ -20,18 +20,25 @@ func (noCredentials) Lookup(string, credentials.LookupOptions) (credentials.Cred
 	return credentials.Credentials{}, nil
 }
 
-func TestTargetCountsRenderCacheHitsAndObservesDurations(t *testing.T) {
-	repo := gittest.NewRepo(t, t.TempDir())
-	repo.CommitOn("main", gittest.Files{"app/cm.yaml": gittest.File("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")})
-	gitCache, err := git.NewCache(t.TempDir(), git.Options{AllowFileURLs: true})
+// newTestSource returns a Source over fresh caches and no credentials.
+func newTestSource(t *testing.T, gitOptions git.Options) *Source {
+	t.Helper()
+	gitCache, err := git.NewCache(t.TempDir(), gitOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = gitCache.Close() })
 	charts, err := helmrepo.NewClient(t.TempDir(), helmrepo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	source := New(gitCache, charts, render.Options{}, noCredentials{})
+	return New(gitCache, charts, render.Options{}, noCredentials{})
+}
+
+func TestTargetCountsRenderCacheHitsAndObservesDurations(t *testing.T) {
+	repo := gittest.NewRepo(t, t.TempDir())
+	repo.CommitOn("main", gittest.Files{"app/cm.yaml": gittest.File("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")})
+	source := newTestSource(t, git.Options{AllowFileURLs: true})
 	app := &v1alpha1.Application{Spec: v1alpha1.ApplicationSpec{
 		Source:      &v1alpha1.ApplicationSource{RepoURL: repo.FileURL(), Path: "app", TargetRevision: "main"},
 		Destination: v1alpha1.ApplicationDestination{Namespace: "default"},

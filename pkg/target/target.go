@@ -15,6 +15,7 @@ import (
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/git"
 	"capstan.dev/capstan/pkg/source/helmrepo"
+	"capstan.dev/capstan/pkg/source/repourl"
 )
 
 // CredentialLookup finds the credentials of a repository.
@@ -94,7 +95,7 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 		r, err := s.resolve(ctx, app, source, opts.Hard)
 		observeSince(sourceDuration, kind, start)
 		if err != nil {
-			return nil, fmt.Errorf("source %d (%s): %w", i+1, source.RepoURL, err)
+			return nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(source.RepoURL), err)
 		}
 		resolved[i] = r
 		if source.Ref != "" {
@@ -120,7 +121,7 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 			MultipleSources:      multiple,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("source %d (%s): %w", i+1, r.source.RepoURL, err)
+			return nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(r.source.RepoURL), err)
 		}
 		if result.Cached {
 			renderCacheTotal.WithLabelValues("hit").Inc()
@@ -166,7 +167,7 @@ func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source 
 	if err := s.git.Fetch(ctx, source.RepoURL, revision.Commit, creds); err != nil {
 		return resolvedSource{}, err
 	}
-	files, err := s.git.Tree(ctx, source.RepoURL, revision.Commit)
+	files, err := s.git.Tree(ctx, source.RepoURL, revision.Commit, creds)
 	if err != nil {
 		return resolvedSource{}, err
 	}

@@ -3,7 +3,8 @@
 //
 // Secrets labelled argocd.argoproj.io/secret-type: repository name one
 // repository (exact URL match); Secrets labelled repo-creds are templates
-// matched by the longest URL prefix and fill in the credentials of a
+// matched by the longest URL prefix, on whole path segments of the same
+// scheme and host (repourl.HasPrefix), and fill in the credentials of a
 // repository Secret that carries none, as in Argo CD. Nothing in this package
 // prints a secret value: Credentials format, log and marshal to a redacted
 // form.

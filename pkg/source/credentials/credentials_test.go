@@ -62,6 +62,10 @@ func TestFind(t *testing.T) {
 		{"a shorter template serves the rest of the prefix", "https://git.example.com/org/elsewhere", credentials.LookupOptions{}, true, "org-bot", false},
 		{"a repository Secret without credentials takes them from the template", "https://git.example.com/org/team/bare.git", credentials.LookupOptions{}, true, "team-bot", true},
 		{"nothing matches an unrelated host", "https://other.example.com/org/team/app", credentials.LookupOptions{}, false, "", false},
+		{"a template does not cover a longer host name", "https://git.example.com.evil.io/org/team/app", credentials.LookupOptions{}, false, "", false},
+		{"a template does not cover another port", "https://git.example.com:8443/org/team/app", credentials.LookupOptions{}, false, "", false},
+		{"a template does not cover a longer path segment", "https://git.example.com/organization/app", credentials.LookupOptions{}, false, "", false},
+		{"a template does not cover a path that climbs out of it", "https://git.example.com/org/../private/repo", credentials.LookupOptions{}, false, "", false},
 		{"a type filter skips Secrets of another type", "https://charts.example.com", credentials.LookupOptions{Type: credentials.TypeGit}, false, "", false},
 		{"a type filter admits Secrets of that type", "https://charts.example.com/", credentials.LookupOptions{Type: credentials.TypeHelm}, true, "chart-bot", false},
 		{"a Secret without a type is a git Secret", "https://git.example.com/org/team/app", credentials.LookupOptions{Type: credentials.TypeHelm}, false, "", false},
@@ -215,6 +219,41 @@ func TestGitAuth(t *testing.T) {
 		}
 		if config, _ := (credentials.Credentials{}).TLSConfig(); config != nil {
 			t.Errorf("default TLSConfig = %v, want nil", config)
+		}
+	})
+}
+
+func TestIdentityNamesTheCredentialMaterial(t *testing.T) {
+	alice := credentials.Credentials{Username: "alice", Password: "alice-pass"}
+	for _, tc := range []struct {
+		name string
+		a, b credentials.Credentials
+		same bool
+	}{
+		{"the same material has the same identity", alice, credentials.Credentials{Username: "alice", Password: "alice-pass", SecretName: "other"}, true},
+		{"transport options are not credentials", alice, credentials.Credentials{Username: "alice", Password: "alice-pass", Insecure: true, Depth: 1}, true},
+		{"another password is another identity", alice, credentials.Credentials{Username: "alice", Password: "bob-pass"}, false},
+		{"fields do not run into each other", credentials.Credentials{Username: "ab", Password: "c"}, credentials.Credentials{Username: "a", Password: "bc"}, false},
+		{"a bearer token is an identity", alice, credentials.Credentials{BearerToken: "alice-pass"}, false},
+		{"an SSH key is an identity", credentials.Credentials{SSHPrivateKey: "key-1"}, credentials.Credentials{SSHPrivateKey: "key-2"}, false},
+		{"a TLS client certificate is an identity", credentials.Credentials{TLSClientCertData: "cert", TLSClientCertKey: "k1"}, credentials.Credentials{TLSClientCertData: "cert", TLSClientCertKey: "k2"}, false},
+		{"credentials in the URL are an identity", credentials.Credentials{}.WithURLUserinfo("https://alice:alice-pass@host/r"), alice, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if same := tc.a.Identity() == tc.b.Identity(); same != tc.same {
+				t.Errorf("Identity %q and %q: same = %v, want %v", tc.a.Identity(), tc.b.Identity(), same, tc.same)
+			}
+		})
+	}
+	t.Run("anonymous access has the empty identity", func(t *testing.T) {
+		if id := (credentials.Credentials{URL: "https://host/r", Insecure: true}).Identity(); id != "" {
+			t.Errorf("Identity = %q", id)
+		}
+	})
+	t.Run("an identity is a SHA-256 that reveals nothing", func(t *testing.T) {
+		id := alice.Identity()
+		if len(id) != 64 || strings.Contains(id, "alice") {
+			t.Errorf("Identity = %q", id)
 		}
 	})
 }

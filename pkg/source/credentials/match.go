@@ -23,7 +23,8 @@ type LookupOptions struct {
 // Find returns the credentials for repoURL among secrets: the repository
 // Secret whose url matches exactly (normalized, case-insensitive), with its
 // missing credentials filled from the repo-creds template of the longest
-// matching URL prefix; or, without a repository Secret, that template alone.
+// matching URL prefix (same scheme and host, then whole path segments: a
+// template for https://git.corp never serves https://git.corp.evil.io); or, without a repository Secret, that template alone.
 // found is false when neither matches. Secrets without the Argo CD label are
 // ignored; a malformed matching Secret is an error that names it.
 func Find(secrets []*corev1.Secret, repoURL string, opts LookupOptions) (creds Credentials, found bool, err error) {

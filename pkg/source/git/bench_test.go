@@ -133,7 +133,7 @@ func BenchmarkTreeRead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tree, err := cold.Tree(ctx, repo.FileURL(), commit)
+			tree, err := cold.Tree(ctx, repo.FileURL(), commit, credentials.Credentials{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func BenchmarkTreeRead(b *testing.B) {
 	})
 	b.Run("cached object cache", func(b *testing.B) {
 		for range b.N {
-			tree, err := warm.Tree(ctx, repo.FileURL(), commit)
+			tree, err := warm.Tree(ctx, repo.FileURL(), commit, credentials.Credentials{})
 			if err != nil {
 				b.Fatal(err)
 			}

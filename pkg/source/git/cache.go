@@ -1,5 +1,14 @@
-// Package git keeps one persistent bare repository per repository URL under a
-// cache directory and serves commits from it as read-only filesystems.
+// Package git keeps one persistent bare repository per repository and
+// credential identity under a cache directory and serves commits from it as
+// read-only filesystems.
+//
+// A repository is keyed by its normalized URL (repourl.Normalize), which is
+// also the address fetched, whatever spelling a caller used, and by the
+// identity of the credentials presented (credentials.Credentials.Identity):
+// callers presenting other credentials, or none, get their own ref listing
+// and object store and go to the server themselves, so that nothing fetched
+// with one team's credentials is served to another. Callers with the same
+// credentials share everything.
 //
 // The flow for a render is Resolve (a revision to a commit, from a ref listing
 // shared by every caller of the repository for the refresh interval), Fetch
@@ -22,6 +31,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/cache"
 
+	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/repourl"
 )
 
@@ -36,6 +46,12 @@ const (
 	// DefaultObjectCacheBytes is the size of the decoded-object cache shared
 	// by every repository of a Cache.
 	DefaultObjectCacheBytes = 64 << 20
+	// DefaultMaxBlobBytes bounds one file read from a commit.
+	DefaultMaxBlobBytes = 32 << 20
+	// DefaultMaxRefListBytes bounds one ref advertisement over HTTP.
+	DefaultMaxRefListBytes = 64 << 20
+	// DefaultMaxPackBytes bounds one pack received over HTTP.
+	DefaultMaxPackBytes = 4 << 30
 )
 
 // Options tune a Cache.
@@ -59,6 +75,13 @@ type Options struct {
 	// ObjectCacheBytes sizes the decoded-object cache; zero means
 	// DefaultObjectCacheBytes.
 	ObjectCacheBytes int64
+	// MaxBlobBytes bounds one file (or symlink target) read from a Tree;
+	// zero means DefaultMaxBlobBytes.
+	MaxBlobBytes int64
+	// MaxRefListBytes bounds one ref advertisement and MaxPackBytes one pack
+	// received over HTTP; zero means the defaults.
+	MaxRefListBytes int64
+	MaxPackBytes    int64
 }
 
 // Cache is the set of bare repositories under one directory. It is safe for
@@ -70,7 +93,7 @@ type Cache struct {
 	transports *transports
 
 	mu    sync.Mutex
-	repos map[string]*repository
+	repos map[repositoryKey]*repository
 }
 
 // NewCache returns a Cache storing bare repositories under dir, creating it
@@ -82,9 +105,10 @@ func NewCache(dir string, opts Options) (*Cache, error) {
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
 	}
-	if opts.ObjectCacheBytes <= 0 {
-		opts.ObjectCacheBytes = DefaultObjectCacheBytes
-	}
+	setDefault(&opts.ObjectCacheBytes, DefaultObjectCacheBytes)
+	setDefault(&opts.MaxBlobBytes, DefaultMaxBlobBytes)
+	setDefault(&opts.MaxRefListBytes, DefaultMaxRefListBytes)
+	setDefault(&opts.MaxPackBytes, DefaultMaxPackBytes)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -95,9 +119,23 @@ func NewCache(dir string, opts Options) (*Cache, error) {
 		dir:        dir,
 		opts:       opts,
 		objects:    cache.NewObjectLRU(cache.FileSize(opts.ObjectCacheBytes)),
-		transports: newTransports(opts.WrapTransport),
-		repos:      map[string]*repository{},
+		transports: newTransports(opts),
+		repos:      map[repositoryKey]*repository{},
 	}, nil
+}
+
+// setDefault replaces a value that is not positive.
+func setDefault(value *int64, fallback int64) {
+	if *value <= 0 {
+		*value = fallback
+	}
+}
+
+// repositoryKey names one bare repository: a normalized URL and the identity
+// of the credentials it is fetched with.
+type repositoryKey struct {
+	url      string
+	identity string
 }
 
 // Stats counts the network operations done for one repository.
@@ -108,26 +146,39 @@ type Stats struct {
 	Fetches int64
 }
 
-// Stats returns the counters of repoURL (zero for an unknown repository).
+// Stats returns the counters of repoURL, summed over every credential
+// identity (zero for an unknown repository).
 func (c *Cache) Stats(repoURL string) Stats {
-	c.mu.Lock()
-	repo := c.repos[repourl.Normalize(repoURL)]
-	c.mu.Unlock()
-	if repo == nil {
-		return Stats{}
+	var stats Stats
+	for _, repo := range c.repositoriesOf(repoURL) {
+		stats.RefListings += repo.listings.Load()
+		stats.Fetches += repo.fetches.Load()
 	}
-	return Stats{RefListings: repo.listings.Load(), Fetches: repo.fetches.Load()}
+	return stats
 }
 
-// Invalidate drops the cached ref listing of repoURL so that the next Resolve
-// lists refs again: for webhooks and hard refreshes.
+// Invalidate drops the cached ref listings of repoURL, for every credential
+// identity, so that the next Resolve lists refs again: for webhooks and hard
+// refreshes.
 func (c *Cache) Invalidate(repoURL string) {
-	c.mu.Lock()
-	repo := c.repos[repourl.Normalize(repoURL)]
-	c.mu.Unlock()
-	if repo != nil {
+	for _, repo := range c.repositoriesOf(repoURL) {
 		repo.refs.invalidate()
 	}
+}
+
+// repositoriesOf returns the open repositories of repoURL, one per
+// credential identity.
+func (c *Cache) repositoriesOf(repoURL string) []*repository {
+	url := repourl.Normalize(repoURL)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var repos []*repository
+	for key, repo := range c.repos {
+		if key.url == url {
+			repos = append(repos, repo)
+		}
+	}
+	return repos
 }
 
 // Close releases open files of every repository. The Cache must not be used
@@ -138,13 +189,21 @@ func (c *Cache) Close() error {
 	for _, repo := range c.repos {
 		repo.close()
 	}
-	c.repos = map[string]*repository{}
+	c.repos = map[repositoryKey]*repository{}
 	return nil
 }
 
-// repository returns the state of repoURL, opening or creating its bare
-// repository on first use.
-func (c *Cache) repository(ctx context.Context, repoURL string) (*repository, error) {
+// repository returns the state of repoURL for the credentials used, opening
+// or creating its bare repository on first use, and those credentials (with
+// any userinfo of repoURL moved into them).
+func (c *Cache) repository(ctx context.Context, repoURL string, creds credentials.Credentials) (*repository, credentials.Credentials, error) {
+	creds = creds.WithURLUserinfo(repoURL)
+	repo, err := c.open(ctx, repoURL, creds.Identity())
+	return repo, creds, err
+}
+
+// open returns the repository of (repoURL, identity).
+func (c *Cache) open(ctx context.Context, repoURL, identity string) (*repository, error) {
 	if repoURL == "" {
 		return nil, newError("open", repoURL, "", ErrRepositoryNotFound, fmt.Errorf("empty repository URL"), noCreds)
 	}
@@ -152,15 +211,15 @@ func (c *Cache) repository(ctx context.Context, repoURL string) (*repository, er
 		return nil, newError("open", repoURL, "", ErrURLNotAllowed,
 			fmt.Errorf("file:// URLs and local paths are refused unless allowed by the server"), noCreds)
 	}
-	key := repourl.Normalize(repoURL)
+	key := repositoryKey{url: repourl.Normalize(repoURL), identity: identity}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if repo, ok := c.repos[key]; ok {
 		return repo, nil
 	}
-	sum := sha256.Sum256([]byte(key))
+	sum := sha256.Sum256([]byte(key.url + "\x00" + key.identity))
 	dir := filepath.Join(c.dir, hex.EncodeToString(sum[:12]))
-	repo, err := openRepository(ctx, dir, repourl.StripUserinfo(repoURL), c)
+	repo, err := openRepository(ctx, dir, key.url, c)
 	if err != nil {
 		return nil, newError("open", repoURL, "", nil, err, noCreds)
 	}

@@ -25,11 +25,10 @@ import (
 // commit alone (shallow, with Options.Depth or the Secret's depth); a commit
 // that no branch or tag reaches is then asked for by SHA.
 func (c *Cache) Fetch(ctx context.Context, repoURL, commit string, creds credentials.Credentials) error {
-	repo, err := c.repository(ctx, repoURL)
+	repo, creds, err := c.repository(ctx, repoURL, creds)
 	if err != nil {
 		return err
 	}
-	creds = creds.WithURLUserinfo(repoURL)
 	if !fullSHA.MatchString(commit) {
 		return newError("fetch", repoURL, commit, ErrRevisionNotFound,
 			fmt.Errorf("not a full commit SHA; resolve the revision first"), creds)
@@ -41,7 +40,7 @@ func (c *Cache) Fetch(ctx context.Context, repoURL, commit string, creds credent
 	depth := c.depth(creds)
 	if depth == 0 {
 		if err := repo.fetchTips(ctx, hash, depth, creds); err != nil {
-			return newError("fetch", repoURL, commit, classify(err), err, creds)
+			return remoteError("fetch", repoURL, commit, err, creds)
 		}
 		if repo.hasObject(hash) {
 			return nil
@@ -53,14 +52,16 @@ func (c *Cache) Fetch(ctx context.Context, repoURL, commit string, creds credent
 		}
 		return nil, repo.fetch(ctx, fetchRequest{commit: hash, depth: depth}, creds)
 	})
-	if kind := classify(err); kind != nil {
-		return newError("fetch", repoURL, commit, kind, err, creds)
+	if err != nil && classify(openErrors(err)) != nil {
+		return remoteError("fetch", repoURL, commit, err, creds)
 	}
-	if err != nil || !repo.hasObject(hash) {
-		if err == nil {
-			err = fmt.Errorf("no branch or tag of the repository reaches it")
-		}
-		return newError("fetch", repoURL, commit, ErrRevisionNotFound, err, creds)
+	if err != nil {
+		// The server refused the want: no ref reaches the commit.
+		return newError("fetch", repoURL, commit, ErrRevisionNotFound, hideServerText(err, true), creds)
+	}
+	if !repo.hasObject(hash) {
+		return newError("fetch", repoURL, commit, ErrRevisionNotFound,
+			fmt.Errorf("no branch or tag of the repository reaches it"), creds)
 	}
 	return nil
 }

@@ -39,18 +39,17 @@ var refRules = []string{"refs/%s", "refs/tags/%s", "refs/heads/%s", "refs/remote
 // ref name, or a branch or tag name), then as a short SHA among the fetched
 // objects (fetching the advertised branches and tags if it is not there yet).
 func (c *Cache) Resolve(ctx context.Context, repoURL, revision string, creds credentials.Credentials) (Revision, error) {
-	repo, err := c.repository(ctx, repoURL)
+	repo, creds, err := c.repository(ctx, repoURL, creds)
 	if err != nil {
 		return Revision{}, err
 	}
-	creds = creds.WithURLUserinfo(repoURL)
 	revision = strings.TrimSpace(revision)
 	if fullSHA.MatchString(revision) {
 		return Revision{Commit: strings.ToLower(revision)}, nil
 	}
 	listing, err := repo.listRefs(ctx, creds)
 	if err != nil {
-		return Revision{}, newError("list refs", repoURL, revision, classify(err), err, creds)
+		return Revision{}, remoteError("list refs", repoURL, revision, err, creds)
 	}
 	if revision == "" {
 		revision = "HEAD"
@@ -64,7 +63,7 @@ func (c *Cache) Resolve(ctx context.Context, repoURL, revision string, creds cre
 		return resolved, nil
 	}
 	if shortSHA.MatchString(revision) {
-		return repo.resolveShortSHA(ctx, revision, c.depth(creds), creds)
+		return repo.resolveShortSHA(ctx, repoURL, revision, c.depth(creds), creds)
 	}
 	cause := fmt.Errorf("no branch, tag or commit of that name")
 	if len(listing.refs) == 0 {
@@ -132,7 +131,7 @@ func resolveRef(revision string, listing *refListing) (Revision, bool) {
 
 // resolveShortSHA finds the unique commit starting with prefix among the
 // fetched objects, fetching the advertised branches and tags once if needed.
-func (r *repository) resolveShortSHA(ctx context.Context, prefix string, depth int,
+func (r *repository) resolveShortSHA(ctx context.Context, repoURL, prefix string, depth int,
 	creds credentials.Credentials) (Revision, error) {
 	prefix = strings.ToLower(prefix)
 	matches, err := r.commitsWithPrefix(prefix)
@@ -144,12 +143,12 @@ func (r *repository) resolveShortSHA(ctx context.Context, prefix string, depth i
 	}
 	switch {
 	case err != nil:
-		return Revision{}, newError("resolve revision", r.url, prefix, classify(err), err, creds)
+		return Revision{}, remoteError("resolve revision", repoURL, prefix, err, creds)
 	case len(matches) == 0:
-		return Revision{}, newError("resolve revision", r.url, prefix, ErrRevisionNotFound,
+		return Revision{}, newError("resolve revision", repoURL, prefix, ErrRevisionNotFound,
 			fmt.Errorf("no branch, tag or commit of that name"), creds)
 	case len(matches) > 1:
-		return Revision{}, newError("resolve revision", r.url, prefix, ErrRevisionNotFound,
+		return Revision{}, newError("resolve revision", repoURL, prefix, ErrRevisionNotFound,
 			fmt.Errorf("short SHA is ambiguous (%d commits match)", len(matches)), creds)
 	}
 	return Revision{Commit: matches[0].String()}, nil

@@ -92,7 +92,7 @@ func TestResolveRefusesUnknownRevisions(t *testing.T) {
 		if !strings.Contains(err.Error(), unknown) {
 			t.Errorf("error %q does not name the commit", err)
 		}
-		if _, err := c.Tree(ctx, f.httpURL, unknown); err == nil {
+		if _, err := c.Tree(ctx, f.httpURL, unknown, credentials.Credentials{}); err == nil {
 			t.Error("Tree of an unknown commit succeeded")
 		}
 	})
@@ -115,7 +115,7 @@ func TestShallowFetchReadsTheCommit(t *testing.T) {
 				t.Errorf("app/deploy.yaml = %q", got)
 			}
 			// The parent was not fetched: a shallow fetch brings one commit.
-			if _, err := c.Tree(context.Background(), f.httpURL, f.commits["first"].String()); err == nil {
+			if _, err := c.Tree(context.Background(), f.httpURL, f.commits["first"].String(), credentials.Credentials{}); err == nil {
 				t.Error("the parent commit is in a depth-1 cache")
 			}
 			_, tree = open(t, c, f.httpURL, f.commits["first"].String(), tc.creds)

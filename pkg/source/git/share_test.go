@@ -31,7 +31,7 @@ func TestTwoHundredCallersShareOneListingAndOneFetch(t *testing.T) {
 				err = c.Fetch(ctx, f.httpURL, resolved.Commit, credentials.Credentials{})
 			}
 			if err == nil {
-				_, err = c.Tree(ctx, f.httpURL, resolved.Commit)
+				_, err = c.Tree(ctx, f.httpURL, resolved.Commit, credentials.Credentials{})
 			}
 			errs <- err
 		}()

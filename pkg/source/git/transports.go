@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -12,21 +13,34 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
+	"capstan.dev/capstan/pkg/source"
 	"capstan.dev/capstan/pkg/source/credentials"
 )
 
 // transports builds the go-git transport for each endpoint. HTTP clients are
 // owned by the Cache (never go-git's process-wide defaults), one per TLS
-// configuration so that connections are reused.
+// configuration so that connections are reused, and bounded
+// (source.BoundedTransport): error bodies never reach go-git, which would
+// quote them, and a ref advertisement or pack past its limit fails.
 type transports struct {
-	wrap func(http.RoundTripper) http.RoundTripper
+	opts Options
 
 	mu   sync.Mutex
 	http map[[32]byte]transport.Transport
 }
 
-func newTransports(wrap func(http.RoundTripper) http.RoundTripper) *transports {
-	return &transports{wrap: wrap, http: map[[32]byte]transport.Transport{}}
+func newTransports(opts Options) *transports {
+	return &transports{opts: opts, http: map[[32]byte]transport.Transport{}}
+}
+
+// responseLimit is the size limit of the response to a Git HTTP request: a
+// ref advertisement (GET .../info/refs) is held in memory, a pack is
+// streamed to disk.
+func (t *transports) responseLimit(request *http.Request) int64 {
+	if strings.HasSuffix(request.URL.Path, "/info/refs") {
+		return t.opts.MaxRefListBytes
+	}
+	return t.opts.MaxPackBytes
 }
 
 // session opens an upload-pack session (ref advertisement, then pack
@@ -80,9 +94,10 @@ func (t *transports) httpClient(creds credentials.Credentials) (transport.Transp
 		base.TLSClientConfig = tlsConfig
 	}
 	var roundTripper http.RoundTripper = base
-	if t.wrap != nil {
-		roundTripper = t.wrap(roundTripper)
+	if t.opts.WrapTransport != nil {
+		roundTripper = t.opts.WrapTransport(roundTripper)
 	}
+	roundTripper = source.BoundedTransport(roundTripper, true, t.responseLimit)
 	client := githttp.NewClient(&http.Client{Transport: roundTripper})
 	t.http[key] = client
 	return client, nil

@@ -2,6 +2,7 @@ package git
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
+	"capstan.dev/capstan/pkg/source"
 	"capstan.dev/capstan/pkg/source/credentials"
 )
 
@@ -47,9 +49,9 @@ var (
 )
 
 // Tree returns the filesystem of commit, which must be in the bare
-// repository (see Fetch). It does no network work.
-func (c *Cache) Tree(ctx context.Context, repoURL, commit string) (*Tree, error) {
-	repo, err := c.repository(ctx, repoURL)
+// repository of these credentials (see Fetch). It does no network work.
+func (c *Cache) Tree(ctx context.Context, repoURL, commit string, creds credentials.Credentials) (*Tree, error) {
+	repo, _, err := c.repository(ctx, repoURL, creds)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +83,7 @@ func (c *Cache) Open(ctx context.Context, repoURL, revision string, creds creden
 	if err := c.Fetch(ctx, repoURL, resolved.Commit, creds); err != nil {
 		return Revision{}, nil, err
 	}
-	tree, err := c.Tree(ctx, repoURL, resolved.Commit)
+	tree, err := c.Tree(ctx, repoURL, resolved.Commit, creds)
 	return resolved, tree, err
 }
 
@@ -149,7 +151,12 @@ func (t *Tree) loadDir(hash plumbing.Hash) (*dirNode, error) {
 	return node, nil
 }
 
-func (t *Tree) readBlob(hash plumbing.Hash) ([]byte, error) {
+// readBlob reads the blob of the file name, refusing one larger than
+// Options.MaxBlobBytes: a repository's content is its author's to choose,
+// and one file must not exhaust the memory of every render.
+func (t *Tree) readBlob(name string, hash plumbing.Hash) ([]byte, error) {
+	limit := t.repo.cache.opts.MaxBlobBytes
+	tooLarge := &source.TooLargeError{What: "file " + name, Limit: limit}
 	var data []byte
 	var err error
 	t.repo.readers.with(func(s *filesystem.Storage) {
@@ -157,13 +164,23 @@ func (t *Tree) readBlob(hash plumbing.Hash) ([]byte, error) {
 		if encoded, err = s.EncodedObject(plumbing.BlobObject, hash); err != nil {
 			return
 		}
+		if encoded.Size() > limit {
+			err = tooLarge
+			return
+		}
 		var reader io.ReadCloser
 		if reader, err = encoded.Reader(); err != nil {
 			return
 		}
 		defer func() { _ = reader.Close() }()
-		data, err = io.ReadAll(reader)
+		data, err = io.ReadAll(io.LimitReader(reader, limit+1))
+		if err == nil && int64(len(data)) > limit {
+			err = tooLarge
+		}
 	})
+	if errors.Is(err, ErrTooLarge) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", hash, err)
 	}
@@ -241,7 +258,7 @@ func (t *Tree) lookup(op, name string, followLast bool) (node, error) {
 			if hops++; hops > maxSymlinkHops {
 				return fail(fmt.Errorf("too many levels of symbolic links at %s", entryPath))
 			}
-			target, err := t.readBlob(entry.Hash)
+			target, err := t.readBlob(entryPath, entry.Hash)
 			if err != nil {
 				return fail(err)
 			}

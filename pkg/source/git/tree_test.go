@@ -208,7 +208,7 @@ func TestConcurrentTreesOfOneRepository(t *testing.T) {
 }
 
 func readWholeCommit(ctx context.Context, c *git.Cache, url, hash string, index int) error {
-	tree, err := c.Tree(ctx, url, hash)
+	tree, err := c.Tree(ctx, url, hash, credentials.Credentials{})
 	if err != nil {
 		return err
 	}

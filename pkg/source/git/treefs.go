@@ -21,7 +21,7 @@ func (t *Tree) Open(name string) (fs.File, error) {
 	if found.isDir() {
 		return &dirFile{tree: t, node: found, path: name}, nil
 	}
-	data, err := t.readBlob(found.entry.Hash)
+	data, err := t.readBlob(name, found.entry.Hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -37,7 +37,7 @@ func (t *Tree) ReadFile(name string) ([]byte, error) {
 	if found.isDir() {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
 	}
-	data, err := t.readBlob(found.entry.Hash)
+	data, err := t.readBlob(name, found.entry.Hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
@@ -89,7 +89,7 @@ func (t *Tree) ReadLink(name string) (string, error) {
 	if found.entry.Mode != filemode.Symlink {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
 	}
-	target, err := t.readBlob(found.entry.Hash)
+	target, err := t.readBlob(name, found.entry.Hash)
 	if err != nil {
 		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
 	}

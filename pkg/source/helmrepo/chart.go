@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,10 +31,27 @@ type Chart struct {
 	Digest string
 	// Archive is the packaged chart (.tgz).
 	Archive []byte
+
+	limits archiveLimits
 }
 
-// Load decodes the archive into a chart for the Helm renderer.
+// Files unpacks the archive into an in-memory filesystem rooted at the
+// chart's directory, refusing an archive that unpacks to more bytes or files
+// than the Client's limits allow (subchart archives included).
+func (c *Chart) Files() (fs.FS, error) {
+	files, err := unpackArchive(c.Archive, c.limits, c.describe())
+	if err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// Load decodes the archive into a chart for the Helm renderer, within the
+// same limits as Files.
 func (c *Chart) Load() (*chart.Chart, error) {
+	if _, err := unpackArchive(c.Archive, c.limits, c.describe()); err != nil {
+		return nil, err
+	}
 	loaded, err := loader.LoadArchive(bytes.NewReader(c.Archive))
 	if err != nil {
 		return nil, fmt.Errorf("load chart %s %s: %w", c.Name, c.Version, err)
@@ -49,6 +67,7 @@ func (c *Chart) Load() (*chart.Chart, error) {
 func (c *Client) Fetch(ctx context.Context, repoURL, chartName, version string,
 	creds credentials.Credentials, opts FetchOptions) (*Chart, error) {
 	creds = creds.WithURLUserinfo(repoURL)
+	identity := creds.Identity()
 	version = strings.TrimSpace(version)
 	fail := func(op string, kind, err error) (*Chart, error) {
 		return nil, source.NewError(op, repoURL, chartName+" "+version, kind, err, creds.Scrub)
@@ -57,7 +76,7 @@ func (c *Client) Fetch(ctx context.Context, repoURL, chartName, version string,
 		return fail("fetch chart", source.ErrChartNotFound, fmt.Errorf("invalid chart name %q", chartName))
 	}
 	if isExactVersion(version) {
-		if cached := c.readCached(repoURL, chartName, version); cached != nil {
+		if cached := c.readCached(repoURL, identity, chartName, version); cached != nil {
 			return cached, nil
 		}
 	}
@@ -71,22 +90,26 @@ func (c *Client) Fetch(ctx context.Context, repoURL, chartName, version string,
 	if err != nil {
 		return fail("resolve chart version", classify(err), err)
 	}
-	if cached := c.readCached(repoURL, chartName, resolved.version); cached != nil {
+	if cached := c.readCached(repoURL, identity, chartName, resolved.version); cached != nil {
 		return cached, nil
 	}
-	key := cacheKey(repourl.Normalize(repoURL), chartName, resolved.version)
+	key := cacheKey(repourl.Normalize(repoURL), identity, chartName, resolved.version)
 	result, err := c.shared(ctx, &c.chartGroup, key, func(ctx context.Context) (any, error) {
-		if cached := c.readCached(repoURL, chartName, resolved.version); cached != nil {
+		if cached := c.readCached(repoURL, identity, chartName, resolved.version); cached != nil {
 			return cached, nil
 		}
 		archive, err := resolved.download(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
+		// A bomb is refused before it is kept.
+		if _, err := c.newChart(chartName, resolved.version, archive).Files(); err != nil {
+			return nil, err
+		}
 		c.counters(repoURL).chartDownloads.Add(1)
 		klog.FromContext(ctx).V(2).Info("Downloaded Helm chart", "repo", repourl.Redact(repoURL),
 			"chart", chartName, "version", resolved.version, "bytes", len(archive))
-		return c.writeCached(repoURL, chartName, resolved.version, archive)
+		return c.writeCached(repoURL, identity, chartName, resolved.version, archive)
 	})
 	if err != nil {
 		return fail("download chart", classify(err), err)
@@ -118,21 +141,27 @@ func isOCI(repoURL string, creds credentials.Credentials) bool {
 	return creds.EnableOCI && !strings.Contains(repoURL, "://")
 }
 
-func (c *Client) chartPath(repoURL, chartName, version string) string {
-	return filepath.Join(c.dir, "charts", cacheKey(repourl.Normalize(repoURL), chartName, version)+".tgz")
+// chartPath is the file of a chart archive fetched with credentials of that
+// identity.
+func (c *Client) chartPath(repoURL, identity, chartName, version string) string {
+	return filepath.Join(c.dir, "charts", cacheKey(repourl.Normalize(repoURL), identity, chartName, version)+".tgz")
 }
 
-func (c *Client) readCached(repoURL, chartName, version string) *Chart {
-	archive, err := os.ReadFile(c.chartPath(repoURL, chartName, version))
+func (c *Client) readCached(repoURL, identity, chartName, version string) *Chart {
+	path := c.chartPath(repoURL, identity, chartName, version)
+	if info, err := os.Stat(path); err != nil || info.Size() > c.opts.MaxChartBytes {
+		return nil
+	}
+	archive, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	return newChart(chartName, version, archive)
+	return c.newChart(chartName, version, archive)
 }
 
 // writeCached stores the archive atomically: a reader never sees half a file.
-func (c *Client) writeCached(repoURL, chartName, version string, archive []byte) (*Chart, error) {
-	path := c.chartPath(repoURL, chartName, version)
+func (c *Client) writeCached(repoURL, identity, chartName, version string, archive []byte) (*Chart, error) {
+	path := c.chartPath(repoURL, identity, chartName, version)
 	temp, err := os.CreateTemp(filepath.Dir(path), ".download-*")
 	if err != nil {
 		return nil, fmt.Errorf("cache chart: %w", err)
@@ -148,13 +177,17 @@ func (c *Client) writeCached(repoURL, chartName, version string, archive []byte)
 		_ = os.Remove(temp.Name())
 		return nil, fmt.Errorf("cache chart: %w", err)
 	}
-	return newChart(chartName, version, archive), nil
+	return c.newChart(chartName, version, archive), nil
 }
 
-func newChart(name, version string, archive []byte) *Chart {
+func (c *Client) newChart(name, version string, archive []byte) *Chart {
 	sum := sha256.Sum256(archive)
-	return &Chart{Name: name, Version: version, Digest: "sha256:" + hex.EncodeToString(sum[:]), Archive: archive}
+	return &Chart{Name: name, Version: version, Digest: "sha256:" + hex.EncodeToString(sum[:]), Archive: archive,
+		limits: c.archiveLimits()}
 }
+
+// describe names the chart in messages.
+func (c *Chart) describe() string { return "chart " + c.Name + " " + c.Version }
 
 // pickVersion chooses among versions (highest first) as Helm does: an exact
 // match first, then the highest version satisfying the constraint.

@@ -6,6 +6,15 @@
 // Repository indexes and OCI tag lists are fetched at most once per TTL for
 // all callers; chart archives are immutable for a (repository, chart, version)
 // and kept on disk, so fetching a known version again does no network work.
+// Every cache is keyed by the normalized repository URL (which is also the
+// address fetched) and the identity of the credentials presented
+// (credentials.Credentials.Identity): what was fetched with one team's
+// credentials is never served to a caller presenting other credentials, or
+// none.
+//
+// Everything read from a server is bounded: indexes, archives and every
+// other response (source.BoundedTransport), and what an archive unpacks to
+// (bytes and files, subchart archives included).
 package helmrepo
 
 import (
@@ -23,6 +32,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"capstan.dev/capstan/pkg/source"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/repourl"
 )
@@ -31,10 +41,16 @@ import (
 const (
 	// DefaultIndexTTL is how long an index or tag list is reused.
 	DefaultIndexTTL = 3 * time.Minute
-	// DefaultMaxChartBytes bounds one chart archive.
-	DefaultMaxChartBytes = 32 << 20
+	// DefaultMaxChartBytes bounds one chart archive as downloaded.
+	DefaultMaxChartBytes = 20 << 20
+	// DefaultMaxChartUnpackedBytes bounds what one chart archive unpacks to,
+	// its subchart archives included.
+	DefaultMaxChartUnpackedBytes = 100 << 20
+	// DefaultMaxChartFiles bounds the entries of one chart archive, its
+	// subchart archives included.
+	DefaultMaxChartFiles = 10000
 	// DefaultMaxIndexBytes bounds one index.yaml.
-	DefaultMaxIndexBytes = 64 << 20
+	DefaultMaxIndexBytes = 50 << 20
 	// DefaultTimeout bounds one download.
 	DefaultTimeout = 2 * time.Minute
 )
@@ -52,6 +68,10 @@ type Options struct {
 	// MaxChartBytes and MaxIndexBytes bound downloads; zero means the defaults.
 	MaxChartBytes int64
 	MaxIndexBytes int64
+	// MaxChartUnpackedBytes and MaxChartFiles bound what a chart archive
+	// unpacks to; zero means the defaults.
+	MaxChartUnpackedBytes int64
+	MaxChartFiles         int
 	// Timeout bounds one download, which may be shared by many callers;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
@@ -107,6 +127,12 @@ func NewClient(dir string, opts Options) (*Client, error) {
 	if opts.MaxIndexBytes <= 0 {
 		opts.MaxIndexBytes = DefaultMaxIndexBytes
 	}
+	if opts.MaxChartUnpackedBytes <= 0 {
+		opts.MaxChartUnpackedBytes = DefaultMaxChartUnpackedBytes
+	}
+	if opts.MaxChartFiles <= 0 {
+		opts.MaxChartFiles = DefaultMaxChartFiles
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
@@ -134,8 +160,9 @@ func (c *Client) Stats(repoURL string) Stats {
 	}
 }
 
-// Invalidate drops the cached index and tag lists of repoURL, so that the
-// next fetch of a version constraint sees new versions at once.
+// Invalidate drops the cached index and tag lists of repoURL, for every
+// credential identity, so that the next fetch of a version constraint sees
+// new versions at once.
 func (c *Client) Invalidate(repoURL string) {
 	prefix := repourl.Normalize(repoURL) + "\x00"
 	c.mu.Lock()
@@ -181,6 +208,11 @@ func (c *Client) httpClient(creds credentials.Credentials) (*http.Client, error)
 	if c.opts.WrapTransport != nil {
 		transport = c.opts.WrapTransport(transport)
 	}
+	// Error bodies are dropped but error statuses kept: the OCI client
+	// authenticates by reading 401 responses. Each download also checks
+	// its own, smaller limit.
+	limit := max(c.opts.MaxIndexBytes, c.opts.MaxChartBytes)
+	transport = source.BoundedTransport(transport, false, func(*http.Request) int64 { return limit })
 	client := &http.Client{Transport: transport, Timeout: c.opts.Timeout}
 	c.clients[key] = client
 	return client, nil
@@ -203,8 +235,19 @@ func (c *Client) shared(ctx context.Context, group *singleflight.Group, key stri
 	}
 }
 
-// cacheKey is a file name for a (repository, chart, version).
+// cacheKey is a file name for a (repository, identity, chart, version).
 func cacheKey(parts ...string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	return hex.EncodeToString(sum[:16])
+}
+
+// listKey names a cached index or tag list: the normalized repository URL
+// first, so that Invalidate finds every identity's lists.
+func listKey(repoURL string, creds credentials.Credentials, parts ...string) string {
+	return strings.Join(append([]string{repourl.Normalize(repoURL), creds.Identity()}, parts...), "\x00")
+}
+
+// archiveLimits are the limits of an archive of this Client.
+func (c *Client) archiveLimits() archiveLimits {
+	return archiveLimits{maxBytes: c.opts.MaxChartUnpackedBytes, maxFiles: c.opts.MaxChartFiles}
 }

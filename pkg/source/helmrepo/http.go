@@ -66,7 +66,7 @@ func (c *Client) cachedList(ctx context.Context, key string, fetch func(context.
 // resolveHTTP picks the version from the repository's index.yaml.
 func (c *Client) resolveHTTP(ctx context.Context, repoURL, chartName, version string,
 	creds credentials.Credentials) (chartVersion, error) {
-	list, err := c.cachedList(ctx, repourl.Normalize(repoURL)+"\x00index", func(ctx context.Context) (*versionList, error) {
+	list, err := c.cachedList(ctx, listKey(repoURL, creds, "index"), func(ctx context.Context) (*versionList, error) {
 		index, err := c.downloadIndex(ctx, repoURL, creds)
 		return &versionList{index: index}, err
 	})
@@ -90,52 +90,69 @@ func (c *Client) resolveHTTP(ctx context.Context, repoURL, chartName, version st
 		return chartVersion{}, fmt.Errorf("%w: chart %s %s has no download URL", source.ErrRevisionNotFound, chartName, picked)
 	}
 	return chartVersion{version: picked, download: func(ctx context.Context, opts FetchOptions) ([]byte, error) {
-		return c.downloadArchive(ctx, repoURL, entry, creds, opts)
+		return c.downloadArchive(ctx, repoURL, chartName, picked, entry, creds, opts)
 	}}, nil
 }
 
+// downloadIndex downloads <canonical URL>/index.yaml.
 func (c *Client) downloadIndex(ctx context.Context, repoURL string, creds credentials.Credentials) (*repo.IndexFile, error) {
-	indexURL := strings.TrimSuffix(repourl.StripUserinfo(repoURL), "/") + "/index.yaml"
+	indexURL := repourl.Normalize(repoURL) + "/index.yaml"
 	c.counters(repoURL).indexDownloads.Add(1)
 	klog.FromContext(ctx).V(2).Info("Downloading Helm repository index", "repo", repourl.Redact(repoURL))
-	data, err := c.get(ctx, indexURL, creds, true, c.opts.MaxIndexBytes)
+	data, err := c.get(ctx, indexURL, repourl.Redact(indexURL), creds, true, c.opts.MaxIndexBytes)
 	if err != nil {
 		return nil, err
 	}
 	// Helm parses indexes from files only; keep the latest one on disk.
-	path := filepath.Join(c.dir, "charts", cacheKey(repourl.Normalize(repoURL))+"-index.yaml")
+	path := filepath.Join(c.dir, "charts", cacheKey(repourl.Normalize(repoURL), creds.Identity())+"-index.yaml")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return nil, fmt.Errorf("store index: %w", err)
 	}
 	index, err := repo.LoadIndexFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("parse index.yaml: %w", err)
+		// The parser quotes what it could not read: the server's text.
+		return nil, fmt.Errorf("parse index.yaml: it is not a Helm repository index")
 	}
 	return index, nil
 }
 
-func (c *Client) downloadArchive(ctx context.Context, repoURL string, entry *repo.ChartVersion,
+// downloadArchive downloads the archive of chart name at version, from the
+// first URL the index lists for it. Messages name the chart by what was asked
+// and picked, never by the index's text.
+func (c *Client) downloadArchive(ctx context.Context, repoURL, name, version string, entry *repo.ChartVersion,
 	creds credentials.Credentials, opts FetchOptions) ([]byte, error) {
-	chartURL, err := repo.ResolveReferenceURL(repourl.StripUserinfo(repoURL), entry.URLs[0])
+	chartURL, err := repo.ResolveReferenceURL(repourl.Normalize(repoURL), entry.URLs[0])
 	if err != nil {
-		return nil, fmt.Errorf("chart URL %q: %w", entry.URLs[0], err)
+		return nil, fmt.Errorf("the index's URL of chart %s %s is not a URL", name, version)
 	}
 	sendCredentials := opts.PassCredentials || sameHost(repoURL, chartURL)
-	archive, err := c.get(ctx, chartURL, creds, sendCredentials, c.opts.MaxChartBytes)
+	// The archive's URL is the index's text: messages show its host only.
+	display := fmt.Sprintf("%s (the archive of chart %s %s in the index)", hostOf(chartURL), name, version)
+	archive, err := c.get(ctx, chartURL, display, creds, sendCredentials, c.opts.MaxChartBytes)
 	if err != nil {
 		return nil, err
 	}
 	if entry.Digest != "" {
 		sum := sha256.Sum256(archive)
 		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, entry.Digest) {
-			return nil, fmt.Errorf("chart archive digest %s does not match the index's %s", got, entry.Digest)
+			return nil, fmt.Errorf("the archive of chart %s %s has digest sha256:%s, not the one the index gives", name, version, got)
 		}
 	}
 	return archive, nil
 }
 
-// get downloads a URL with basic auth (when allowed) and a size limit.
-func (c *Client) get(ctx context.Context, target string, creds credentials.Credentials,
+// hostOf returns scheme://host of a URL.
+func hostOf(raw string) string {
+	u, err := url.Parse(repourl.Normalize(raw))
+	if err != nil {
+		return "an unreadable URL"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// get downloads target with basic auth (when allowed) and a size limit;
+// messages name it display.
+func (c *Client) get(ctx context.Context, target, display string, creds credentials.Credentials,
 	sendCredentials bool, limit int64) ([]byte, error) {
 	client, err := c.httpClient(creds)
 	if err != nil {
@@ -143,43 +160,51 @@ func (c *Client) get(ctx context.Context, target string, creds credentials.Crede
 	}
 	request, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("GET %s: not a valid request", display)
 	}
 	if sendCredentials && (creds.Username != "" || creds.Password != "") {
 		request.SetBasicAuth(creds.Username, creds.Password)
 	}
+	tooLarge := &source.TooLargeError{What: "the response to GET " + display, Limit: limit}
 	response, err := client.Do(request)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", source.ErrUnreachable, err)
+		return nil, readError(display, tooLarge, err)
 	}
 	defer func() { _ = response.Body.Close() }()
-	switch {
-	case response.StatusCode == http.StatusUnauthorized || response.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%w: GET %s: %s", source.ErrAuthentication, repourl.Redact(target), response.Status)
-	case response.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%w: GET %s: %s", source.ErrRepositoryNotFound, repourl.Redact(target), response.Status)
-	case response.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("GET %s: %s", repourl.Redact(target), response.Status)
+	if response.StatusCode != http.StatusOK {
+		// The status code only: the reason phrase and body are the server's.
+		return nil, &source.HTTPStatusError{Method: http.MethodGet, URL: display, StatusCode: response.StatusCode}
 	}
 	data, err := io.ReadAll(io.LimitReader(response.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: GET %s: %w", source.ErrUnreachable, repourl.Redact(target), err)
+		return nil, readError(display, tooLarge, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: GET %s: more than %d bytes", source.ErrTooLarge, repourl.Redact(target), limit)
+		return nil, tooLarge
 	}
 	return data, nil
 }
 
+// readError reports a failed request or read without the server's text;
+// past a size limit, it is tooLarge.
+func readError(display string, tooLarge, err error) error {
+	if errors.Is(err, source.ErrTooLarge) {
+		return tooLarge
+	}
+	return fmt.Errorf("%w: GET %s: %w", source.ErrUnreachable, display, source.HideServerText(err, false))
+}
+
+// sameHost reports whether two URLs have the same scheme and host (port
+// included), so that credentials may go from one to the other.
 func sameHost(a, b string) bool {
-	left, errLeft := url.Parse(a)
-	right, errRight := url.Parse(b)
-	return errLeft == nil && errRight == nil && strings.EqualFold(left.Host, right.Host)
+	left, errLeft := url.Parse(repourl.Normalize(a))
+	right, errRight := url.Parse(repourl.Normalize(b))
+	return errLeft == nil && errRight == nil && left.Scheme == right.Scheme && strings.EqualFold(left.Host, right.Host)
 }
 
 // classify returns the kind of a failure, when it has one.
 func classify(err error) error {
-	for _, kind := range []error{source.ErrAuthentication, source.ErrRepositoryNotFound, source.ErrChartNotFound,
+	for _, kind := range []error{source.ErrAuthentication, source.ErrChartNotFound, source.ErrRepositoryNotFound,
 		source.ErrRevisionNotFound, source.ErrUnreachable, source.ErrTooLarge} {
 		if errors.Is(err, kind) {
 			return kind

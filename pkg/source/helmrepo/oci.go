@@ -20,9 +20,9 @@ import (
 )
 
 // ociReference is the registry reference of a chart, without tag:
-// registry.example.com/path/chart.
+// registry.example.com/path/chart, from the canonical repository URL.
 func ociReference(repoURL, chartName string) string {
-	base := repourl.StripUserinfo(strings.TrimSpace(repoURL))
+	base := repourl.Normalize(repoURL)
 	if scheme, rest, ok := strings.Cut(base, "://"); ok && strings.EqualFold(scheme, "oci") {
 		base = rest
 	}
@@ -37,13 +37,12 @@ func (c *Client) resolveOCI(ctx context.Context, repoURL, chartName, version str
 	if err != nil {
 		return chartVersion{}, err
 	}
-	key := repourl.Normalize(repoURL) + "\x00oci\x00" + chartName
-	list, err := c.cachedList(ctx, key, func(ctx context.Context) (*versionList, error) {
+	list, err := c.cachedList(ctx, listKey(repoURL, creds, "oci", chartName), func(ctx context.Context) (*versionList, error) {
 		c.counters(repoURL).tagListings.Add(1)
 		klog.FromContext(ctx).V(2).Info("Listing OCI chart tags", "reference", reference)
 		tags, err := client.Tags(reference)
 		if err != nil {
-			return nil, fmt.Errorf("list tags of %s: %w", reference, err)
+			return nil, registryError("list tags of "+reference, err)
 		}
 		return &versionList{tags: tags}, nil
 	})
@@ -61,10 +60,10 @@ func (c *Client) resolveOCI(ctx context.Context, repoURL, chartName, version str
 		// OCI tags cannot hold "+"; Helm pushes build metadata as "_".
 		result, err := client.Pull(reference+":"+strings.ReplaceAll(picked, "+", "_"), registry.PullOptWithChart(true))
 		if err != nil {
-			return nil, fmt.Errorf("pull %s:%s: %w", reference, picked, err)
+			return nil, registryError("pull "+reference+":"+picked, err)
 		}
 		if int64(len(result.Chart.Data)) > c.opts.MaxChartBytes {
-			return nil, fmt.Errorf("%w: chart %s:%s is more than %d bytes", source.ErrTooLarge, reference, picked, c.opts.MaxChartBytes)
+			return nil, &source.TooLargeError{What: "chart " + reference + ":" + picked, Limit: c.opts.MaxChartBytes}
 		}
 		return result.Chart.Data, nil
 	}}, nil
@@ -103,8 +102,34 @@ func (c *Client) registryClient(creds credentials.Credentials) (*registry.Client
 	return client, nil
 }
 
+// registryError reports a failed registry operation with its kind and, of
+// what the registry said, only the status code: the registry client quotes
+// the error messages of the response body.
+func registryError(operation string, err error) error {
+	kind := classifyRegistry(err)
+	var response *errcode.ErrorResponse
+	var cause error
+	if errors.As(err, &response) && response.URL != nil {
+		cause = &source.HTTPStatusError{Method: response.Method, URL: repourl.Redact(response.URL.String()), StatusCode: response.StatusCode}
+	} else {
+		cause = source.HideServerText(err, kind != nil)
+	}
+	switch {
+	case kind != nil && cause != nil && !errors.Is(cause, kind):
+		return fmt.Errorf("%s: %w: %w", operation, kind, cause)
+	case cause != nil:
+		return fmt.Errorf("%s: %w", operation, cause)
+	case kind != nil:
+		return fmt.Errorf("%s: %w", operation, kind)
+	}
+	return fmt.Errorf("%s failed", operation)
+}
+
 // classifyRegistry maps registry responses to kinds.
 func classifyRegistry(err error) error {
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+		return source.ErrAuthentication // the registry wants credentials
+	}
 	var response *errcode.ErrorResponse
 	if errors.As(err, &response) {
 		switch response.StatusCode {

@@ -1,40 +1,53 @@
-// Package repourl normalizes repository URLs for comparison and caching, and
-// redacts credentials from URLs and messages that mention them.
+// Package repourl normalizes repository URLs for comparison, caching and
+// fetching, matches credential templates on whole path segments, checks URLs
+// for parts that would change what is requested, and redacts credentials from
+// URLs and messages that mention them.
+//
+// One repository has one canonical address, Normalize's result: scheme and
+// host in lower case, the scheme's default port dropped, userinfo dropped
+// (but the SSH user kept), no query and no fragment, and for network URLs no
+// trailing "/" or ".git". Capstan keys its caches by it and fetches from it,
+// so that every spelling of a repository reaches the same place. A query is
+// dropped rather than honoured: neither Git's smart HTTP protocol nor a Helm
+// repository (whose index is at <url>/index.yaml) can use one, so Check
+// refuses it in a repoURL.
 package repourl
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
+	"unicode"
 )
 
-// Normalize returns the canonical form of a repository URL: scheme and host in
-// lower case, userinfo removed, and a trailing "/" or ".git" dropped. SCP-like
-// SSH addresses (git@host:org/repo) become ssh://git@host/org/repo so that both
-// spellings of one repository normalize alike; the SSH user is kept because it
-// is part of the address, never a secret. The path keeps its case: most Git
-// servers treat paths case-sensitively.
+// defaultPorts are the ports a URL may omit, by scheme.
+var defaultPorts = map[string]string{"http": "80", "https": "443", "ssh": "22", "git": "9418", "oci": "443"}
+
+// address is a parsed repository URL in canonical form.
+type address struct {
+	// scheme is lower-case; "" for a local path or an OCI registry written
+	// without scheme (registry.example.com/charts).
+	scheme string
+	// user is the SSH user; other schemes drop userinfo.
+	user string
+	// host is the lower-case host, with its port unless it is the default.
+	host string
+	// path is the escaped path without trailing "/" (nor ".git" for network
+	// URLs); it starts with "/" unless empty.
+	path string
+}
+
+// Normalize returns the canonical form of a repository URL (see the package
+// documentation). SCP-like SSH addresses (git@host:org/repo) become
+// ssh://git@host/org/repo so that both spellings of one repository normalize
+// alike. The path keeps its case: most Git servers treat paths
+// case-sensitively. File URLs and local paths keep a ".git" directory name,
+// since a path names exactly one directory. Text that is no URL is returned
+// trimmed.
 func Normalize(raw string) string {
-	raw = strings.TrimSpace(raw)
-	if scp, ok := scpToURL(raw); ok {
-		raw = scp
+	if a, ok := parse(raw); ok {
+		return a.String()
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return trimSuffixes(raw)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	if u.User != nil && u.Scheme == "ssh" {
-		u.User = url.User(u.User.Username())
-	} else {
-		u.User = nil
-	}
-	u.RawQuery = ""
-	u.Fragment = ""
-	u.Path = trimSuffixes(u.Path)
-	u.RawPath = ""
-	return u.String()
+	return strings.TrimSpace(raw)
 }
 
 // Equal reports whether two repository URLs name the same repository the way
@@ -43,11 +56,87 @@ func Equal(a, b string) bool {
 	return strings.EqualFold(Normalize(a), Normalize(b))
 }
 
-// HasPrefix reports whether the repository URL starts with the credential
-// template URL prefix, compared normalized and case-insensitively as Argo CD's
-// repo-creds matching does.
-func HasPrefix(repoURL, prefix string) bool {
-	return strings.HasPrefix(strings.ToLower(Normalize(repoURL)), strings.ToLower(Normalize(prefix)))
+// parse reads a repository URL in any accepted spelling.
+func parse(raw string) (address, bool) {
+	raw = strings.TrimSpace(raw)
+	if strings.IndexFunc(raw, isSpaceOrControl) >= 0 {
+		return address{}, false
+	}
+	if scp, ok := scpToURL(raw); ok {
+		raw = scp
+	}
+	if !strings.Contains(raw, "://") {
+		return parseSchemeless(raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.Scheme == "" {
+		return address{}, false
+	}
+	a := address{scheme: strings.ToLower(u.Scheme)}
+	if a.scheme == "file" {
+		a.host = strings.ToLower(u.Host)
+		a.path = trimSlashes(u.EscapedPath())
+		return a, true
+	}
+	a.host = canonicalHost(u.Hostname(), u.Port(), a.scheme)
+	if u.Hostname() == "" {
+		return address{}, false
+	}
+	if a.scheme == "ssh" && u.User != nil {
+		a.user = u.User.Username()
+	}
+	a.path = trimRepoSuffixes(u.EscapedPath())
+	return a, true
+}
+
+// parseSchemeless reads a local path or an OCI registry written without a
+// scheme (host[:port]/path).
+func parseSchemeless(raw string) (address, bool) {
+	if raw == "" || strings.ContainsAny(raw, "?#@\\") {
+		return address{}, false
+	}
+	if strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, ".") || strings.HasPrefix(raw, "~") {
+		path := trimSlashes(raw)
+		if path == "" {
+			path = "/"
+		}
+		return address{path: path}, true
+	}
+	host, path, _ := strings.Cut(raw, "/")
+	if host == "" {
+		return address{}, false
+	}
+	return address{host: strings.ToLower(host), path: trimSlashes("/" + path)}, true
+}
+
+// canonicalHost lower-cases the host and drops the scheme's default port.
+func canonicalHost(hostname, port, scheme string) string {
+	hostname = strings.ToLower(hostname)
+	if strings.Contains(hostname, ":") {
+		hostname = "[" + hostname + "]"
+	}
+	if port == "" || port == defaultPorts[scheme] {
+		return hostname
+	}
+	return hostname + ":" + port
+}
+
+// String renders the address.
+func (a address) String() string {
+	switch {
+	case a.scheme == "" && a.host == "":
+		return a.path
+	case a.scheme == "":
+		return a.host + a.path
+	case a.scheme == "file":
+		return "file://" + a.host + a.path
+	}
+	u := url.URL{Scheme: a.scheme, Host: a.host, RawPath: a.path}
+	u.Path, _ = url.PathUnescape(a.path)
+	if a.user != "" {
+		u.User = url.User(a.user)
+	}
+	return u.String()
 }
 
 // IsFile reports whether the URL points at the local filesystem: a file://
@@ -72,70 +161,6 @@ func IsSSH(raw string) bool {
 	return strings.HasPrefix(strings.ToLower(raw), "ssh://")
 }
 
-// Userinfo returns the username and password embedded in an http(s) URL, if
-// any, so that they can be used as credentials instead of being sent as part
-// of the address.
-func Userinfo(raw string) (username, password string, ok bool) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", "", false
-	}
-	password, _ = u.User.Password()
-	return u.User.Username(), password, true
-}
-
-// StripUserinfo removes userinfo from an http(s) URL; other URLs are returned
-// unchanged. Use it to get the address to contact once credentials have been
-// taken out of it.
-func StripUserinfo(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return raw
-	}
-	u.User = nil
-	return u.String()
-}
-
-// Redact returns the URL fit for messages and logs: userinfo is removed from
-// http(s) URLs (a username there is often a token) and passwords from any URL.
-func Redact(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return RedactText(raw)
-	}
-	if u.User == nil {
-		return u.String()
-	}
-	if u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "oci" {
-		u.User = nil
-	} else {
-		u.User = url.User(u.User.Username())
-	}
-	return u.String()
-}
-
-// userinfoInText matches the userinfo part of URLs embedded in free text.
-var userinfoInText = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s"']+@`)
-
-// RedactText removes userinfo from every URL in a message, such as an error
-// returned by a transport library.
-func RedactText(text string) string {
-	return userinfoInText.ReplaceAllString(text, "$1")
-}
-
-// Scrub redacts URLs in text and replaces every occurrence of the given
-// secrets with "***". Empty secrets are ignored.
-func Scrub(text string, secrets ...string) string {
-	text = RedactText(text)
-	for _, secret := range secrets {
-		if secret == "" {
-			continue
-		}
-		text = strings.ReplaceAll(text, secret, "***")
-	}
-	return text
-}
-
 // scpToURL turns user@host:path into ssh://user@host/path.
 func scpToURL(raw string) (string, bool) {
 	if strings.Contains(raw, "://") {
@@ -149,8 +174,22 @@ func scpToURL(raw string) (string, bool) {
 	return "ssh://" + raw[:colon] + "/" + strings.TrimPrefix(raw[colon+1:], "/"), true
 }
 
-func trimSuffixes(path string) string {
-	path = strings.TrimRight(path, "/")
-	path = strings.TrimSuffix(path, ".git")
+// isSpaceOrControl matches characters no repository URL contains.
+func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// trimSlashes drops trailing slashes (a lone "/" becomes empty).
+func trimSlashes(path string) string {
 	return strings.TrimRight(path, "/")
+}
+
+// trimRepoSuffixes drops trailing slashes and ".git", as often as they repeat,
+// so that the result is stable.
+func trimRepoSuffixes(path string) string {
+	for {
+		trimmed := strings.TrimSuffix(trimSlashes(path), ".git")
+		if trimmed == path {
+			return path
+		}
+		path = trimmed
+	}
 }

@@ -13,6 +13,18 @@ func TestNormalize(t *testing.T) {
 		{"userinfo is dropped from http URLs", "https://user:token@github.com/org/repo", "https://github.com/org/repo"},
 		{"an SCP-like address becomes an ssh URL", "git@github.com:org/repo.git", "ssh://git@github.com/org/repo"},
 		{"an ssh password is dropped but the user kept", "ssh://git:pw@host/org/repo", "ssh://git@host/org/repo"},
+		{"a default https port is dropped", "https://Git.Example.com:443/org/repo", "https://git.example.com/org/repo"},
+		{"a default http port is dropped", "http://git.example.com:80/org/repo.git", "http://git.example.com/org/repo"},
+		{"a default ssh port is dropped", "ssh://git@Host:22/org/repo", "ssh://git@host/org/repo"},
+		{"another port is kept", "https://git.example.com:8443/org/repo", "https://git.example.com:8443/org/repo"},
+		{"a query is not part of the address", "https://host/r?x=1", "https://host/r"},
+		{"a fragment is not part of the address", "https://host/team-a/repo#/../team-b", "https://host/team-a/repo"},
+		{"repeated .git and slashes are dropped", "https://host/r.git/.git//", "https://host/r"},
+		{"an escaped slash stays escaped", "https://host/a%2Fb.git", "https://host/a%2Fb"},
+		{"a file URL keeps its .git directory name", "file:///srv/git/app.git/", "file:///srv/git/app.git"},
+		{"a local path keeps its .git directory name", "/srv/git/app.git", "/srv/git/app.git"},
+		{"an OCI registry without scheme has its host lower-cased", "Registry.Example.com/Charts/", "registry.example.com/Charts"},
+		{"an IPv6 host keeps its brackets when the port is dropped", "https://[::1]:443/r", "https://[::1]/r"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := repourl.Normalize(tc.in); got != tc.want {

@@ -3,6 +3,7 @@ package validation
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -148,6 +149,42 @@ func TestValidateApplication(t *testing.T) {
 		{name: "a URL without host is refused",
 			mutate: func(a *capstan.Application) { src(a).RepoURL = "https:///repo.git" },
 			want:   []wantErr{{field.ErrorTypeInvalid, "spec.source.repoURL"}}},
+		{name: "a repoURL with a fragment is refused",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "https://github.com/team-a/repo#/../../team-b/repo" },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.source.repoURL"}}},
+		{name: "a repoURL with an empty fragment is refused",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "https://github.com/org/repo.git#" },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.source.repoURL"}}},
+		{name: "a repoURL with a password in its userinfo is refused",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "https://user:hunter2@github.com/org/repo.git" },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.source.repoURL"}}},
+		{name: "an ssh repoURL with a password is refused",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "ssh://git:hunter2@github.com/org/repo.git" },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.source.repoURL"}}},
+		{name: "a repoURL with a query is refused",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "https://github.com/org/repo.git?ref=main" },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.source.repoURL"}}},
+		{name: "a repoURL with a '..' segment is refused",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "https://github.com/team-a/../team-b/repo.git" },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.source.repoURL"}}},
+		{name: "a repoURL with a user but no password is valid",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "https://deploy@github.com/org/repo.git" }},
+		{name: "an scp-like repoURL with a port-like path is valid",
+			mutate: func(a *capstan.Application) { src(a).RepoURL = "git@gitlab.example.com:group/sub/repo.git" }},
+		{name: "a Helm repoURL with oci:// is valid for a chart",
+			mutate: func(a *capstan.Application) {
+				src(a).RepoURL, src(a).Chart, src(a).Path, src(a).TargetRevision = "oci://ghcr.io/org/charts", "web", "", "1.0.0"
+			}},
+		{name: "a Helm OCI repoURL without scheme but with a port is valid for a chart",
+			mutate: func(a *capstan.Application) {
+				src(a).RepoURL, src(a).Chart, src(a).Path, src(a).TargetRevision = "registry.example.com:5000/charts", "web", "", "1.0.0"
+			}},
+		{name: "a fragment in the second of several sources is refused",
+			mutate: func(a *capstan.Application) {
+				multiSource(a)
+				a.Spec.Sources[1].RepoURL = "git@github.com:org/config.git#main"
+			},
+			want: []wantErr{{field.ErrorTypeInvalid, "spec.sources[1].repoURL"}}},
 
 		// path and chart
 		{name: "chart and path together are refused",
@@ -382,6 +419,31 @@ func TestSeedManifests(t *testing.T) {
 				assertErrors(t, ValidateAppProject(&internal), nil)
 			default:
 				t.Fatalf("unexpected kind %q", meta.Kind)
+			}
+		})
+	}
+}
+
+func TestRepoURLErrorsNameTheReasonWithoutThePassword(t *testing.T) {
+	for _, tc := range []struct{ name, repoURL, reason string }{
+		{"a fragment", "https://github.com/team-a/repo#/../team-b", "fragment"},
+		{"a password", "https://bob:hunter2@github.com/org/repo.git", "password"},
+		{"a query", "https://github.com/org/repo?token=hunter2", "query"},
+		{"a bad scheme with a password", "ftp://bob:hunter2@example.com/repo", "scheme"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := validApplication()
+			app.Spec.Source.RepoURL = tc.repoURL
+			errs := ValidateApplication(app)
+			if len(errs) != 1 || errs[0].Field != "spec.source.repoURL" {
+				t.Fatalf("errors = %v", errs)
+			}
+			message := errs.ToAggregate().Error()
+			if !strings.Contains(message, tc.reason) {
+				t.Errorf("%q does not give the reason %q", message, tc.reason)
+			}
+			if strings.Contains(message, "hunter2") {
+				t.Errorf("%q repeats the password", message)
 			}
 		})
 	}

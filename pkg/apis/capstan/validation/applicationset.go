@@ -72,6 +72,7 @@ func validateApplicationSetSpec(spec *capstan.ApplicationSetSpec, fldPath *field
 	if spec.TemplatePatch != nil && *spec.TemplatePatch != "" && !spec.GoTemplate {
 		allErrs = append(allErrs, field.Forbidden(fldPath.Child("templatePatch"), "templatePatch requires goTemplate: true"))
 	}
+	allErrs = append(allErrs, validateTemplateRepoURLs(&spec.Template.Spec, fldPath.Child("template", "spec"))...)
 	if spec.SyncPolicy != nil {
 		allErrs = append(allErrs, validateApplicationSetSyncPolicy(spec.SyncPolicy, fldPath.Child("syncPolicy"))...)
 	}
@@ -81,6 +82,19 @@ func validateApplicationSetSpec(spec *capstan.ApplicationSetSpec, fldPath *field
 	for i := range spec.IgnoreApplicationDifferences {
 		allErrs = append(allErrs, validateApplicationSetIgnoreDifferences(&spec.IgnoreApplicationDifferences[i],
 			fldPath.Child("ignoreApplicationDifferences").Index(i))...)
+	}
+	return allErrs
+}
+
+// validateTemplateRepoURLs checks the repoURLs of the template's sources
+// that hold no parameter for a fragment, a password, a query or dot segments.
+func validateTemplateRepoURLs(spec *capstan.ApplicationSpec, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	if spec.Source != nil {
+		allErrs = append(allErrs, validateTemplatedRepoURL(spec.Source.RepoURL, fldPath.Child("source", "repoURL"))...)
+	}
+	for i := range spec.Sources {
+		allErrs = append(allErrs, validateTemplatedRepoURL(spec.Sources[i].RepoURL, fldPath.Child("sources").Index(i).Child("repoURL"))...)
 	}
 	return allErrs
 }

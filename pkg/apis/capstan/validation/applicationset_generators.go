@@ -185,6 +185,7 @@ func validateGitGenerator(git *capstan.GitGenerator, fldPath *field.Path) field.
 	if git.RepoURL == "" {
 		allErrs = append(allErrs, field.Required(fldPath.Child("repoURL"), ""))
 	}
+	allErrs = append(allErrs, validateTemplatedRepoURL(git.RepoURL, fldPath.Child("repoURL"))...)
 	if len(git.Directories) == 0 && len(git.Files) == 0 {
 		allErrs = append(allErrs, field.Required(fldPath, "directories or files must be set"))
 	}

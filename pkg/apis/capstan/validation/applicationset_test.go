@@ -82,6 +82,15 @@ func validApplicationSet() *capstan.ApplicationSet {
 
 func appSetPtr[T any](v T) *T { return &v }
 
+// withGitGenerator makes the first generator a git generator changed by mutate.
+func withGitGenerator(mutate func(*capstan.GitGenerator)) func(*capstan.ApplicationSet) {
+	return func(a *capstan.ApplicationSet) {
+		g := appSetGitGenerator()
+		mutate(g)
+		a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
+	}
+}
+
 func TestValidateApplicationSet(t *testing.T) {
 	gen0 := "spec.generators[0]"
 	cases := []struct {
@@ -127,25 +136,40 @@ func TestValidateApplicationSet(t *testing.T) {
 
 		// git
 		{name: "a git files generator is valid",
-			mutate: func(a *capstan.ApplicationSet) {
-				g := appSetGitGenerator()
+			mutate: withGitGenerator(func(g *capstan.GitGenerator) {
 				g.Directories, g.Files = nil, []capstan.GitFileGeneratorItem{{Path: "clusters/*.yaml"}}
-				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
-			}},
+			})},
 		{name: "a git generator without repoURL is refused",
+			mutate: withGitGenerator(func(g *capstan.GitGenerator) { g.RepoURL = "" }),
+			want:   []appSetErr{{field.ErrorTypeRequired, gen0 + ".git.repoURL"}}},
+		{name: "a git generator repoURL with a password is refused",
+			mutate: withGitGenerator(func(g *capstan.GitGenerator) { g.RepoURL = "https://bob:hunter2@github.com/example/gitops.git" }),
+			want:   []appSetErr{{field.ErrorTypeInvalid, gen0 + ".git.repoURL"}}},
+		{name: "a git generator repoURL with a fragment is refused",
+			mutate: withGitGenerator(func(g *capstan.GitGenerator) { g.RepoURL = "https://github.com/example/gitops.git#/../other" }),
+			want:   []appSetErr{{field.ErrorTypeInvalid, gen0 + ".git.repoURL"}}},
+		{name: "a templated git generator repoURL is left to the generated value",
+			mutate: withGitGenerator(func(g *capstan.GitGenerator) { g.RepoURL = "{{ .repo }}" })},
+		{name: "a template source repoURL with a fragment is refused",
 			mutate: func(a *capstan.ApplicationSet) {
-				g := appSetGitGenerator()
-				g.RepoURL = ""
-				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
+				a.Spec.Template.Spec.Source = &capstan.ApplicationSource{RepoURL: "https://github.com/team-a/apps#/../team-b", Path: "{{.path}}"}
 			},
-			want: []appSetErr{{field.ErrorTypeRequired, gen0 + ".git.repoURL"}}},
+			want: []appSetErr{{field.ErrorTypeInvalid, "spec.template.spec.source.repoURL"}}},
+		{name: "a template source repoURL with a password is refused",
+			mutate: func(a *capstan.ApplicationSet) {
+				a.Spec.Template.Spec.Sources = capstan.ApplicationSources{
+					{RepoURL: "https://github.com/org/apps.git", Path: "a"},
+					{RepoURL: "https://bob:hunter2@github.com/org/values.git", Ref: "values"},
+				}
+			},
+			want: []appSetErr{{field.ErrorTypeInvalid, "spec.template.spec.sources[1].repoURL"}}},
+		{name: "a templated template source repoURL is left to the generated Application",
+			mutate: func(a *capstan.ApplicationSet) {
+				a.Spec.Template.Spec.Source = &capstan.ApplicationSource{RepoURL: "{{.url}}", Path: "{{.path}}"}
+			}},
 		{name: "a git generator without directories or files is refused",
-			mutate: func(a *capstan.ApplicationSet) {
-				g := appSetGitGenerator()
-				g.Directories = nil
-				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{Git: g}
-			},
-			want: []appSetErr{{field.ErrorTypeRequired, gen0 + ".git"}}},
+			mutate: withGitGenerator(func(g *capstan.GitGenerator) { g.Directories = nil }),
+			want:   []appSetErr{{field.ErrorTypeRequired, gen0 + ".git"}}},
 
 		// scmProvider, pullRequest, clusterDecisionResource, plugin
 		{name: "an scmProvider generator with one provider is valid",

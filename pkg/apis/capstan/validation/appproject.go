@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/source/repourl"
 )
 
 // maxDescriptionLength is the longest project or sync window description Argo CD accepts.
@@ -49,6 +50,7 @@ func validateAppProjectSpec(spec *capstan.AppProjectSpec, project string, fldPat
 		allErrs = append(allErrs, field.TooLong(fldPath.Child("description"), spec.Description, maxDescriptionLength))
 	}
 	allErrs = append(allErrs, validatePatterns(spec.SourceRepos, true, fldPath.Child("sourceRepos"))...)
+	allErrs = append(allErrs, validateSourceRepoPatterns(spec.SourceRepos, fldPath.Child("sourceRepos"))...)
 	allErrs = append(allErrs, validateProjectDestinations(spec.Destinations, fldPath.Child("destinations"))...)
 	allErrs = append(allErrs, validatePatterns(spec.SourceNamespaces, false, fldPath.Child("sourceNamespaces"))...)
 	allErrs = append(allErrs, validateProjectRoles(spec.Roles, project, fldPath.Child("roles"))...)
@@ -85,6 +87,19 @@ func validatePatterns(patterns []string, allowDeny bool, fldPath *field.Path) fi
 			allErrs = append(allErrs, validatePattern(pattern, allowDeny, idxPath)...)
 		}
 		seen[pattern] = true
+	}
+	return allErrs
+}
+
+// validateSourceRepoPatterns refuses sourceRepos patterns with a fragment,
+// which no valid repoURL has, or a password, which would be shown to everyone
+// who can read the project.
+func validateSourceRepoPatterns(patterns []string, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	for i, pattern := range patterns {
+		if err := repourl.CheckPattern(pattern); err != nil {
+			allErrs = append(allErrs, field.Invalid(fldPath.Index(i), repourl.Redact(pattern), err.Error()))
+		}
 	}
 	return allErrs
 }

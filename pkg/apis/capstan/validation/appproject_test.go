@@ -84,6 +84,16 @@ func TestValidateAppProject(t *testing.T) {
 		{name: "a sourceRepos pattern denying everything is refused",
 			mutate: func(p *capstan.AppProject) { p.Spec.SourceRepos = []string{"!*"} },
 			want:   []wantErr{{field.ErrorTypeInvalid, "spec.sourceRepos[0]"}}},
+		{name: "a sourceRepos pattern with a fragment is refused",
+			mutate: func(p *capstan.AppProject) { p.Spec.SourceRepos = []string{"https://github.com/org/*#x"} },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.sourceRepos[0]"}}},
+		{name: "a sourceRepos pattern with a password is refused",
+			mutate: func(p *capstan.AppProject) { p.Spec.SourceRepos = []string{"*", "!https://bob:hunter2@github.com/*"} },
+			want:   []wantErr{{field.ErrorTypeInvalid, "spec.sourceRepos[1]"}}},
+		{name: "a sourceRepos pattern with ? matching one character is valid",
+			mutate: func(p *capstan.AppProject) {
+				p.Spec.SourceRepos = []string{"https://git?.example.com/*", "git@github.com:org/*"}
+			}},
 		{name: "a sourceRepos pattern with an unclosed bracket is refused",
 			mutate: func(p *capstan.AppProject) { p.Spec.SourceRepos = []string{"https://github.com/[org/*"} },
 			want:   []wantErr{{field.ErrorTypeInvalid, "spec.sourceRepos[0]"}}},

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/source/repourl"
 )
 
 // repoURLSchemes are the URL schemes a source repository may use.
@@ -75,37 +76,68 @@ func ValidateApplicationSources(sources capstan.ApplicationSources, fldPath *fie
 }
 
 // validateRepoURL accepts URLs with a supported scheme, scp-like Git URLs and,
-// for chart sources, Helm OCI repositories written without a scheme.
+// for chart sources, Helm OCI repositories written without a scheme; then
+// refuses what would make the server be asked for another path or put a
+// secret in the object (repourl.Check): a fragment, a password in the
+// userinfo, a query, dot segments. Messages show the URL without password.
 func validateRepoURL(repoURL string, chart bool, fldPath *field.Path) field.ErrorList {
+	if errs := validateRepoURLSyntax(repoURL, chart, fldPath); len(errs) > 0 {
+		return errs
+	}
+	return validateRepoURLParts(repoURL, fldPath)
+}
+
+// validateRepoURLParts refuses a repository URL that repourl.Check refuses.
+func validateRepoURLParts(repoURL string, fldPath *field.Path) field.ErrorList {
+	if err := repourl.Check(repoURL); err != nil {
+		return field.ErrorList{field.Invalid(fldPath, repourl.Redact(repoURL), err.Error())}
+	}
+	return nil
+}
+
+// validateRepoURLSyntax checks the form and scheme of a repository URL.
+func validateRepoURLSyntax(repoURL string, chart bool, fldPath *field.Path) field.ErrorList {
+	shown := repourl.Redact(repoURL)
 	if repoURL == "" {
 		return field.ErrorList{field.Required(fldPath, "the URL of the Git repository, Helm repository or OCI registry")}
 	}
 	if strings.TrimSpace(repoURL) != repoURL || strings.ContainsAny(repoURL, " \t\r\n") {
-		return field.ErrorList{field.Invalid(fldPath, repoURL, "must not contain whitespace")}
+		return field.ErrorList{field.Invalid(fldPath, shown, "must not contain whitespace")}
 	}
 	scheme, _, hasScheme := strings.Cut(repoURL, "://")
 	if !hasScheme {
 		if scpLikeURL.MatchString(repoURL) || (chart && ociRegistryRepo.MatchString(repoURL)) {
 			return nil
 		}
-		return field.ErrorList{field.Invalid(fldPath, repoURL, fmt.Sprintf(
+		return field.ErrorList{field.Invalid(fldPath, shown, fmt.Sprintf(
 			"must be a URL with one of the schemes %s, or a Git URL of the form user@host:path", strings.Join(repoURLSchemes, ", ")))}
 	}
 	if !slices.Contains(repoURLSchemes, strings.ToLower(scheme)) {
-		return field.ErrorList{field.Invalid(fldPath, repoURL, fmt.Sprintf(
+		return field.ErrorList{field.Invalid(fldPath, shown, fmt.Sprintf(
 			"unsupported scheme %q: use one of %s, or a Git URL of the form user@host:path", scheme, strings.Join(repoURLSchemes, ", ")))}
 	}
 	u, err := url.Parse(repoURL)
 	if err != nil {
-		return field.ErrorList{field.Invalid(fldPath, repoURL, fmt.Sprintf("must be a valid URL: %v", err))}
+		// url.Error quotes the URL: say only that it does not parse.
+		return field.ErrorList{field.Invalid(fldPath, shown, "must be a valid URL")}
 	}
 	if u.Host == "" && u.Scheme != "file" {
-		return field.ErrorList{field.Invalid(fldPath, repoURL, "must name a host")}
+		return field.ErrorList{field.Invalid(fldPath, shown, "must name a host")}
 	}
 	if u.Scheme == "file" && u.Path == "" {
-		return field.ErrorList{field.Invalid(fldPath, repoURL, "must name a path")}
+		return field.ErrorList{field.Invalid(fldPath, shown, "must name a path")}
 	}
 	return nil
+}
+
+// validateTemplatedRepoURL applies validateRepoURLParts to a repoURL of an
+// ApplicationSet that holds no parameter: one with parameters is checked in
+// full in the Applications generated from it.
+func validateTemplatedRepoURL(repoURL string, fldPath *field.Path) field.ErrorList {
+	if strings.Contains(repoURL, "{{") {
+		return nil
+	}
+	return validateRepoURLParts(repoURL, fldPath)
 }
 
 // validateRepoPath refuses paths that leave the repository.
