@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -104,6 +107,34 @@ func TestServingCA(t *testing.T) {
 			t.Errorf("the APIService was written: resourceVersion %s, was %s", got, want)
 		}
 		verifyServedCert(t, again, caPEM, setup.DNSNames[0])
+	})
+
+	t.Run("capstan-apiserver started with --serving-ca-secret serves a certificate of the stored CA and writes nothing", func(t *testing.T) {
+		requireCapstanAPIServer(t)
+		address := startServingCAAPIServer(t, ns, setup.DNSNames[0])
+		roots, err := certutil.NewPoolFromBytes(caPEM)
+		if err != nil {
+			t.Fatalf("the Secret's CA: %v", err)
+		}
+		eventually(t, time.Minute, "capstan-apiserver to serve on "+address+" with a certificate of the stored CA", func() (bool, error) {
+			conn, err := tls.Dial("tcp", address, &tls.Config{RootCAs: roots, ServerName: setup.DNSNames[0]})
+			if err != nil {
+				return false, err
+			}
+			conn.Close()
+			return true, nil
+		})
+		secretAfter, err := kube.CoreV1().Secrets(ns).Get(ctx, servingCATestSecret, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get Secret: %v", err)
+		}
+		apiServiceAfter, err := apiServices.Get(ctx, servingCATestAPIService, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get APIService: %v", err)
+		}
+		if secretAfter.ResourceVersion != secret.ResourceVersion || apiServiceAfter.GetResourceVersion() != apiService.GetResourceVersion() {
+			t.Errorf("capstan-apiserver wrote the Secret or the APIService although both were current")
+		}
 	})
 
 	t.Run("kube-apiserver's aggregator trusts the served certificate", func(t *testing.T) {
@@ -222,4 +253,51 @@ func serveDiscovery(t *testing.T, listener net.Listener, servingCert *servingca.
 	}
 	go func() { _ = server.ServeTLS(listener, "", "") }()
 	t.Cleanup(func() { server.Close() })
+}
+
+// startServingCAAPIServer starts capstan-apiserver, without controllers, on a
+// free loopback port with its serving CA in ns/servingCATestSecret, publishing
+// it in the scratch APIService, and returns the address it serves on. The
+// process is stopped when the test ends; its log is shown if the test fails.
+func startServingCAAPIServer(t *testing.T, ns, dnsName string) string {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	address := listener.Addr().String()
+	port := strconv.Itoa(listener.Addr().(*net.TCPAddr).Port)
+	listener.Close()
+
+	logPath := filepath.Join(t.TempDir(), "capstan-apiserver.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatalf("create the log: %v", err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(filepath.Join(cluster.binDir, "capstan-apiserver"),
+		"--bind-address=127.0.0.1", "--secure-port="+port,
+		"--kubeconfig="+cluster.kubeconfig,
+		"--authentication-kubeconfig="+cluster.kubeconfig,
+		"--authorization-kubeconfig="+cluster.kubeconfig,
+		"--data-dir="+t.TempDir(), "--embedded-etcd-port=0", "--cache-dir="+t.TempDir(),
+		"--controllers=false",
+		"--serving-ca-secret="+ns+"/"+servingCATestSecret,
+		"--apiservice="+servingCATestAPIService,
+		"--alternate-dns="+dnsName,
+	)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start capstan-apiserver: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			if data, err := os.ReadFile(logPath); err == nil {
+				t.Logf("capstan-apiserver's log:\n%s", data)
+			}
+		}
+	})
+	return address
 }
