@@ -253,9 +253,18 @@ func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
 		"service/capstan-apiserver-check",
 		"apiservice.apiregistration.k8s.io/v1alpha1.check.capstan.dev",
 		"clusterrole.rbac.authorization.k8s.io/capstan-edit",
+		"role.rbac.authorization.k8s.io/capstan-apiserver-serving-ca",
+		"clusterrole.rbac.authorization.k8s.io/capstan-apiserver-apiservice",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the install manifests, dry-run applied, do not mention %s:\n%s", want, out)
 		}
+	}
+	// The server publishes its serving CA in the APIService: nothing skips verification.
+	if strings.Contains(built, "insecureSkipTLSVerify") {
+		t.Errorf("the install manifests still skip TLS verification:\n%s", built)
+	}
+	if !strings.Contains(built, "--serving-ca-secret=capstan-system/capstan-apiserver-serving-ca") {
+		t.Errorf("the StatefulSet does not keep the serving CA in capstan-system/capstan-apiserver-serving-ca:\n%s", built)
 	}
 }

@@ -35,10 +35,13 @@ type Options struct {
 	ClientRate *ClientRateOptions
 	// Tenancy configures the project rules: control namespaces and sync impersonation.
 	Tenancy *TenancyOptions
+	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
+	ServingCA *ServingCAOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
-	// AlternateDNS are extra names for the self-signed serving certificate.
+	// AlternateDNS are extra names for the self-signed serving certificate,
+	// or the one issued by the serving CA.
 	AlternateDNS []string
 
 	// embedded is set by Complete when the embedded etcd is to be started.
@@ -62,6 +65,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		Controllers:  NewControllerOptions(),
 		ClientRate:   NewClientRateOptions(),
 		Tenancy:      NewTenancyOptions(),
+		ServingCA:    NewServingCAOptions(),
 		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:       out,
 		StdErr:       errOut,
@@ -80,6 +84,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 // AddFlags registers every flag in named sections, one per concern.
 func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	o.ServingCA.AddFlags(fss.FlagSet("serving CA"))
 	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
@@ -99,7 +104,8 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 		"Serve without a Kubernetes API server: no delegated authentication, authorization or admission. "+
 			"Everyone who can reach the port has full access, so it requires a loopback --bind-address.")
 	fs.StringSliceVar(&o.AlternateDNS, "alternate-dns", o.AlternateDNS,
-		"Extra DNS names for the self-signed serving certificate, used when no --tls-cert-file is given.")
+		"DNS names of the serving certificate, self-signed or issued by --serving-ca-secret, when no --tls-cert-file is given. "+
+			"The aggregator verifies it for the APIService's Service as NAME.NAMESPACE.svc.")
 }
 
 // Complete fills in what follows from other options.
@@ -129,6 +135,8 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Controllers.Validate()...)
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
+	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey
+	errs = append(errs, o.ServingCA.Validate(certKey.CertFile != "" || certKey.KeyFile != "", o.Standalone)...)
 	if o.Standalone {
 		ip := o.RecommendedOptions.SecureServing.BindAddress
 		if ip == nil || !ip.IsLoopback() {
@@ -138,5 +146,5 @@ func (o *Options) Validate() error {
 	return utilerrors.NewAggregate(errs)
 }
 
-// loopbackIPs are the addresses the self-signed serving certificate covers.
+// loopbackIPs are the addresses the serving certificate covers when none is given.
 var loopbackIPs = []net.IP{net.ParseIP("127.0.0.1")}

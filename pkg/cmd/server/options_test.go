@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net"
 	"slices"
@@ -63,6 +64,28 @@ func TestValidate(t *testing.T) {
 			wantErr: []string{"--data-dir"}},
 		{name: "the embedded etcd flags are not checked when --etcd-servers is given",
 			args: []string{"--standalone", "--bind-address=127.0.0.1", "--etcd-servers=http://127.0.0.1:2379", "--embedded-etcd-port=-1"}},
+		{name: "a serving CA Secret is valid",
+			args: []string{"--serving-ca-secret=capstan-system/capstan-apiserver-serving-ca"}},
+		{name: "a serving CA that writes no APIService is valid",
+			args: []string{"--serving-ca-secret=capstan-system/capstan-apiserver-serving-ca", "--apiservice="}},
+		{name: "a serving certificate given without the serving CA is valid",
+			args: []string{"--tls-cert-file=/pki/serving.crt", "--tls-private-key-file=/pki/serving.key"}},
+		{name: "a serving CA Secret without a namespace is refused naming the flag",
+			args:    []string{"--serving-ca-secret=capstan-apiserver-serving-ca"},
+			wantErr: []string{"--serving-ca-secret", "NAMESPACE/NAME"}},
+		{name: "a serving CA Secret with an invalid name is refused naming the flag and the name",
+			args:    []string{"--serving-ca-secret=capstan-system/Serving_CA"},
+			wantErr: []string{"--serving-ca-secret", "Serving_CA"}},
+		{name: "an invalid APIService name is refused naming the flag",
+			args:    []string{"--serving-ca-secret=capstan-system/serving-ca", "--apiservice=v1alpha1/capstan.dev"},
+			wantErr: []string{"--apiservice", "v1alpha1/capstan.dev"}},
+		{name: "a serving CA with a given serving certificate is refused naming both flags",
+			args: []string{"--serving-ca-secret=capstan-system/serving-ca",
+				"--tls-cert-file=/pki/serving.crt", "--tls-private-key-file=/pki/serving.key"},
+			wantErr: []string{"--serving-ca-secret", "--tls-cert-file"}},
+		{name: "a serving CA without a Kubernetes API server is refused naming both flags",
+			args:    []string{"--standalone", "--bind-address=127.0.0.1", "--serving-ca-secret=capstan-system/serving-ca"},
+			wantErr: []string{"--serving-ca-secret", "--standalone"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,4 +169,48 @@ func TestEtcdPorts(t *testing.T) {
 			l.Close()
 		}
 	})
+}
+
+func TestServingDNSNames(t *testing.T) {
+	tests := []struct {
+		name         string
+		alternateDNS []string
+		want         []string
+	}{
+		{name: "the Service's name comes first, then localhost",
+			alternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
+			want:         []string{"capstan-apiserver.capstan-system.svc", "localhost"}},
+		{name: "localhost given already is not repeated",
+			alternateDNS: []string{"localhost", "capstan-apiserver.capstan-system.svc"},
+			want:         []string{"localhost", "capstan-apiserver.capstan-system.svc"}},
+		{name: "without alternate names the certificate is for localhost",
+			want: []string{"localhost"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := servingDNSNames(tt.alternateDNS); !slices.Equal(got, tt.want) {
+				t.Errorf("servingDNSNames(%v) = %v, want %v", tt.alternateDNS, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpGroupsTheServingCAFlags(t *testing.T) {
+	var out strings.Builder
+	cmd := NewCommand(context.Background(), NewOptions(io.Discard, io.Discard))
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("--help: %v", err)
+	}
+	_, section, found := strings.Cut(out.String(), "Serving CA flags:")
+	if !found {
+		t.Fatalf("--help has no serving CA section:\n%s", out.String())
+	}
+	section, _, _ = strings.Cut(section, " flags:\n")
+	for _, flag := range []string{"--serving-ca-secret", "--apiservice string", "v1alpha1.capstan.dev"} {
+		if !strings.Contains(section, flag) {
+			t.Errorf("the serving CA section does not mention %s:\n%s", flag, section)
+		}
+	}
 }

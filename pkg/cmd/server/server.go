@@ -11,12 +11,17 @@ import (
 
 	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/generated/openapi"
+	"capstan.dev/capstan/pkg/servingca"
 )
 
-// Config builds the API server configuration from completed, validated options.
-func (o *Options) Config() (*apiserver.Config, error) {
-	if err := o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", o.AlternateDNS, loopbackIPs); err != nil {
-		return nil, fmt.Errorf("create self-signed serving certificate: %w", err)
+// Config builds the API server configuration from completed, validated
+// options. With the serving CA it reads or creates the CA and publishes it in
+// the APIService, through the Kubernetes API server.
+func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
+	if !o.ServingCA.Enabled() {
+		if err := o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", o.AlternateDNS, loopbackIPs); err != nil {
+			return nil, fmt.Errorf("create self-signed serving certificate: %w", err)
+		}
 	}
 	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
 	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
@@ -30,6 +35,17 @@ func (o *Options) Config() (*apiserver.Config, error) {
 
 	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
 		return nil, err
+	}
+	if o.ServingCA.Enabled() && serverConfig.SecureServing != nil {
+		// The core API client config exists only after ApplyTo; the serving
+		// certificate is needed only once the server runs.
+		servingCert, err := o.ServingCA.servingCert(ctx, serverConfig.ClientConfig, servingca.Config{
+			DNSNames: servingDNSNames(o.AlternateDNS), IPs: loopbackIPs,
+		})
+		if err != nil {
+			return nil, err
+		}
+		serverConfig.SecureServing.Cert = servingCert
 	}
 	return &apiserver.Config{GenericConfig: serverConfig, Policy: o.Tenancy.Policy()}, nil
 }
@@ -46,7 +62,7 @@ func (o *Options) Run(ctx context.Context) error {
 		klog.FromContext(ctx).Info("Embedded etcd is serving", "dataDir", o.EmbeddedEtcd.DataDir, "url", etcd.clientURL)
 	}
 
-	config, err := o.Config()
+	config, err := o.Config(ctx)
 	if err != nil {
 		return err
 	}
