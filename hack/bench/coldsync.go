@@ -26,6 +26,9 @@ func runColdSync(ctx context.Context, env *environment, r *report) error {
 	if err := env.applyNamespace(ctx, appNamespace); err != nil {
 		return fmt.Errorf("namespace %s: %w", appNamespace, err)
 	}
+	if err := env.applyProject(ctx); err != nil {
+		return fmt.Errorf("AppProject %s: %w", benchProject, err)
+	}
 	measured, reached, err := capstanColdSync(ctx, env, r)
 	if err != nil {
 		return err
@@ -144,7 +147,7 @@ func application(a app, repoURL string) *v1alpha1.Application {
 		ObjectMeta: metav1.ObjectMeta{Name: a.Name, Namespace: appNamespace,
 			Labels: map[string]string{"bench.capstan.dev/flavour": string(a.Flavour)}},
 		Spec: v1alpha1.ApplicationSpec{
-			Project: "default",
+			Project: benchProject,
 			Source:  &v1alpha1.ApplicationSource{RepoURL: repoURL, Path: a.Path(), TargetRevision: "main"},
 			Destination: v1alpha1.ApplicationDestination{
 				Server: "https://kubernetes.default.svc", Namespace: a.Namespace(),
@@ -155,6 +158,37 @@ func application(a app, repoURL string) *v1alpha1.Application {
 			},
 		},
 	}
+}
+
+// benchProject is the AppProject of the benchmark's Applications: as a team
+// would be given one, it accepts Applications in appNamespace, the
+// benchmark's repository and the apps' own namespaces.
+const benchProject = "bench"
+
+// applyProject creates or updates benchProject.
+func (e *environment) applyProject(ctx context.Context) error {
+	project := &v1alpha1.AppProject{
+		ObjectMeta: metav1.ObjectMeta{Name: benchProject},
+		Spec: v1alpha1.AppProjectSpec{
+			Description:              "The Applications of make bench",
+			SourceNamespaces:         []string{appNamespace},
+			SourceRepos:              []string{e.git.URL},
+			Destinations:             []v1alpha1.ApplicationDestination{{Server: "https://kubernetes.default.svc", Namespace: "bench-*"}},
+			ClusterResourceWhitelist: []v1alpha1.ClusterResourceRestrictionItem{{Group: "", Kind: "Namespace", Name: "bench-*"}},
+		},
+	}
+	projects := e.capstan.CapstanV1alpha1().AppProjects()
+	existing, err := projects.Get(ctx, benchProject, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = projects.Create(ctx, project, metav1.CreateOptions{})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	existing.Spec = project.Spec
+	_, err = projects.Update(ctx, existing, metav1.UpdateOptions{})
+	return err
 }
 
 // floorColdSync applies every app's objects into its floor namespace and

@@ -87,6 +87,8 @@ spec:
 func TestServerSideApplyFieldSelectorsAndStrictValidation(t *testing.T) {
 	requireCapstanAPIServer(t)
 	ns := createNamespace(t)
+	// The Applications use the namespace's own project, which accepts them.
+	guestbookApp := strings.Replace(guestbookApp, "project: default", "project: "+ns, 1)
 	kubectlWithInput(t, guestbookApp, "apply", "--server-side", "-n", ns, "-f", "-")
 	managers := kubectl(t, "get", "app", "guestbook", "-n", ns, "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")
 	if !strings.Contains(managers, "kubectl") {
@@ -99,22 +101,23 @@ func TestServerSideApplyFieldSelectorsAndStrictValidation(t *testing.T) {
 	}
 	kubectlWithInput(t, changed, "apply", "--server-side", "--field-manager=other", "--force-conflicts", "-n", ns, "-f", "-")
 
-	other := strings.Replace(strings.Replace(guestbookApp, "name: guestbook", "name: other-project", 1), "project: default", "project: production", 1)
+	other := strings.Replace(strings.Replace(guestbookApp, "name: guestbook", "name: other-project", 1), "project: "+ns, "project: production", 1)
 	kubectlWithInput(t, `apiVersion: capstan.dev/v1alpha1
 kind: AppProject
 metadata:
   name: production
 spec:
+  sourceNamespaces: [`+ns+`]
   sourceRepos: ["*"]
   destinations: [{server: "*", namespace: "*"}]
 `, "apply", "-f", "-")
 	kubectlWithInput(t, other, "apply", "-n", ns, "-f", "-")
-	got := kubectl(t, "get", "apps", "-n", ns, "--field-selector", "spec.project=default", "-o", "name")
+	got := kubectl(t, "get", "apps", "-n", ns, "--field-selector", "spec.project="+ns, "-o", "name")
 	if strings.TrimSpace(got) != "application.capstan.dev/guestbook" {
-		t.Errorf("--field-selector spec.project=default listed %q, want only guestbook", got)
+		t.Errorf("--field-selector spec.project=%s listed %q, want only guestbook", ns, got)
 	}
 
-	unknown := strings.Replace(guestbookApp, "  project: default\n", "  project: default\n  notAField: true\n", 1)
+	unknown := strings.Replace(guestbookApp, "  project: "+ns+"\n", "  project: "+ns+"\n  notAField: true\n", 1)
 	_, err := runKubectl(unknown, "apply", "-n", ns, "-f", "-")
 	if err == nil || !strings.Contains(err.Error(), `unknown field "spec.notAField"`) {
 		t.Errorf("apply with an unknown field: got %v, want a strict validation error naming spec.notAField", err)

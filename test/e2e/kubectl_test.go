@@ -104,6 +104,10 @@ func createNamespace(t *testing.T) string {
 			t.Logf("cleanup: %v", err)
 		}
 	})
+	createProject(t, name, `  sourceRepos: ["*"]
+  destinations: [{server: "*", namespace: "*"}]
+  clusterResourceWhitelist: [{group: "*", kind: "*"}]
+`)
 	return name
 }
 

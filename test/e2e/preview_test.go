@@ -55,15 +55,16 @@ kind: AppProject
 metadata:
   name: %s
 spec:
+  sourceNamespaces: [%[2]s]
   sourceRepos: ["*"]
   destinations: [{server: "*", namespace: "*"}]
   orphanedResources:
     # The Applications live in the namespace they deploy to: as in Argo CD
     # they would count as orphans themselves.
     ignore: [{group: capstan.dev, kind: Application}]
-`, project), "apply", "-f", "-")
+`, project, ns), "apply", "-f", "-")
 	t.Cleanup(func() { _, _ = tryKubectl("delete", "appproject", project, "--wait=false") })
-	app := strings.Replace(guestbookApplication(ns, repo.URL, "guestbook"), "project: default", "project: "+project, 1)
+	app := inProject(guestbookApplication(ns, repo.URL, "guestbook"), ns, project)
 	kubectlWithInput(t, app, "apply", "-f", "-")
 	kubectlWithInput(t, trackedResources(ns), "apply", "--server-side", "--field-manager=capstan", "-n", ns, "-f", "-")
 	waitForAppState(t, ns, "Synced", "Healthy")

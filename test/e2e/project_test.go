@@ -6,13 +6,21 @@ import (
 	"testing"
 )
 
-// projectApplication is guestbookApplication in project.
-func projectApplication(namespace, repoURL, project string) string {
-	return strings.Replace(guestbookApplication(namespace, repoURL, "guestbook"), "project: default", "project: "+project, 1)
+// inProject puts an Application of the tests (guestbookApplication,
+// automatedApplication), which use their namespace's project, in project.
+func inProject(app, namespace, project string) string {
+	return strings.Replace(app, "project: "+namespace+"\n", "project: "+project+"\n", 1)
 }
 
+// createProject applies the AppProject name with spec (indented YAML). Every
+// test namespace has a project of its own name (createNamespace); unless spec
+// says otherwise, a project accepts Applications in the namespace of its own
+// name, as Capstan's tenancy rules require outside the control namespaces.
 func createProject(t *testing.T, name, spec string) {
 	t.Helper()
+	if !strings.Contains(spec, "sourceNamespaces:") {
+		spec += "  sourceNamespaces: [" + name + "]\n"
+	}
 	kubectlWithInput(t, fmt.Sprintf("apiVersion: capstan.dev/v1alpha1\nkind: AppProject\nmetadata:\n  name: %s\nspec:\n%s", name, spec), "apply", "-f", "-")
 	t.Cleanup(func() { _, _ = tryKubectl("delete", "appproject", name, "--wait=false") })
 }
@@ -22,11 +30,12 @@ func TestAProjectRefusesRepositoriesDestinationsAndKinds(t *testing.T) {
 	ns := createNamespace(t)
 	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources})
 
-	// A repository the project does not list.
+	// A repository the project no longer lists: admission let the
+	// Application in, and every comparison checks the project again.
+	kubectlWithInput(t, guestbookApplication(ns, repo.URL, "guestbook"), "apply", "-f", "-")
 	createProject(t, ns, `  sourceRepos: ["https://git.example.com/*"]
   destinations: [{server: "*", namespace: "*"}]
 `)
-	kubectlWithInput(t, projectApplication(ns, repo.URL, ns), "apply", "-f", "-")
 	eventually(t, compareTimeout, "an InvalidSpecError naming the repository", func() (bool, error) {
 		message := appField(t, ns, `{.status.conditions[?(@.type=="InvalidSpecError")].message}`)
 		return strings.Contains(message, "is not permitted in project"), fmt.Errorf("InvalidSpecError %q", message)

@@ -56,7 +56,7 @@ metadata:
   name: guestbook
   namespace: %[1]s
 spec:
-  project: default
+  project: %[1]s
   source:
     repoURL: %[2]s
     targetRevision: main

@@ -16,6 +16,7 @@ kind: AppProject
 metadata:
   name: %s
 spec:
+  sourceNamespaces: [%[1]s]
   sourceRepos: ["*"]
   destinations: [{server: "*", namespace: "*"}]
   syncWindows:
@@ -26,7 +27,7 @@ spec:
 `, project), "apply", "-f", "-")
 	t.Cleanup(func() { _, _ = tryKubectl("delete", "appproject", project, "--wait=false") })
 	repo := newGitRepo(t, map[string]string{"guestbook/resources.yaml": guestbookResources})
-	app := strings.Replace(automatedApplication(ns, repo.URL, "guestbook", false), "project: default", "project: "+project, 1)
+	app := inProject(automatedApplication(ns, repo.URL, "guestbook", false), ns, project)
 	kubectlWithInput(t, app, "apply", "-f", "-")
 
 	// Automated sync is held: the comparison is published, no operation starts.
