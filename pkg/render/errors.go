@@ -35,6 +35,10 @@ var (
 	// ErrMissingDependency is returned when a Helm chart dependency is neither
 	// in charts/ nor obtainable through the HelmDependencyFetcher.
 	ErrMissingDependency = errors.New("missing Helm chart dependency")
+	// ErrExternalSchema is returned for a Helm values.schema.json that refers
+	// to a schema outside itself (a file, a URL, another document): schemas
+	// are never loaded from the server's disk or the network.
+	ErrExternalSchema = errors.New("Helm values schema refers outside the chart")
 )
 
 // Error is a failed render: which tool, which path or chart, at which revision,
