@@ -27,6 +27,12 @@ var (
 	ErrTooLarge = errors.New("rendered manifests too large")
 	// ErrTimeout is returned when a render exceeds Options.Timeout.
 	ErrTimeout = errors.New("render timed out")
+	// ErrTooManyRenders is returned when no render slot
+	// (Options.MaxConcurrentRenders) became free within Options.Timeout.
+	ErrTooManyRenders = errors.New("too many renders in progress")
+	// ErrFailureRemembered marks an error answered from the memory of failed
+	// renders, without rendering; errors.Is also finds the original reason.
+	ErrFailureRemembered = errors.New("render failure remembered")
 	// ErrPluginUnsupported is returned for sources that need a config
 	// management plugin.
 	ErrPluginUnsupported = errors.New("config management plugins are not supported")

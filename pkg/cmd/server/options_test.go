@@ -61,6 +61,11 @@ func TestValidate(t *testing.T) {
 		{name: "an empty data directory for the embedded etcd is refused naming the flag",
 			args:    []string{"--standalone", "--bind-address=127.0.0.1", "--data-dir="},
 			wantErr: []string{"--data-dir"}},
+		{name: "a render concurrency of zero is refused naming the flag",
+			args:    []string{"--max-concurrent-renders=0"},
+			wantErr: []string{"--max-concurrent-renders", "at least 1"}},
+		{name: "a render concurrency of one is valid",
+			args: []string{"--max-concurrent-renders=1"}},
 		{name: "the embedded etcd flags are not checked when --etcd-servers is given",
 			args: []string{"--standalone", "--bind-address=127.0.0.1", "--etcd-servers=http://127.0.0.1:2379", "--embedded-etcd-port=-1"}},
 	}
