@@ -5,61 +5,72 @@ import (
 	"sync"
 )
 
-// resultCache is a least-recently-used map from cache key to an immutable
-// Result, bounded by number of entries. Stored results are never handed out:
-// readers get copies.
-type resultCache struct {
+// lruCache is a least-recently-used map from cache key to a value, bounded by
+// number of entries. It holds the render results (values that are never
+// handed out: readers get copies) and the remembered failures.
+type lruCache[V any] struct {
 	mu      sync.Mutex
 	max     int
-	order   *list.List // front = most recently used; values are *cacheEntry
+	order   *list.List // front = most recently used; values are *cacheEntry[V]
 	entries map[string]*list.Element
 }
 
-type cacheEntry struct {
-	key    string
-	result *Result
+type cacheEntry[V any] struct {
+	key   string
+	value V
 }
 
-// newResultCache returns a cache of at most max entries; max < 0 disables it.
-func newResultCache(max int) *resultCache {
-	return &resultCache{max: max, order: list.New(), entries: map[string]*list.Element{}}
+// newLRUCache returns a cache of at most max entries; max < 0 disables it.
+func newLRUCache[V any](max int) *lruCache[V] {
+	return &lruCache[V]{max: max, order: list.New(), entries: map[string]*list.Element{}}
 }
 
-// get returns the cached result for key and marks it recently used.
-func (c *resultCache) get(key string) (*Result, bool) {
+// get returns the value for key and marks it recently used.
+func (c *lruCache[V]) get(key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	elem, ok := c.entries[key]
 	if !ok {
-		return nil, false
+		var zero V
+		return zero, false
 	}
 	c.order.MoveToFront(elem)
-	return elem.Value.(*cacheEntry).result, true
+	return elem.Value.(*cacheEntry[V]).value, true
 }
 
-// add stores result under key, evicting the least recently used entries
+// add stores value under key, evicting the least recently used entries
 // beyond the bound.
-func (c *resultCache) add(key string, result *Result) {
+func (c *lruCache[V]) add(key string, value V) {
 	if c.max < 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if elem, ok := c.entries[key]; ok {
-		elem.Value.(*cacheEntry).result = result
+		elem.Value.(*cacheEntry[V]).value = value
 		c.order.MoveToFront(elem)
 		return
 	}
-	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, result: result})
+	c.entries[key] = c.order.PushFront(&cacheEntry[V]{key: key, value: value})
 	for c.order.Len() > c.max {
 		oldest := c.order.Back()
 		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cacheEntry).key)
+		delete(c.entries, oldest.Value.(*cacheEntry[V]).key)
 	}
 }
 
-// len returns the number of cached results.
-func (c *resultCache) len() int {
+// remove forgets key.
+func (c *lruCache[V]) remove(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if elem, ok := c.entries[key]; ok {
+		c.order.Remove(elem)
+		delete(c.entries, key)
+	}
+}
+
+// len returns the number of entries.
+func (c *lruCache[V]) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.order.Len()

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/gobwas/glob"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
@@ -141,7 +138,7 @@ func readManifestFile(ctx context.Context, file manifestFile) ([]*unstructured.U
 	if strings.HasSuffix(file.path, ".json") {
 		return readJSONManifest(ctx, file)
 	}
-	objs, err := decodeYAMLObjects(file.data)
+	objs, err := decodeDocuments(file.data)
 	if err == nil {
 		return objs, nil
 	}
@@ -163,7 +160,7 @@ func readJSONManifest(ctx context.Context, file manifestFile) ([]*unstructured.U
 			klog.FromContext(ctx).V(2).Info("Ignoring OCI image manifest", "file", file.path)
 			return nil, nil
 		}
-		return nil, fmt.Errorf("failed to unmarshal %q: %w", file.path, err)
+		return nil, fmt.Errorf("failed to unmarshal %q: %w", file.path, decodeError(err))
 	}
 	if decoder.More() {
 		return nil, fmt.Errorf("found multiple objects in %q: only single objects are allowed in JSON files", file.path)
@@ -179,26 +176,6 @@ func isOCIManifest(data []byte) bool {
 		Layers        json.RawMessage `json:"layers"`
 	}
 	return json.Unmarshal(data, &manifest) == nil && manifest.SchemaVersion != nil && (manifest.MediaType != "" || manifest.Layers != nil)
-}
-
-// decodeYAMLObjects decodes every document of a YAML stream into an object,
-// returning those decoded before the first error with it.
-func decodeYAMLObjects(data []byte) ([]*unstructured.Unstructured, error) {
-	decoder := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := decoder.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return objs, fmt.Errorf("failed to unmarshal manifest: %w", err)
-		}
-		if obj == nil {
-			continue
-		}
-		objs = append(objs, obj)
-	}
 }
 
 // looksLikeManifest is Argo CD's test for whether an unparsable YAML file was

@@ -27,6 +27,12 @@ var (
 	ErrTooLarge = errors.New("rendered manifests too large")
 	// ErrTimeout is returned when a render exceeds Options.Timeout.
 	ErrTimeout = errors.New("render timed out")
+	// ErrTooManyRenders is returned when no render slot
+	// (Options.MaxConcurrentRenders) became free within Options.Timeout.
+	ErrTooManyRenders = errors.New("too many renders in progress")
+	// ErrFailureRemembered marks an error answered from the memory of failed
+	// renders, without rendering; errors.Is also finds the original reason.
+	ErrFailureRemembered = errors.New("render failure remembered")
 	// ErrPluginUnsupported is returned for sources that need a config
 	// management plugin.
 	ErrPluginUnsupported = errors.New("config management plugins are not supported")
@@ -35,6 +41,10 @@ var (
 	// ErrMissingDependency is returned when a Helm chart dependency is neither
 	// in charts/ nor obtainable through the HelmDependencyFetcher.
 	ErrMissingDependency = errors.New("missing Helm chart dependency")
+	// ErrExternalSchema is returned for a Helm values.schema.json that refers
+	// to a schema outside itself (a file, a URL, another document): schemas
+	// are never loaded from the server's disk or the network.
+	ErrExternalSchema = errors.New("Helm values schema refers outside the chart")
 )
 
 // Error is a failed render: which tool, which path or chart, at which revision,

@@ -30,6 +30,11 @@ func (r *Renderer) renderHelm(ctx context.Context, job *renderJob) ([]*unstructu
 	if err != nil {
 		return nil, err
 	}
+	if !opts.SkipSchemaValidation {
+		if err := checkSchemaReferences(chrt); err != nil {
+			return nil, err
+		}
+	}
 	values, err := r.helmValues(job, opts)
 	if err != nil {
 		return nil, err

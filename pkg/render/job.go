@@ -34,6 +34,11 @@ func (j *renderJob) displayName() string {
 	return j.req.Source.Path
 }
 
+// error wraps err in an *Error naming the job's source.
+func (j *renderJob) error(err error) *Error {
+	return &Error{SourceType: j.sourceType, Path: j.displayName(), Revision: j.req.Revision, Err: err}
+}
+
 // prepare validates req, merges overrides, detects the tool and computes the
 // cache key. The returned job is never nil, so errors can name what failed.
 func (r *Renderer) prepare(req *Request) (*renderJob, error) {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,13 +31,22 @@ func (r *Renderer) evaluateJsonnetFile(job *renderJob, opts v1alpha1.Application
 	if err := r.checkOutputSize(int64(len(out)), "the output of "+file.path); err != nil {
 		return nil, err
 	}
-	var objs []*unstructured.Unstructured
-	if err := json.Unmarshal([]byte(out), &objs); err == nil {
+	return decodeJSONOutput([]byte(out), file.path)
+}
+
+// decodeJSONOutput decodes the output of a Jsonnet program: an array of
+// objects or one object.
+func decodeJSONOutput(out []byte, name string) ([]*unstructured.Unstructured, error) {
+	if trimmed := bytes.TrimSpace(out); len(trimmed) > 0 && trimmed[0] == '[' {
+		var objs []*unstructured.Unstructured
+		if err := json.Unmarshal(out, &objs); err != nil {
+			return nil, fmt.Errorf("failed to unmarshal generated json %q: %w", name, decodeError(err))
+		}
 		return objs, nil
 	}
 	obj := &unstructured.Unstructured{}
-	if err := json.Unmarshal([]byte(out), obj); err != nil {
-		return nil, fmt.Errorf("failed to unmarshal generated json %q: %w", file.path, err)
+	if err := json.Unmarshal(out, obj); err != nil {
+		return nil, fmt.Errorf("failed to unmarshal generated json %q: %w", name, decodeError(err))
 	}
 	return []*unstructured.Unstructured{obj}, nil
 }

@@ -7,10 +7,6 @@ import (
 	"io"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 )
 
 // checkOutputSize refuses output larger than MaxManifestBytes.
@@ -86,73 +82,4 @@ func expandedSize(n *yamlv3.Node, memo map[*yamlv3.Node]int64, ceiling int64) in
 	}
 	memo[n] = size
 	return size
-}
-
-// splitYAML decodes a stream of YAML (or JSON) documents into objects, skipping
-// empty documents, the way Argo CD reads helm template and kustomize build
-// output.
-func splitYAML(data []byte, name string) ([]*unstructured.Unstructured, error) {
-	if err := checkAliasExpansion(data, name); err != nil {
-		return nil, err
-	}
-	decoder := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		var ext runtime.RawExtension
-		if err := decoder.Decode(&ext); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return objs, fmt.Errorf("%s: failed to unmarshal manifest: %w", name, err)
-		}
-		raw := bytes.TrimSpace(ext.Raw)
-		if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-			continue
-		}
-		obj := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(raw, obj); err != nil {
-			return objs, fmt.Errorf("%s: failed to unmarshal manifest: %w", name, err)
-		}
-		objs = append(objs, obj)
-	}
-}
-
-// expandLists replaces every object with an items list (kind List, or any
-// *List) by its items and drops lists whose items are null, as Argo CD's
-// GenerateManifests does for every tool.
-func expandLists(objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	out := make([]*unstructured.Unstructured, 0, len(objs))
-	for _, obj := range objs {
-		switch {
-		case obj == nil:
-		case obj.IsList():
-			err := obj.EachListItem(func(item runtime.Object) error {
-				u, ok := item.(*unstructured.Unstructured)
-				if !ok {
-					return errors.New("resource list item has unexpected type")
-				}
-				out = append(out, u)
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("expand %s %s: %w", obj.GetKind(), obj.GetName(), err)
-			}
-		case isNullList(obj):
-		default:
-			out = append(out, obj)
-		}
-	}
-	return out, nil
-}
-
-// isNullList reports an object like `kind: ConfigMapList` with `items: null`.
-func isNullList(obj *unstructured.Unstructured) bool {
-	if _, ok := obj.Object["spec"]; ok {
-		return false
-	}
-	if _, ok := obj.Object["status"]; ok {
-		return false
-	}
-	items, ok := obj.Object["items"]
-	return ok && items == nil
 }

@@ -103,7 +103,7 @@ func TestYAMLLibrariesBoundAliasesWithoutOurCheck(t *testing.T) {
 	// The pre-check is a second line: the decoder alone must not expand the bomb.
 	done := make(chan error, 1)
 	go func() {
-		_, err := decodeYAMLObjects([]byte(billionLaughs))
+		_, err := decodeDocuments([]byte(billionLaughs))
 		done <- err
 	}()
 	select {

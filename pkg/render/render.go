@@ -13,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 )
@@ -65,6 +67,10 @@ type Request struct {
 	// MultipleSources is true when Source is one of spec.sources; a source
 	// with only a ref then renders nothing.
 	MultipleSources bool
+	// Hard renders even when the same render failed recently (a hard
+	// refresh); otherwise that failure is returned again until its back-off
+	// ends.
+	Hard bool
 }
 
 // RefSource is another source of a multi-source Application, referenced as
@@ -114,6 +120,9 @@ type Options struct {
 	// CacheSize is the number of results kept; 0 means DefaultCacheSize and a
 	// negative value disables the cache.
 	CacheSize int
+	// MaxConcurrentRenders bounds the renders running at once, abandoned ones
+	// included; 0 or less means twice GOMAXPROCS.
+	MaxConcurrentRenders int
 }
 
 // Stats counts what a Renderer did, for tests and metrics.
@@ -122,16 +131,30 @@ type Stats struct {
 	ToolRuns int64
 	// CacheHits is the number of renders answered from the cache.
 	CacheHits int64
+	// InProgress is the number of render slots taken: running renders,
+	// including those abandoned at their deadline that have not returned yet.
+	InProgress int64
+	// Abandoned is the number of renders given up at their deadline.
+	Abandoned int64
+	// FailuresRemembered is the number of renders answered from the memory
+	// of failed renders.
+	FailuresRemembered int64
 }
 
 // Renderer renders sources. It is safe for concurrent use; concurrent renders
 // of the same cache key share one tool run.
 type Renderer struct {
 	opts     Options
-	cache    *resultCache
+	cache    *lruCache[*Result]
+	failures *failureMemory
 	inflight singleflight.Group
-	toolRuns atomic.Int64
-	hits     atomic.Int64
+	// slots holds one token per render running, abandoned ones included.
+	slots     chan struct{}
+	clock     clock.PassiveClock
+	toolRuns  atomic.Int64
+	hits      atomic.Int64
+	abandoned atomic.Int64
+	recalled  atomic.Int64
 }
 
 // NewRenderer returns a Renderer with opts, defaults filled in.
@@ -145,12 +168,27 @@ func NewRenderer(opts Options) *Renderer {
 	if opts.CacheSize == 0 {
 		opts.CacheSize = DefaultCacheSize
 	}
-	return &Renderer{opts: opts, cache: newResultCache(opts.CacheSize)}
+	if opts.MaxConcurrentRenders <= 0 {
+		opts.MaxConcurrentRenders = 2 * runtime.GOMAXPROCS(0)
+	}
+	return &Renderer{
+		opts:     opts,
+		cache:    newLRUCache[*Result](opts.CacheSize),
+		failures: newFailureMemory(),
+		slots:    make(chan struct{}, opts.MaxConcurrentRenders),
+		clock:    clock.RealClock{},
+	}
 }
 
 // Stats returns the counters so far.
 func (r *Renderer) Stats() Stats {
-	return Stats{ToolRuns: r.toolRuns.Load(), CacheHits: r.hits.Load()}
+	return Stats{
+		ToolRuns:           r.toolRuns.Load(),
+		CacheHits:          r.hits.Load(),
+		InProgress:         int64(len(r.slots)),
+		Abandoned:          r.abandoned.Load(),
+		FailuresRemembered: r.recalled.Load(),
+	}
 }
 
 // Render renders req. Errors are *Error values wrapping the sentinel reasons
@@ -158,14 +196,19 @@ func (r *Renderer) Stats() Stats {
 //
 // Helm, Kustomize and Jsonnet cannot be interrupted: on timeout Render returns
 // ErrTimeout at once and abandons the tool, whose goroutine runs on until the
-// tool returns; its result is then discarded.
+// tool returns; its result is then discarded. An abandoned render keeps its
+// slot until then, so runaway renders never exceed MaxConcurrentRenders.
+//
+// A failed render (a timeout included) is remembered by its cache key: until
+// its back-off ends, the same render returns the same error, marked
+// ErrFailureRemembered, without running the tool, unless req.Hard is set.
 func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 	if req.MultipleSources && req.Source.Ref != "" && req.Source.Path == "" && req.Source.Chart == "" {
 		return &Result{}, nil
 	}
 	job, err := r.prepare(&req)
 	if err != nil {
-		return nil, &Error{SourceType: job.sourceType, Path: job.displayName(), Revision: req.Revision, Err: err}
+		return nil, job.error(err)
 	}
 	logger := klog.FromContext(ctx).WithValues("repo", req.Source.RepoURL, "path", job.displayName(), "revision", req.Revision, "tool", job.sourceType)
 
@@ -176,12 +219,19 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 		out.Cached = true
 		return out, nil
 	}
+	if !req.Hard {
+		if err := r.failures.recall(job.key, r.clock.Now()); err != nil {
+			r.recalled.Add(1)
+			logger.V(4).Info("Render failure remembered", "err", err)
+			return nil, job.error(err)
+		}
+	}
 	ch := r.inflight.DoChan(job.key, func() (any, error) {
 		return r.run(context.WithoutCancel(ctx), job)
 	})
 	select {
 	case <-ctx.Done():
-		return nil, &Error{SourceType: job.sourceType, Path: job.displayName(), Revision: req.Revision, Err: ctx.Err()}
+		return nil, job.error(fmt.Errorf("stopped waiting for the render: %w", ctx.Err()))
 	case res := <-ch:
 		if res.Err != nil {
 			logger.V(2).Info("Render failed", "err", res.Err)
@@ -191,28 +241,43 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 	}
 }
 
-// run renders job under the timeout, caches and returns the result. It is
-// shared by every concurrent caller of the same key.
+// run renders job in a render slot under the timeout, remembers a failure or
+// caches the result, and returns it. It is shared by every concurrent caller
+// of the same key.
 func (r *Renderer) run(ctx context.Context, job *renderJob) (*Result, error) {
-	r.toolRuns.Add(1)
 	started := time.Now()
-	objs, err := r.withTimeout(ctx, job)
+	objs, err := r.inSlot(ctx, job)
 	if err == nil {
 		objs, err = expandLists(objs)
 	}
 	if err != nil {
-		return nil, &Error{SourceType: job.sourceType, Path: job.displayName(), Revision: job.req.Revision, Err: err}
+		// Waiting for a slot says nothing about the source: it is not remembered.
+		if !errors.Is(err, ErrTooManyRenders) {
+			r.failures.remember(job.key, err, r.clock.Now())
+		}
+		return nil, job.error(err)
 	}
+	r.failures.forget(job.key)
 	result := &Result{Objects: objs, SourceType: job.sourceType}
 	r.cache.add(job.key, result)
 	klog.FromContext(ctx).V(2).Info("Rendered", "path", job.displayName(), "tool", job.sourceType, "objects", len(objs), "duration", time.Since(started))
 	return result, nil
 }
 
-// withTimeout runs the job's tool in its own goroutine and gives up after the
-// configured timeout.
-func (r *Renderer) withTimeout(ctx context.Context, job *renderJob) ([]*unstructured.Unstructured, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+// inSlot waits up to the timeout for a render slot, then runs the job's tool
+// in its own goroutine, which holds the slot until the tool returns, and
+// gives up on it after the timeout.
+func (r *Renderer) inSlot(ctx context.Context, job *renderJob) ([]*unstructured.Unstructured, error) {
+	waitCtx, cancelWait := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancelWait()
+	select {
+	case r.slots <- struct{}{}:
+	case <-waitCtx.Done():
+		return nil, fmt.Errorf("%w: all %d render slots stayed taken for %s", ErrTooManyRenders, cap(r.slots), r.opts.Timeout)
+	}
+	r.toolRuns.Add(1)
+
+	runCtx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	type outcome struct {
 		objs []*unstructured.Unstructured
@@ -220,21 +285,27 @@ func (r *Renderer) withTimeout(ctx context.Context, job *renderJob) ([]*unstruct
 	}
 	done := make(chan outcome, 1)
 	go func() {
+		defer func() { <-r.slots }()
 		defer func() {
 			if p := recover(); p != nil {
 				done <- outcome{err: fmt.Errorf("%s panicked: %v", job.sourceType, p)}
 			}
 		}()
-		objs, err := r.runTool(ctx, job)
+		objs, err := r.runTool(runCtx, job)
 		done <- outcome{objs, err}
 	}()
+	timedOut := func() error {
+		return fmt.Errorf("%w: rendering took longer than %s and was abandoned", ErrTimeout, r.opts.Timeout)
+	}
 	select {
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w: rendering took longer than %s", ErrTimeout, r.opts.Timeout)
-		}
-		return nil, ctx.Err()
+	case <-runCtx.Done():
+		r.abandoned.Add(1)
+		return nil, timedOut()
 	case out := <-done:
+		if out.err != nil && runCtx.Err() != nil {
+			// The tool noticed the deadline first.
+			return nil, timedOut()
+		}
 		return out.objs, out.err
 	}
 }

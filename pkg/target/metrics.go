@@ -1,11 +1,14 @@
 package target
 
 import (
+	"errors"
 	"sync"
 	"time"
 
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
+
+	"capstan.dev/capstan/pkg/render"
 )
 
 // The source pipeline's Prometheus metrics, in legacyregistry like every
@@ -37,6 +40,15 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"result"})
 
+	renderFailuresTotal = metrics.NewCounterVec(&metrics.CounterOpts{
+		Namespace: "capstan",
+		Subsystem: "render",
+		Name:      "failures_total",
+		Help: "Renders that failed, by reason: timeout (abandoned at --render-timeout), busy (no free slot of --max-concurrent-renders in time), " +
+			"remembered (a recent failure of the same render returned again without rendering) or error.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"reason"})
+
 	registerMetricsOnce sync.Once
 )
 
@@ -44,10 +56,24 @@ var (
 // it may be called any number of times.
 func RegisterMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(sourceDuration, renderDuration, renderCacheTotal)
+		legacyregistry.MustRegister(sourceDuration, renderDuration, renderCacheTotal, renderFailuresTotal)
 	})
 }
 
 func observeSince(histogram *metrics.HistogramVec, label string, start time.Time) {
 	histogram.WithLabelValues(label).Observe(time.Since(start).Seconds())
+}
+
+// countRenderFailure counts a failed render by reason.
+func countRenderFailure(err error) {
+	reason := "error"
+	switch {
+	case errors.Is(err, render.ErrFailureRemembered):
+		reason = "remembered"
+	case errors.Is(err, render.ErrTimeout):
+		reason = "timeout"
+	case errors.Is(err, render.ErrTooManyRenders):
+		reason = "busy"
+	}
+	renderFailuresTotal.WithLabelValues(reason).Inc()
 }

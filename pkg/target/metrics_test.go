@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"k8s.io/component-base/metrics/testutil"
@@ -60,5 +61,43 @@ func TestTargetCountsRenderCacheHitsAndObservesDurations(t *testing.T) {
 	}
 	if count, _ := testutil.GetHistogramMetricCount(renderDuration.WithLabelValues(string(v1alpha1.ApplicationSourceTypeDirectory))); count < 1 {
 		t.Errorf("renders observed: %d, want at least 1", count)
+	}
+}
+
+func TestTargetRemembersRenderFailuresUntilAHardRefresh(t *testing.T) {
+	repo := gittest.NewRepo(t, t.TempDir())
+	repo.CommitOn("main", gittest.Files{"app/cm.yaml": gittest.File("apiVersion: v1\nkind: ConfigMap\nmetadata: [broken\n")})
+	gitCache, err := git.NewCache(t.TempDir(), git.Options{AllowFileURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, err := helmrepo.NewClient(t.TempDir(), helmrepo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := New(gitCache, charts, render.Options{}, noCredentials{})
+	app := &v1alpha1.Application{Spec: v1alpha1.ApplicationSpec{
+		Source:      &v1alpha1.ApplicationSource{RepoURL: repo.FileURL(), Path: "app", TargetRevision: "main"},
+		Destination: v1alpha1.ApplicationDestination{Namespace: "default"},
+	}}
+	count := func(reason string) float64 {
+		value, _ := testutil.GetCounterMetricValue(renderFailuresTotal.WithLabelValues(reason))
+		return value
+	}
+	errorsBefore, rememberedBefore := count("error"), count("remembered")
+	for i, step := range []struct{ hard, remembered bool }{{false, false}, {false, true}, {true, false}} {
+		_, err := source.Target(context.Background(), app, Options{Hard: step.hard})
+		if err == nil {
+			t.Fatal("expected the broken manifest to fail the render")
+		}
+		if remembered := errors.Is(err, render.ErrFailureRemembered); remembered != step.remembered {
+			t.Errorf("render %d (hard %v): remembered %v, want %v: %v", i+1, step.hard, remembered, step.remembered, err)
+		}
+	}
+	if got, want := count("error")-errorsBefore, 2.0; got != want {
+		t.Errorf("%v render errors counted, want %v", got, want)
+	}
+	if got, want := count("remembered")-rememberedBefore, 1.0; got != want {
+		t.Errorf("%v remembered failures counted, want %v", got, want)
 	}
 }

@@ -64,7 +64,8 @@ type Options struct {
 	// KubeVersion and APIVersions describe the destination cluster for Helm.
 	KubeVersion string
 	APIVersions []string
-	// Hard bypasses the cache of resolved revisions.
+	// Hard bypasses the cache of resolved revisions and the renderer's
+	// memory of failed renders.
 	Hard bool
 	// Revision replaces the targetRevision of a single-source Application.
 	Revision string
@@ -119,8 +120,10 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 			RefSources:           refs,
 			Project:              app.Spec.Project,
 			MultipleSources:      multiple,
+			Hard:                 opts.Hard,
 		})
 		if err != nil {
+			countRenderFailure(err)
 			return nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(r.source.RepoURL), err)
 		}
 		if result.Cached {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -38,6 +39,9 @@ type ControllerOptions struct {
 	MaxManifestBytes int64
 	// RenderTimeout bounds one render.
 	RenderTimeout time.Duration
+	// MaxConcurrentRenders bounds the renders running at once, including
+	// those abandoned at RenderTimeout that have not returned yet.
+	MaxConcurrentRenders int
 	// AllowKustomizeRemoteBases lets Kustomize load remote bases.
 	AllowKustomizeRemoteBases bool
 	// AllowFileRepoURLs accepts file:// repository URLs (local development only).
@@ -62,6 +66,7 @@ func NewControllerOptions() *ControllerOptions {
 		RepoNamespace:        "capstan-system",
 		MaxManifestBytes:     10 << 20,
 		RenderTimeout:        90 * time.Second,
+		MaxConcurrentRenders: 2 * runtime.GOMAXPROCS(0),
 		HealthRulesConfigMap: "capstan-health-rules",
 		IgnoreRulesConfigMap: "argocd-cm",
 	}
@@ -90,7 +95,12 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.MaxManifestBytes, "max-manifest-bytes", o.MaxManifestBytes,
 		"Largest rendered output of one source; larger renders fail with an error.")
 	fs.DurationVar(&o.RenderTimeout, "render-timeout", o.RenderTimeout,
-		"Longest time one render (Helm, Kustomize, Jsonnet, directory) may take.")
+		"Longest time one render (Helm, Kustomize, Jsonnet, directory) may take. A render past it fails and is abandoned: "+
+			"it keeps its render slot until the tool returns, and its failure, like every render failure, is returned again "+
+			"without rendering for a back-off of 10s doubling to 10m, unless a refresh is requested.")
+	fs.IntVar(&o.MaxConcurrentRenders, "max-concurrent-renders", o.MaxConcurrentRenders,
+		"Most renders running at once, abandoned ones included (default twice GOMAXPROCS). "+
+			"A render that finds no free slot within --render-timeout fails with \"too many renders in progress\".")
 	fs.BoolVar(&o.AllowKustomizeRemoteBases, "allow-kustomize-remote-bases", o.AllowKustomizeRemoteBases,
 		"Let Kustomize load remote bases (Git and HTTP). Off, they are refused.")
 	fs.BoolVar(&o.AllowFileRepoURLs, "allow-file-repo-urls", o.AllowFileRepoURLs,
@@ -125,6 +135,9 @@ func (o *ControllerOptions) Validate() []error {
 	}
 	if o.RenderTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--render-timeout: must be positive"))
+	}
+	if o.MaxConcurrentRenders < 1 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-renders: must be at least 1, not %d", o.MaxConcurrentRenders))
 	}
 	if o.Enabled && o.CacheDir == "" {
 		errs = append(errs, fmt.Errorf("--cache-dir: must be set when the controllers run"))

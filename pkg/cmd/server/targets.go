@@ -67,9 +67,10 @@ func (o *Options) newTargetSource(secrets corev1listers.SecretNamespaceLister, k
 		return nil, err
 	}
 	return target.New(gitCache, charts, render.Options{
-		MaxManifestBytes: o.Controllers.MaxManifestBytes,
-		Timeout:          o.Controllers.RenderTimeout,
-		AllowRemoteBases: o.Controllers.AllowKustomizeRemoteBases,
+		MaxManifestBytes:     o.Controllers.MaxManifestBytes,
+		Timeout:              o.Controllers.RenderTimeout,
+		MaxConcurrentRenders: o.Controllers.MaxConcurrentRenders,
+		AllowRemoteBases:     o.Controllers.AllowKustomizeRemoteBases,
 	}, store), nil
 }
 
