@@ -161,7 +161,8 @@ func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
 	comparer, counter := newComparer(ctx, t, objects)
 	// A project reporting orphans: the destination namespace is watched too,
 	// and reading it must cost no request either.
-	opts := compare.Options{Project: &v1alpha1.AppProject{Spec: v1alpha1.AppProjectSpec{
+	opts := compare.Options{Project: &v1alpha1.AppProject{ObjectMeta: metav1.ObjectMeta{Name: "team"}, Spec: v1alpha1.AppProjectSpec{
+		SourceNamespaces:  []string{app.Namespace},
 		SourceRepos:       []string{"*"},
 		Destinations:      []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}},
 		OrphanedResources: &v1alpha1.OrphanedResourcesMonitorSettings{},
