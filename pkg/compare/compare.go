@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
@@ -50,6 +51,11 @@ type Comparer struct {
 	// Policy holds the server-wide settings of the project rules (the control
 	// namespaces).
 	Policy project.Policy
+	// Impersonation makes every write to a destination — applies, prunes,
+	// deletions, hooks and the dry-run applies of comparisons — act as the
+	// ServiceAccount the project's destinationServiceAccounts name, so that
+	// Capstan's own identity only reads (--sync-impersonation).
+	Impersonation bool
 }
 
 // Options tune one comparison.
@@ -182,7 +188,11 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	}
 	result.Conditions = append(result.Conditions, orphans...)
 	rules := c.ignoreRules(app)
-	applier := DryRunApplier{Cluster: destination}
+	client, err := c.WriteClient(app, opts.Project, destination)
+	if err != nil {
+		return failed(v1alpha1.ApplicationConditionComparisonError, err)
+	}
+	applier := DryRunApplier{Cluster: destination, Client: client}
 	var healths []health.ResourceHealth
 	for _, key := range sortedKeys(targets, live) {
 		targetObj, liveObj := targets[key], live[key]
@@ -247,6 +257,21 @@ func (c *Comparer) Destination(app *v1alpha1.Application, proj *v1alpha1.AppProj
 		return nil, refusal
 	}
 	return destination, nil
+}
+
+// WriteClient returns the client that writes app's objects into destination:
+// with impersonation, one acting as the ServiceAccount proj names for the
+// destination (an error when it names none: impersonation never falls back
+// to Capstan's own identity); without, the destination's own.
+func (c *Comparer) WriteClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, error) {
+	if !c.Impersonation {
+		return destination.Dynamic, nil
+	}
+	account, err := project.ServiceAccountFor(proj, app.Spec.Destination, destination.Server, app.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	return destination.Impersonating(account)
 }
 
 // RememberApplied tells the comparer that applying target (as a sync of app
@@ -429,6 +454,9 @@ func firstNonNil(objs ...*unstructured.Unstructured) *unstructured.Unstructured 
 // DryRunApplier predicts live objects with a server-side dry-run apply.
 type DryRunApplier struct {
 	Cluster *cluster.Cluster
+	// Client sends the dry-run applies: Cluster's own, or one that
+	// impersonates the project's ServiceAccount.
+	Client dynamic.Interface
 }
 
 // FieldManager is the field manager of everything Capstan applies.
@@ -444,7 +472,7 @@ func (a DryRunApplier) DryRunApply(ctx context.Context, target *unstructured.Uns
 	if err != nil {
 		return nil, err
 	}
-	return a.Cluster.Dynamic.Resource(mapping.Resource).Namespace(target.GetNamespace()).Patch(ctx, target.GetName(),
+	return a.Client.Resource(mapping.Resource).Namespace(target.GetNamespace()).Patch(ctx, target.GetName(),
 		types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: ptrTrue(), DryRun: []string{metav1.DryRunAll}})
 }
 

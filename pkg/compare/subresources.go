@@ -51,7 +51,11 @@ func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts Ins
 		out.Revision = result.Target.Revision
 	}
 	rules := c.ignoreRules(app)
-	applier := DryRunApplier{Cluster: result.Cluster}
+	client, err := c.WriteClient(app, opts.Project, result.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	applier := DryRunApplier{Cluster: result.Cluster, Client: client}
 	readable := readableLive(ctx, result.Cluster, opts.MayRead)
 	for _, resource := range result.Resources {
 		key := keyOf(resource)

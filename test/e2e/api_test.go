@@ -228,6 +228,7 @@ func TestConvertPluginTurnsArgoCDManifestsIntoCapstanOnes(t *testing.T) {
 	requireCapstanAPIServer(t)
 	ns := createNamespace(t)
 	argo := strings.Replace(guestbookApp, "capstan.dev/v1alpha1", "argoproj.io/v1alpha1", 1)
+	argo = strings.Replace(argo, "project: default", "project: "+ns, 1)
 	cmd := exec.Command(filepath.Join(cluster.binDir, "kubectl-capstan"), "convert")
 	cmd.Stdin = strings.NewReader(argo)
 	converted, err := cmd.Output()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 // Tenancy: what a user with only namespace rights can do through Capstan
@@ -227,15 +229,24 @@ func TestDiffShowsOnlyWhatTheCallerMayReadAndNeverASecret(t *testing.T) {
 		t.Errorf("alice's Secret item: live %s, want the masked live Secret", secret.Live)
 	}
 
+	// POST bodies of create --raw are JSON.
+	postCandidate := func(manifest string) (string, error) {
+		t.Helper()
+		body, err := yaml.YAMLToJSON([]byte(manifest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return asUser("alice", string(body), "create", "--raw", diffPath, "-f", "-")
+	}
 	// A candidate cannot switch masking off with ignoreDifferences.
 	candidate := strings.TrimSuffix(teamApplication("guestbook", ns, ns, repo.URL, "app", ns, false), "\n") +
 		"\n  ignoreDifferences:\n  - kind: Secret\n    jsonPointers: [/kind]\n"
-	out, err := asUser("alice", candidate, "create", "--raw", diffPath, "-f", "-")
+	out, err := postCandidate(candidate)
 	expectRefused(t, out, err, "a candidate ignoring /kind", "jsonPointers", "must not name")
 	// Nor compare objects of kube-system, or use a project that does not accept it.
-	out, err = asUser("alice", teamApplication("guestbook", ns, ns, repo.URL, "app", "kube-system", false), "create", "--raw", diffPath, "-f", "-")
+	out, err = postCandidate(teamApplication("guestbook", ns, ns, repo.URL, "app", "kube-system", false))
 	expectRefused(t, out, err, "a candidate deploying into kube-system", "destinations")
-	out, err = asUser("alice", teamApplication("guestbook", ns, "default", repo.URL, "app", "kube-system", false), "create", "--raw", diffPath, "-f", "-")
+	out, err = postCandidate(teamApplication("guestbook", ns, "default", repo.URL, "app", "kube-system", false))
 	expectRefused(t, out, err, "a candidate of project default", "sourceNamespaces")
 	// GET manifests masks the Secret too.
 	manifests, err := asUser("carol", "", "get", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applications/guestbook/manifests")
@@ -322,12 +333,24 @@ rules: []
 	})
 	t.Cleanup(func() { _, _ = tryKubectl("delete", "clusterrole", clusterRole, "--ignore-not-found") })
 
-	kubectlWithInput(t, teamApplication("guestbook", ns, ns, repo.URL, "allowed", ns, true), "apply", "-f", "-")
+	syncNow := func() {
+		t.Helper()
+		eventually(t, compareTimeout, "no operation to run", func() (bool, error) {
+			op := appField(t, ns, "{.operation}")
+			return op == "", fmt.Errorf("operation %s", op)
+		})
+		kubectl(t, "create", "sync", "guestbook", "-n", ns)
+	}
+	kubectlWithInput(t, teamApplication("guestbook", ns, ns, repo.URL, "allowed", ns, false), "apply", "-f", "-")
+	waitForAppState(t, ns, "OutOfSync", "Missing")
+	syncNow()
 	waitForAppState(t, ns, "Synced", "Healthy")
 
 	kubectl(t, "patch", "app", "guestbook", "-n", ns, "--type=merge", "-p", `{"spec":{"source":{"path":"beyond"}}}`)
+	waitForAppState(t, ns, "OutOfSync", "Missing")
+	syncNow()
 	eventually(t, syncTimeout, "the sync beyond the ServiceAccount's rights to fail", func() (bool, error) {
-		message := appField(t, ns, "{.status.operationState.phase}: {.status.operationState.message} {.status.operationState.syncResult.resources[*].message}")
+		message := appField(t, ns, "{.status.operationState.phase}: {.status.operationState.message}")
 		return strings.HasPrefix(message, "Failed") && strings.Contains(message, "system:serviceaccount:"+ns+":deployer"),
 			fmt.Errorf("operation %q", message)
 	})
@@ -337,16 +360,13 @@ rules: []
 
 	// Without a ServiceAccount for the destination nothing is synced.
 	kubectl(t, "patch", "appproject", ns, "--type=merge", "-p", `{"spec":{"destinationServiceAccounts":[{"server":"*","namespace":"elsewhere","defaultServiceAccount":"deployer"}]}}`)
-	kubectl(t, "patch", "app", "guestbook", "-n", ns, "--type=merge", "-p", `{"spec":{"source":{"path":"allowed"},"syncPolicy":null}}`)
-	eventually(t, compareTimeout, "no operation to run", func() (bool, error) {
-		op := appField(t, ns, "{.operation}")
-		return op == "", fmt.Errorf("operation %s", op)
-	})
+	kubectl(t, "patch", "app", "guestbook", "-n", ns, "--type=merge", "-p", `{"spec":{"source":{"path":"allowed"}}}`)
 	started := time.Now()
-	kubectl(t, "create", "sync", "guestbook", "-n", ns)
+	syncNow()
 	eventually(t, syncTimeout, "the sync without a ServiceAccount to fail", func() (bool, error) {
+		// Comparisons impersonate too, so the operation ends before applying (Error).
 		message := appField(t, ns, "{.status.operationState.phase}: {.status.operationState.message}")
-		return strings.HasPrefix(message, "Failed") && strings.Contains(message, "no matching service account"),
+		return (strings.HasPrefix(message, "Error") || strings.HasPrefix(message, "Failed")) && strings.Contains(message, "no matching service account"),
 			fmt.Errorf("operation %q (%s after the sync)", message, time.Since(started).Round(time.Second))
 	})
 }

@@ -64,7 +64,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 		return nil, err
 	}
 	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker, SystemRules: systemRules,
-		Policy: o.Tenancy.Policy()}
+		Policy: o.Tenancy.Policy(), Impersonation: o.Tenancy.SyncImpersonation}
 	return e, nil
 }
 
@@ -99,13 +99,12 @@ func (o *Options) runControllers(ctx context.Context, loopback, destination *res
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps := factory.Capstan().V1alpha1().Applications()
 	c, err := application.New(client, apps.Informer(), apps.Lister(), e.comparer, application.Options{
-		Workers:           o.Controllers.StatusProcessors,
-		OperationWorkers:  o.Controllers.OperationProcessors,
-		SyncTimeout:       o.Controllers.SyncTimeout,
-		Resync:            o.Controllers.AppResync,
-		Recorder:          recorder,
-		Projects:          factory.Capstan().V1alpha1().AppProjects().Informer(),
-		SyncImpersonation: o.Tenancy.SyncImpersonation,
+		Workers:          o.Controllers.StatusProcessors,
+		OperationWorkers: o.Controllers.OperationProcessors,
+		SyncTimeout:      o.Controllers.SyncTimeout,
+		Resync:           o.Controllers.AppResync,
+		Recorder:         recorder,
+		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
 	})
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)

@@ -48,9 +48,6 @@ type Options struct {
 	// are part of the comparison, and a changed project refreshes its
 	// Applications. Nil reports no orphaned resources.
 	Projects cache.SharedIndexInformer
-	// SyncImpersonation applies, prunes and deletes as the ServiceAccount of
-	// the project's destinationServiceAccounts instead of Capstan's identity.
-	SyncImpersonation bool
 }
 
 // Controller refreshes Applications.

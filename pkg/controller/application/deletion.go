@@ -122,7 +122,7 @@ func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 		logger.V(2).Info("Deletion waits", "reason", step.Waiting)
 		return deletionRecheck, nil
 	}
-	client, err := c.writeClient(app, proj, destination)
+	client, err := c.comparer.WriteClient(app, proj, destination)
 	if err != nil {
 		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
 	}

@@ -2,7 +2,6 @@ package application
 
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
@@ -10,24 +9,12 @@ import (
 	"capstan.dev/capstan/pkg/sync"
 )
 
-// writeClient returns the client that applies, prunes and deletes app's
-// objects in destination, hooks included: with sync impersonation, one that
-// acts as the ServiceAccount the project names for the destination (so
-// Kubernetes RBAC limits what the sync can do); without, Capstan's own.
-func (c *Controller) writeClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, error) {
-	if !c.options.SyncImpersonation {
-		return destination.Dynamic, nil
-	}
-	account, err := project.ServiceAccountFor(proj, app.Spec.Destination, destination.Server, app.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	return destination.Impersonating(account)
-}
-
-// applier is writeClient as the sync engine's Applier.
+// applier applies, prunes and deletes app's objects in destination, hooks
+// included, with the comparer's write client: with sync impersonation as the
+// ServiceAccount the project names (so Kubernetes RBAC limits what the sync
+// can do), without as Capstan itself.
 func (c *Controller) applier(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (sync.Applier, error) {
-	client, err := c.writeClient(app, proj, destination)
+	client, err := c.comparer.WriteClient(app, proj, destination)
 	if err != nil {
 		return nil, err
 	}

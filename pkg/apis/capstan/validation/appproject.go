@@ -312,6 +312,8 @@ func validateDestinationServiceAccounts(accounts []capstan.ApplicationDestinatio
 		}
 		if account.DefaultServiceAccount == "" {
 			allErrs = append(allErrs, field.Required(idxPath.Child("defaultServiceAccount"), "the service account syncs impersonate"))
+		} else if msg := serviceAccountProblem(account.DefaultServiceAccount); msg != "" {
+			allErrs = append(allErrs, field.Invalid(idxPath.Child("defaultServiceAccount"), account.DefaultServiceAccount, msg))
 		}
 		key := account.Server + "/" + account.Namespace
 		if seen[key] {
@@ -320,6 +322,22 @@ func validateDestinationServiceAccounts(accounts []capstan.ApplicationDestinatio
 		seen[key] = true
 	}
 	return allErrs
+}
+
+// serviceAccountProblem says why name is not "NAME" or "NAMESPACE:NAME" of a
+// ServiceAccount (no patterns: it is the identity syncs act as), or "".
+func serviceAccountProblem(name string) string {
+	namespace, account, qualified := strings.Cut(name, ":")
+	if !qualified {
+		namespace, account = "", name
+	}
+	if qualified && len(apivalidation.ValidateNamespaceName(namespace, false)) > 0 {
+		return "must be NAME or NAMESPACE:NAME of a ServiceAccount; the namespace is not a namespace name"
+	}
+	if len(apivalidation.ValidateServiceAccountName(account, false)) > 0 {
+		return "must be NAME or NAMESPACE:NAME of a ServiceAccount, without patterns"
+	}
+	return ""
 }
 
 // validateSourceIntegrity checks that each policy selects repositories and says

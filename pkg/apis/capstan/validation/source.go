@@ -44,6 +44,7 @@ func ValidateApplicationSource(src *capstan.ApplicationSource, fldPath *field.Pa
 			"the chart version (or semver range) is required for a Helm repository source"))
 	}
 	allErrs = append(allErrs, validateRepoPath(src.Path, fldPath.Child("path"))...)
+	allErrs = append(allErrs, validateValueFilePaths(src, fldPath.Child("helm", "valueFiles"))...)
 	if src.Ref != "" && !sourceRefPattern.MatchString(src.Ref) {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("ref"), src.Ref,
 			"must consist of letters, digits, '-' and '_', since value files refer to it as $<ref>/path"))
@@ -149,6 +150,25 @@ func validateRepoPath(p string, fldPath *field.Path) field.ErrorList {
 		return field.ErrorList{field.Invalid(fldPath, p, "must stay inside the repository")}
 	}
 	return nil
+}
+
+// validateValueFilePaths refuses Helm value files that, relative to the
+// source's path, climb out of the repository. Other sources' files
+// ($ref/...) and URLs are checked where they are read.
+func validateValueFilePaths(src *capstan.ApplicationSource, fldPath *field.Path) field.ErrorList {
+	if src.Helm == nil {
+		return nil
+	}
+	var allErrs field.ErrorList
+	for i, file := range src.Helm.ValueFiles {
+		if strings.HasPrefix(file, "$") || strings.Contains(file, "://") || strings.HasPrefix(file, "/") {
+			continue
+		}
+		if escapesRoot(src.Path + "/" + file) {
+			allErrs = append(allErrs, field.Invalid(fldPath.Index(i), file, "must stay inside the repository"))
+		}
+	}
+	return allErrs
 }
 
 // escapesRoot reports whether a relative path climbs above its starting directory.
