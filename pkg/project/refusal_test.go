@@ -116,11 +116,7 @@ func TestApplicationSetRefusalChecksOnlyWhatIsLiteral(t *testing.T) {
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			refusal := policy.ApplicationSetRefusal(teamProject(), test.set)
-			got := ""
-			if refusal != nil {
-				got = refusal.Rule
-			}
-			if got != test.wantRule {
+			if got := ruleOf(refusal); got != test.wantRule {
 				t.Errorf("refused by %q (%v), want %q", got, refusal, test.wantRule)
 			}
 		})
@@ -155,11 +151,7 @@ func TestResourceRefusal(t *testing.T) {
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			refusal := ResourceRefusal(proj, destination, test.obj, test.namespaced)
-			got := ""
-			if refusal != nil {
-				got = refusal.Rule
-			}
-			if got != test.wantRule {
+			if got := ruleOf(refusal); got != test.wantRule {
 				t.Errorf("refused by %q (%v), want %q", got, refusal, test.wantRule)
 			}
 		})
@@ -183,11 +175,7 @@ func TestClusterRefusal(t *testing.T) {
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			refusal := ClusterRefusal(test.proj, "https://remote.example.com", test.clusterProject)
-			got := ""
-			if refusal != nil {
-				got = refusal.Rule
-			}
-			if got != test.wantRule {
+			if got := ruleOf(refusal); got != test.wantRule {
 				t.Errorf("refused by %q (%v), want %q", got, refusal, test.wantRule)
 			}
 		})
@@ -238,4 +226,12 @@ func TestServiceAccountFor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ruleOf is the rule that refused, or "" for no refusal.
+func ruleOf(refusal *Refusal) string {
+	if refusal == nil {
+		return ""
+	}
+	return refusal.Rule
 }
