@@ -19,6 +19,7 @@ GO_TEST_FLAGS ?=
 E2E_TIMEOUT ?= 30m
 APPS ?= 1000
 OBJECTS ?= 10
+FUZZTIME ?= 10s
 
 .PHONY: build
 build: ## Build capstan's binaries into _output/bin.
@@ -45,11 +46,19 @@ verify: ## Check generated code, formatting, vet and the kwok stage copies.
 	hack/tools/sync-kwok-stages.sh --verify
 
 .PHONY: test
-test: verify test-unit test-integration test-e2e ## Verify generated code, then run every test.
+test: verify test-unit test-fuzz test-integration test-e2e ## Verify generated code, then run every test.
 
 .PHONY: test-unit
 test-unit: ## Fast tests: go test ./pkg/... ./cmd/...
 	go test $(GO_TEST_FLAGS) ./pkg/... ./cmd/...
+
+.PHONY: test-fuzz
+test-fuzz: ## Run every Go fuzz target briefly (FUZZTIME each, 10s).
+	FUZZTIME=$(FUZZTIME) hack/fuzz.sh
+
+.PHONY: fuzz
+fuzz: ## Run every Go fuzz target for longer (FUZZTIME each, default 2m here).
+	FUZZTIME=$(if $(filter command line,$(origin FUZZTIME)),$(FUZZTIME),2m) hack/fuzz.sh
 
 .PHONY: test-integration
 test-integration: ## Tests against embedded etcd or an in-process server.
