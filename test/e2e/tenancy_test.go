@@ -111,7 +111,25 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]
 	// Her own project does not deploy into kube-system.
 	out, err = asUser("alice", teamApplication("escalate", ns, ns, repo.URL, "escalate", "kube-system", true), "apply", "-f", "-")
 	expectRefused(t, out, err, "an Application deploying into kube-system", "Forbidden", "destinations")
-	if apps := kubectl(t, "get", "applications", "-n", ns, "-o", "name"); strings.TrimSpace(apps) != "" {
+	// Nor can an ApplicationSet of hers generate into the default project.
+	appSet := fmt.Sprintf(`apiVersion: capstan.dev/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: escalate
+  namespace: %s
+spec:
+  goTemplate: true
+  generators: [{list: {elements: [{name: one}]}}]
+  template:
+    metadata: {name: "escalate-{{.name}}"}
+    spec:
+      project: default
+      source: {repoURL: %s, targetRevision: main, path: escalate}
+      destination: {server: "https://kubernetes.default.svc", namespace: "{{.name}}"}
+`, ns, repo.URL)
+	out, err = asUser("alice", appSet, "apply", "-f", "-")
+	expectRefused(t, out, err, "an ApplicationSet of project default in a team namespace", "Forbidden", "sourceNamespaces")
+	if apps := kubectl(t, "get", "applications,applicationsets", "-n", ns, "-o", "name"); strings.TrimSpace(apps) != "" {
 		t.Fatalf("refused Applications were stored: %s", apps)
 	}
 
@@ -347,7 +365,10 @@ rules: []
 	waitForAppState(t, ns, "Synced", "Healthy")
 
 	kubectl(t, "patch", "app", "guestbook", "-n", ns, "--type=merge", "-p", `{"spec":{"source":{"path":"beyond"}}}`)
-	waitForAppState(t, ns, "OutOfSync", "Missing")
+	eventually(t, compareTimeout, "the ClusterRole to be OutOfSync", func() (bool, error) {
+		resources := appField(t, ns, `{range .status.resources[*]}{.kind}:{.status};{end}`)
+		return strings.Contains(resources, "ClusterRole:OutOfSync"), fmt.Errorf("resources %q", resources)
+	})
 	syncNow()
 	eventually(t, syncTimeout, "the sync beyond the ServiceAccount's rights to fail", func() (bool, error) {
 		message := appField(t, ns, "{.status.operationState.phase}: {.status.operationState.message}")
