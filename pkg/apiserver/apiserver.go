@@ -15,6 +15,7 @@ import (
 	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/registry/capstan/applicationset"
 	"capstan.dev/capstan/pkg/registry/capstan/appproject"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // Config is the configuration of a capstan-apiserver.
@@ -57,8 +58,8 @@ func (c completedConfig) New() (*CapstanServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(capstan.GroupName, Scheme, ParameterCodec, Codecs)
-	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{Codecs}
+	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(capstan.GroupName, scheme.Scheme, scheme.ParameterCodec, scheme.Codecs)
+	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{scheme.Codecs}
 	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
 	if err := genericServer.InstallAPIGroup(&apiGroupInfo); err != nil {
 		return nil, fmt.Errorf("install API group %s: %w", capstan.GroupName, err)
@@ -68,7 +69,7 @@ func (c completedConfig) New() (*CapstanServer, error) {
 
 // newStorage builds the REST storage of every resource and subresource, keyed by path.
 func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine, policy project.Policy, authz authorizer.Authorizer) (map[string]rest.Storage, error) {
-	projects, err := appproject.NewStorage(Scheme, optsGetter)
+	projects, err := appproject.NewStorage(scheme.Scheme, optsGetter)
 	if err != nil {
 		return nil, fmt.Errorf("appprojects storage: %w", err)
 	}
@@ -77,11 +78,11 @@ func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine,
 	if authz != nil {
 		access.Authorizer = authz
 	}
-	apps, err := application.NewStorage(Scheme, optsGetter, engine, access)
+	apps, err := application.NewStorage(scheme.Scheme, optsGetter, engine, access)
 	if err != nil {
 		return nil, fmt.Errorf("applications storage: %w", err)
 	}
-	appSets, err := applicationset.NewStorage(Scheme, optsGetter)
+	appSets, err := applicationset.NewStorage(scheme.Scheme, optsGetter)
 	if err != nil {
 		return nil, fmt.Errorf("applicationsets storage: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // projectGetter reads AppProjects from their storage in the version the
@@ -31,7 +32,7 @@ func projectGetter(projects rest.Getter) func(ctx context.Context, name string) 
 			return nil, fmt.Errorf("AppProject %s: unexpected %T in storage", name, obj)
 		}
 		served := &v1alpha1.AppProject{}
-		if err := Scheme.Convert(internal, served, nil); err != nil {
+		if err := scheme.Scheme.Convert(internal, served, nil); err != nil {
 			return nil, fmt.Errorf("convert AppProject %s: %w", name, err)
 		}
 		return served, nil
@@ -55,7 +56,7 @@ func syncWindows(getProject func(ctx context.Context, name string) (*v1alpha1.Ap
 			return true, "", nil
 		}
 		var served v1alpha1.Application
-		if err := Scheme.Convert(app, &served, nil); err != nil {
+		if err := scheme.Scheme.Convert(app, &served, nil); err != nil {
 			return false, "", fmt.Errorf("convert application %s: %w", app.Name, err)
 		}
 		return project.WindowsAllow(project.WindowsInput{

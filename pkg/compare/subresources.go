@@ -13,35 +13,17 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
+	"capstan.dev/capstan/pkg/inspect"
 )
 
 // ErrComparison wraps failures that leave no diff to show, such as a render error.
 var ErrComparison = errors.New("comparison failed")
 
-// InspectOptions are what the diff and manifests subresources ask for, and
-// what their caller may see.
-type InspectOptions struct {
-	// Revision renders this revision instead of the target revision.
-	Revision string
-	// Hard bypasses the caches of resolved revisions and rendered manifests.
-	Hard bool
-	// Project is the Application's AppProject; its rules are enforced as a
-	// sync would. ProjectMissing fails the request as it fails a comparison.
-	Project        *v1alpha1.AppProject
-	ProjectMissing bool
-	// MayRead tells whether the caller may get objects of a resource in a
-	// namespace of the in-cluster destination (a SubjectAccessReview); a live
-	// object the caller may not read is not shown, nor its diff. Nil shows
-	// everything. For other clusters, where the caller has no identity, the
-	// project's rules and the right to the subresource are the gate.
-	MayRead func(ctx context.Context, resource schema.GroupVersionResource, namespace string) (bool, error)
-}
-
 // Diff computes the ApplicationDiff of app now: one item per managed resource
 // with its status, a unified text diff and the normalized objects, Secret
 // values masked before any ignore rule applies. It asks the destination for a
 // fresh dry-run of every resource.
-func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts InspectOptions) (*v1alpha1.ApplicationDiff, error) {
+func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error) {
 	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing})
 	if result.Cluster == nil {
 		return nil, fmt.Errorf("%w: %s", ErrComparison, conditionMessages(result.Conditions))
@@ -131,7 +113,7 @@ func readableLive(ctx context.Context, destination *cluster.Cluster, mayRead fun
 
 // Manifests renders app's target state as its sources produce it, after the
 // project's rules accept the Application and its destination cluster.
-func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, opts InspectOptions) (*v1alpha1.ApplicationManifests, error) {
+func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationManifests, error) {
 	if opts.ProjectMissing {
 		return nil, fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project)
 	}

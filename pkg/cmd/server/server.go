@@ -11,6 +11,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/generated/openapi"
+	"capstan.dev/capstan/pkg/scheme"
 	"capstan.dev/capstan/pkg/servingca"
 )
 
@@ -23,8 +24,8 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 			return nil, fmt.Errorf("create self-signed serving certificate: %w", err)
 		}
 	}
-	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
-	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
+	serverConfig := genericapiserver.NewRecommendedConfig(scheme.Codecs)
+	namer := openapinamer.NewDefinitionNamer(scheme.Scheme)
 	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
 	serverConfig.OpenAPIConfig.Info.Title = "Capstan"
 	serverConfig.OpenAPIConfig.Info.Version = "v1alpha1"

@@ -12,7 +12,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/inspect"
 	"capstan.dev/capstan/pkg/project"
 )
 
@@ -33,8 +33,8 @@ type Access struct {
 // inspectOptions checks app against its project and returns the options of
 // the engine call: a refusal is a 403 naming the rule; a missing project is
 // left to the engine, which fails as a comparison does.
-func (a Access) inspectOptions(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (compare.InspectOptions, error) {
-	opts := compare.InspectOptions{Revision: revision, Hard: hard, MayRead: a.mayRead}
+func (a Access) inspectOptions(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (inspect.Options, error) {
+	opts := inspect.Options{Revision: revision, Hard: hard, MayRead: a.mayRead}
 	if a.Project == nil {
 		return opts, nil
 	}

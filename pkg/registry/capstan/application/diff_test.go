@@ -13,20 +13,20 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/apiserver"
-	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/inspect"
 	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // recordingEngine answers a one-item diff and remembers the Application it was given.
 type recordingEngine struct {
 	compared *v1alpha1.Application
-	options  compare.InspectOptions
+	options  inspect.Options
 }
 
-func (e *recordingEngine) Diff(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationDiff, error) {
+func (e *recordingEngine) Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error) {
 	e.compared = app.DeepCopy()
 	e.options = opts
 	return &v1alpha1.ApplicationDiff{
@@ -35,7 +35,7 @@ func (e *recordingEngine) Diff(ctx context.Context, app *v1alpha1.Application, o
 	}, nil
 }
 
-func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationManifests, error) {
+func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationManifests, error) {
 	e.compared = app.DeepCopy()
 	e.options = opts
 	return &v1alpha1.ApplicationManifests{}, nil
@@ -47,7 +47,7 @@ func newStorageWithEngine(t *testing.T, engine application.Engine, access ...app
 	if len(access) > 0 {
 		granted = access[0]
 	}
-	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), engine, granted)
+	storage, err := application.NewStorage(scheme.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), engine, granted)
 	if err != nil {
 		t.Fatalf("applications storage: %v", err)
 	}

@@ -11,14 +11,14 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/inspect"
 )
 
 // Engine computes what the diff and manifests subresources answer. It works on
 // the served version, as the engine packages do.
 type Engine interface {
-	Diff(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationDiff, error)
-	Manifests(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationManifests, error)
+	Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error)
+	Manifests(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationManifests, error)
 }
 
 // engineCall loads an Application, hands it to the engine in v1alpha1 with

@@ -17,15 +17,15 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/registry/capstan/appproject"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // newStorage builds the appprojects storage over a fresh embedded etcd.
 func newStorage(t *testing.T) appproject.Storage {
 	t.Helper()
-	storage, err := appproject.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "appprojects"))
+	storage, err := appproject.NewStorage(scheme.Scheme, registrytest.NewEtcdRESTOptions(t, "appprojects"))
 	if err != nil {
 		t.Fatalf("appprojects storage: %v", err)
 	}
