@@ -86,7 +86,6 @@ func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine,
 	if err != nil {
 		return nil, fmt.Errorf("applicationsets storage: %w", err)
 	}
-	apps.Sync.Windows = syncWindows(getProject)
 	return map[string]rest.Storage{
 		"applications":           apps.Application,
 		"applications/status":    apps.Status,

@@ -3,7 +3,6 @@ package apiserver
 import (
 	"context"
 	"fmt"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,8 +10,6 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/project"
-	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/scheme"
 )
 
@@ -39,28 +36,3 @@ func projectGetter(projects rest.Getter) func(ctx context.Context, name string) 
 	}
 }
 
-// syncWindows evaluates the sync windows of an Application's project for a
-// manual sync requested now. A project that does not exist has no windows:
-// the controller reports the missing project.
-func syncWindows(getProject func(ctx context.Context, name string) (*v1alpha1.AppProject, error)) application.WindowsFunc {
-	return func(ctx context.Context, app *capstan.Application) (bool, string, error) {
-		name := app.Spec.Project
-		if name == "" {
-			name = "default"
-		}
-		proj, err := getProject(ctx, name)
-		if err != nil {
-			return false, "", err
-		}
-		if proj == nil || len(proj.Spec.SyncWindows) == 0 {
-			return true, "", nil
-		}
-		var served v1alpha1.Application
-		if err := scheme.Scheme.Convert(app, &served, nil); err != nil {
-			return false, "", fmt.Errorf("convert application %s: %w", app.Name, err)
-		}
-		return project.WindowsAllow(project.WindowsInput{
-			Windows: proj.Spec.SyncWindows, App: &served, Manual: true, Now: time.Now(),
-		})
-	}
-}

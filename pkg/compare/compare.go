@@ -34,17 +34,12 @@ type TargetSource interface {
 	Target(ctx context.Context, app *v1alpha1.Application, opts target.Options) (*target.Target, error)
 }
 
-// HealthAssessor assesses the health of one live object; nil means the kind has no health.
-type HealthAssessor interface {
-	Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
-}
-
 // Comparer compares Applications.
 type Comparer struct {
 	Clusters *cluster.Clusters
 	Targets  TargetSource
 	Differ   *diff.Differ
-	Health   HealthAssessor
+	Health   health.Assessor
 	// SystemRules are the system-level ignore rules (argocd-cm), used with
 	// every Application's own ignoreDifferences.
 	SystemRules diff.SystemRules

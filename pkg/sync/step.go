@@ -30,12 +30,6 @@ const (
 	messageTerminationErrors   = "Operation termination had errors"
 )
 
-// HealthAssessor assesses one live object; nil means its kind has no health.
-// *health.Checker is one.
-type HealthAssessor interface {
-	Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
-}
-
 // StepInput is everything one step of a sync needs. The step keeps no state
 // of its own: where the operation stands is read from Previous and Live.
 type StepInput struct {
@@ -48,7 +42,7 @@ type StepInput struct {
 	// Client changes the destination cluster.
 	Client Applier
 	// Health assesses live objects; nil uses health.Assess.
-	Health HealthAssessor
+	Health health.Assessor
 	// Terminating stops the operation: running hooks are deleted.
 	Terminating bool
 	// Parallelism bounds concurrent API calls; zero means DefaultParallelism.
@@ -72,7 +66,7 @@ type step struct {
 	in     StepInput
 	plan   *Plan
 	client Applier
-	health HealthAssessor
+	health health.Assessor
 	ledger *ledger
 	// all are the plan's tasks and its SyncFail hooks.
 	all         []*Task
@@ -116,7 +110,7 @@ func Sync(ctx context.Context, in StepInput) (StepOutput, error) {
 	return StepOutput{Phase: phase, Message: message, Resources: s.ledger.list()}, nil
 }
 
-// HealthFunc adapts a function to HealthAssessor.
+// HealthFunc adapts a function to health.Assessor.
 type HealthFunc func(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
 
 // Assess calls f.

@@ -23,6 +23,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/project"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
 )
@@ -141,10 +142,7 @@ func (c *Controller) projectChanged(oldObj, newObj interface{}) {
 
 // projectName is the Application's project; empty means "default", as in Argo CD.
 func projectName(app *v1alpha1.Application) string {
-	if app.Spec.Project == "" {
-		return "default"
-	}
-	return app.Spec.Project
+	return project.NameOf(app.Spec.Project)
 }
 
 // ManagedObjectChanged is the cluster.ChangeFunc of the destination caches: it

@@ -3,7 +3,6 @@ package application
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +11,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/sync"
 )
@@ -114,7 +114,7 @@ func (c *Controller) project(app *v1alpha1.Application) *v1alpha1.AppProject {
 // applicationExists tells whether the Application of an instance
 // ("<namespace>_<name>") is in the informer.
 func (c *Controller) applicationExists(instance string) bool {
-	namespace, name, ok := strings.Cut(instance, "_")
+	namespace, name, ok := cluster.ParseAppInstance(instance)
 	if !ok {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -38,10 +39,7 @@ func (a Access) inspectOptions(ctx context.Context, app *v1alpha1.Application, r
 	if a.Project == nil {
 		return opts, nil
 	}
-	name := app.Spec.Project
-	if name == "" {
-		name = "default"
-	}
+	name := project.NameOf(app.Spec.Project)
 	proj, err := a.Project(ctx, name)
 	if err != nil {
 		return opts, apierrors.NewInternalError(fmt.Errorf("read AppProject %s: %w", name, err))
@@ -76,4 +74,22 @@ func (a Access) mayRead(ctx context.Context, resource schema.GroupVersionResourc
 		return true, nil
 	}
 	return false, err
+}
+
+// manualSyncAllowed tells whether the sync windows of app's project let a
+// manual sync start now, and why not. A project that does not exist has no
+// windows: the controller reports the missing project.
+func (a Access) manualSyncAllowed(ctx context.Context, app *capstan.Application) (bool, string, error) {
+	if a.Project == nil {
+		return true, "", nil
+	}
+	proj, err := a.Project(ctx, project.NameOf(app.Spec.Project))
+	if err != nil || proj == nil || len(proj.Spec.SyncWindows) == 0 {
+		return err == nil, "", err
+	}
+	served := &v1alpha1.Application{}
+	if err := v1alpha1.Convert_capstan_Application_To_v1alpha1_Application(app, served, nil); err != nil {
+		return false, "", fmt.Errorf("convert application %s: %w", app.Name, err)
+	}
+	return project.WindowsAllow(project.WindowsInput{Windows: proj.Spec.SyncWindows, App: served, Manual: true, Now: time.Now()})
 }

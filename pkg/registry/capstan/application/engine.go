@@ -46,7 +46,7 @@ func (e engineCall) application(ctx context.Context, name string) (*v1alpha1.App
 func (e engineCall) available() error {
 	if e.engine == nil {
 		return apierrors.NewServiceUnavailable(
-			"this subresource needs a destination cluster; capstan-apiserver runs without one (--standalone or --controllers=false)")
+			"this subresource needs a destination cluster; capstan-apiserver runs without one (--standalone)")
 	}
 	return nil
 }
