@@ -35,4 +35,3 @@ func projectGetter(projects rest.Getter) func(ctx context.Context, name string) 
 		return served, nil
 	}
 }
-

@@ -23,9 +23,9 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/project"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/project"
 )
 
 // RefreshAnnotation asks for a refresh: "normal" or "hard" (also bypass caches).

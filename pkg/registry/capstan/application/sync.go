@@ -25,7 +25,6 @@ type SyncREST struct {
 	access Access
 }
 
-
 var (
 	_ rest.NamedCreater = &SyncREST{}
 	_ rest.Scoper       = &SyncREST{}
@@ -171,4 +170,3 @@ func sourceRevisions(sources []capstan.ApplicationSource, spec capstan.Applicati
 	}
 	return revisions, nil
 }
-

@@ -60,4 +60,3 @@ func requestingUser(ctx context.Context) string {
 	}
 	return ""
 }
-

@@ -18,7 +18,6 @@ import (
 	"capstan.dev/capstan/pkg/registry/capstan/table"
 )
 
-
 // Storage holds every REST endpoint of the appprojects resource.
 type Storage struct {
 	AppProject *REST
