@@ -225,7 +225,7 @@ func newTestClusters(t *testing.T, lister corev1listers.SecretNamespaceLister) *
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	// Building a cluster does not contact it, so no server needs to listen.
-	clusters, err := NewClusters(ctx, &rest.Config{Host: "https://127.0.0.1:1"}, lister, nil)
+	clusters, err := NewClusters(ctx, &rest.Config{Host: "https://127.0.0.1:1"}, lister)
 	if err != nil {
 		t.Fatalf("NewClusters: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apiserver"
+	"capstan.dev/capstan/pkg/engine"
 	"capstan.dev/capstan/pkg/generated/openapi"
 	"capstan.dev/capstan/pkg/scheme"
 	"capstan.dev/capstan/pkg/servingca"
@@ -68,13 +69,13 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	destination := o.ClientRate.apply(config.GenericConfig.ClientConfig)
-	var gitops *engine
+	var gitops *engine.Engine
 	if destination != nil {
-		gitops, err = o.newEngine(ctx, destination)
+		gitops, err = o.engineConfig(destination).Complete(ctx)
 		if err != nil {
 			return fmt.Errorf("connect to the destination cluster: %w", err)
 		}
-		config.Engine = gitops.comparer
+		config.Engine = gitops.Comparer
 	}
 	server, err := config.Complete().New()
 	if err != nil {
@@ -91,7 +92,7 @@ func (o *Options) Run(ctx context.Context) error {
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
-		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination, gitops)
+		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), gitops)
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

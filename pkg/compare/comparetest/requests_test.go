@@ -133,7 +133,7 @@ func newComparer(ctx context.Context, tb testing.TB, objects []*unstructured.Uns
 	destination := rest.CopyConfig(config)
 	destination.QPS = -1
 	counter.Wrap(destination)
-	clusters, err := cluster.NewClusters(ctx, destination, nil, nil)
+	clusters, err := cluster.NewClusters(ctx, destination, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

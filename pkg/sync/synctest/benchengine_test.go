@@ -58,7 +58,7 @@ func newBenchEngine(b *testing.B) *benchEngine {
 	counted.QPS = -1
 	counter := &localplane.RequestCounter{}
 	counter.Wrap(counted)
-	clusters, err := cluster.NewClusters(b.Context(), counted, nil, nil)
+	clusters, err := cluster.NewClusters(b.Context(), counted, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package server
+package engine
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 )
 
-func TestReadConfigMapData(t *testing.T) {
+func TestConfigMapData(t *testing.T) {
 	rules := map[string]string{"example.com_Widget": `{"status": "Healthy"}`}
 	configMap := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "capstan-system", Name: "capstan-health-rules"},
@@ -27,8 +27,8 @@ func TestReadConfigMapData(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kube := fake.NewClientset(configMap)
-			got, err := readConfigMapData(context.Background(), kube, "capstan-system", tt.configName)
+			e := &Engine{config: Config{RepoNamespace: "capstan-system"}, Kube: fake.NewClientset(configMap)}
+			got, err := e.configMapData(context.Background(), tt.configName)
 			if err != nil {
 				t.Fatal(err)
 			}
