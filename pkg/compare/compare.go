@@ -254,6 +254,10 @@ func (c *Comparer) Destination(app *v1alpha1.Application, proj *v1alpha1.AppProj
 	return destination, nil
 }
 
+// HealthAssessor is the health rules the comparison applies; a sync waits
+// for health with the same rules.
+func (c *Comparer) HealthAssessor() health.Assessor { return c.Health }
+
 // WriteClient returns the client that writes app's objects into destination:
 // with impersonation, one acting as the ServiceAccount proj names for the
 // destination (an error when it names none: impersonation never falls back

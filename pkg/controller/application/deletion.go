@@ -228,7 +228,7 @@ func (c *Controller) deletionHooksInput(app *v1alpha1.Application, proj *v1alpha
 		Hooks:  hooks,
 		Live:   live,
 		Client: client,
-		Health: c.comparer.Health,
+		Health: c.comparer.HealthAssessor(),
 	}, nil
 }
 

@@ -140,7 +140,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 				return c.comparer.RememberApplied(app, target, applied)
 			},
 		},
-		Health:      c.comparer.Health,
+		Health:      c.comparer.HealthAssessor(),
 		Terminating: state.Phase == v1alpha1.OperationTerminating,
 	})
 	if err != nil {
