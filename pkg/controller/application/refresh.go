@@ -13,7 +13,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // refresh compares one Application and writes its status when it changed.
@@ -162,12 +162,12 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 }
 
 // autoSyncDecision applies Argo CD's automated sync rules to a comparison.
-func autoSyncDecision(app *v1alpha1.Application, result compare.Result) sync.AutoSyncDecision {
+func autoSyncDecision(app *v1alpha1.Application, result compare.Result) syncengine.AutoSyncDecision {
 	status := v1alpha1.SyncStatus{Status: result.SyncStatus, Revision: revisionOf(result)}
 	if result.Target != nil {
 		status.Revisions = result.Target.Revisions
 	}
-	return sync.AutoSync(sync.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now()})
+	return syncengine.AutoSync(syncengine.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now()})
 }
 
 func revisionOf(result compare.Result) string {
