@@ -44,6 +44,8 @@ type Cluster struct {
 	// NamespaceObjects holds every object of the namespaces whose orphaned
 	// resources are reported; it watches nothing until asked.
 	NamespaceObjects *NamespaceObjects
+	// NamespaceIndex knows which namespaces exist; it watches nothing until asked.
+	NamespaceIndex *NamespaceIndex
 
 	discovery discovery.CachedDiscoveryInterface
 	// config reaches the cluster with Capstan's own credentials; impersonating
@@ -88,6 +90,7 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 		Dynamic:          dynamicClient,
 		Cache:            NewObjectCache(ctx, dynamicClient, mapper, onChange),
 		NamespaceObjects: NewNamespaceObjects(ctx, metadataClient, cached),
+		NamespaceIndex:   newNamespaceIndex(ctx, metadataClient),
 		discovery:        cached,
 		config:           config,
 	}, nil

@@ -412,6 +412,14 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 		if !hard && destination.Cache.KnownAbsent(key, time.Now()) {
 			continue
 		}
+		if key.Namespace != "" {
+			if exists, known := destination.NamespaceIndex.Exists(key.Namespace); known && !exists {
+				// Nothing exists in a namespace that does not: the objects of
+				// a new Application's new namespace cost no request each.
+				destination.Cache.MarkAbsent(key, time.Now())
+				continue
+			}
+		}
 		// Not tracked yet: look it up once; an existing object is adopted by key.
 		obj, err := destination.Dynamic.Resource(mapping.Resource).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {

@@ -248,6 +248,9 @@ func (c *Controller) liveNamespace(ctx context.Context, result compare.Result, n
 	if namespace == "" {
 		return nil, nil
 	}
+	if live, known := result.Cluster.NamespaceIndex.Get(namespace); known {
+		return live, nil
+	}
 	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	obj, err := result.Cluster.Dynamic.Resource(gvr).Get(ctx, namespace, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
