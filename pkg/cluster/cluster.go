@@ -46,6 +46,8 @@ type Cluster struct {
 	NamespaceObjects *NamespaceObjects
 	// NamespaceIndex knows which namespaces exist; it watches nothing until asked.
 	NamespaceIndex *NamespaceIndex
+	// Schemas checks objects against the cluster's OpenAPI schemas.
+	Schemas *SchemaValidator
 
 	discovery discovery.CachedDiscoveryInterface
 	// config reaches the cluster with Capstan's own credentials; impersonating
@@ -91,6 +93,7 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 		Cache:            NewObjectCache(ctx, dynamicClient, mapper, onChange),
 		NamespaceObjects: NewNamespaceObjects(ctx, metadataClient, cached),
 		NamespaceIndex:   newNamespaceIndex(ctx, metadataClient),
+		Schemas:          NewSchemaValidator(discoveryClient.OpenAPIV3()),
 		discovery:        cached,
 		config:           config,
 	}, nil

@@ -142,6 +142,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		},
 		Health:      c.comparer.HealthAssessor(),
 		Terminating: state.Phase == v1alpha1.OperationTerminating,
+		Validator:   result.Cluster.Schemas,
 	})
 	if err != nil {
 		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationError, err.Error())
