@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	corev1informers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -24,6 +25,7 @@ import (
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/health"
+	"capstan.dev/capstan/pkg/target"
 )
 
 // engine is the GitOps engine of one server: destination clusters, sources and
@@ -31,6 +33,10 @@ import (
 // controllers share.
 type engine struct {
 	comparer *compare.Comparer
+	// targets renders sources; the ApplicationSet Git generators read its Git object store.
+	targets *target.Source
+	// argoSecrets are the repository and cluster Secrets of --repository-namespace.
+	argoSecrets corev1informers.SecretInformer
 	// controller is told about changes of managed objects once it runs.
 	controller atomic.Pointer[application.Controller]
 }
@@ -39,10 +45,12 @@ type engine struct {
 // repository and cluster Secrets and is the in-cluster destination.
 func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*engine, error) {
 	e := &engine{}
-	secrets, err := o.newArgoSecrets(ctx, destination)
+	argoSecrets, err := o.newArgoSecrets(ctx, destination)
 	if err != nil {
 		return nil, err
 	}
+	e.argoSecrets = argoSecrets
+	secrets := argoSecrets.Lister().Secrets(o.Controllers.RepoNamespace)
 	clusters, err := cluster.NewClusters(ctx, destination, secrets, func(instanceLabel string) {
 		if c := e.controller.Load(); c != nil {
 			c.ManagedObjectChanged(instanceLabel)
@@ -59,6 +67,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
+	e.targets = targets
 	systemRules, err := o.newSystemRules(ctx, destination)
 	if err != nil {
 		return nil, err
@@ -110,6 +119,9 @@ func (o *Options) runControllers(ctx context.Context, loopback, destination *res
 		return fmt.Errorf("application controller: %w", err)
 	}
 	e.controller.Store(c)
+	if err := o.startApplicationSetController(ctx, client, factory, destination, recorder, e); err != nil {
+		return err
+	}
 	factory.Start(ctx.Done())
 	return c.Run(ctx)
 }

@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
+	corev1informers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
@@ -26,7 +27,7 @@ const secretTypeLabel = "argocd.argoproj.io/secret-type"
 // newArgoSecrets lists the Argo CD Secrets (repository, repo-creds and cluster)
 // of --repository-namespace through one informer, synced before it returns,
 // so that credentials and destination clusters read the same cache.
-func (o *Options) newArgoSecrets(ctx context.Context, destination *rest.Config) (corev1listers.SecretNamespaceLister, error) {
+func (o *Options) newArgoSecrets(ctx context.Context, destination *rest.Config) (corev1informers.SecretInformer, error) {
 	kube, err := kubernetes.NewForConfig(destination)
 	if err != nil {
 		return nil, err
@@ -36,14 +37,14 @@ func (o *Options) newArgoSecrets(ctx context.Context, destination *rest.Config) 
 		kubeinformers.WithNamespace(namespace),
 		kubeinformers.WithTweakListOptions(func(options *metav1.ListOptions) { options.LabelSelector = secretTypeLabel }))
 	secrets := factory.Core().V1().Secrets()
-	lister := secrets.Lister().Secrets(namespace)
+	secrets.Informer() // registers the informer with the factory before it starts
 	factory.Start(ctx.Done())
 	for informer, synced := range factory.WaitForCacheSync(ctx.Done()) {
 		if !synced {
 			return nil, fmt.Errorf("repository and cluster Secrets in %s did not sync (%v)", namespace, informer)
 		}
 	}
-	return lister, nil
+	return secrets, nil
 }
 
 // newTargetSource builds the source → render pipeline: repository credentials
