@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ApplicationSets (issue 12): generators producing Applications that sync
@@ -264,4 +268,94 @@ func TestApplicationSetKeepsEveryApplicationWhenItsGitServerGoesAway(t *testing.
 	if !strings.Contains(events, "ApplicationGenerationFromParamsError") {
 		t.Errorf("events of the ApplicationSet: %q", events)
 	}
+}
+
+// secondCluster registers the plane's own kube-apiserver again, under the
+// loopback name host (127.0.0.1 or localhost: each registration needs its
+// own server URL), as a cluster Secret labelled env=label in Capstan's
+// repository namespace, and returns its server URL.
+func secondCluster(t *testing.T, name, label, host string) string {
+	t.Helper()
+	config, err := clientcmd.LoadFromFile(cluster.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	context := config.Contexts[config.CurrentContext]
+	server, user := config.Clusters[context.Cluster], config.AuthInfos[context.AuthInfo]
+	url := strings.Replace(server.Server, "127.0.0.1", host, 1)
+	clusterConfig, err := json.Marshal(map[string]any{"tlsClientConfig": map[string]any{
+		"caData":   base64.StdEncoding.EncodeToString(server.CertificateAuthorityData),
+		"certData": base64.StdEncoding.EncodeToString(user.ClientCertificateData),
+		"keyData":  base64.StdEncoding.EncodeToString(user.ClientKeyData),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubectlWithInput(t, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: %[1]s
+  namespace: capstan-system
+  labels: {argocd.argoproj.io/secret-type: cluster, env: %[2]s}
+  annotations: {region: east}
+stringData:
+  name: %[1]s
+  server: %[3]s
+  config: '%[4]s'
+`, name, label, url, clusterConfig), "apply", "-f", "-")
+	t.Cleanup(func() { _, _ = tryKubectl("delete", "secret", name, "-n", "capstan-system", "--ignore-not-found") })
+	return url
+}
+
+func TestApplicationSetClustersMatrixAndMergeGenerators(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, workloads("web", "api", "edge"))
+	server := secondCluster(t, ns+"-east", ns, "127.0.0.1")
+	// Each Application deploys into a namespace of its cluster's name, so
+	// that two registrations of the same kube-apiserver never share objects.
+	toCluster := func(name, path, destinationNamespace string) string {
+		template := strings.Replace(appTemplate(ns, name, repo.URL, path), "server: https://kubernetes.default.svc, namespace: "+ns,
+			"server: '{{.server}}', namespace: '"+destinationNamespace+"'", 1)
+		return strings.Replace(template, "selfHeal: true}}", "selfHeal: true}, syncOptions: [CreateNamespace=true]}", 1)
+	}
+	for _, suffix := range []string{"east", "west"} {
+		for _, kind := range []string{"c", "m", "merged"} {
+			namespace := fmt.Sprintf("%s-%s-%s", ns, suffix, kind)
+			t.Cleanup(func() { _, _ = tryKubectl("delete", "namespace", namespace, "--wait=false") })
+		}
+	}
+
+	kubectlWithInput(t, applicationSet("clusters", ns, `  generators:
+  - clusters:
+      selector: {matchLabels: {env: `+ns+`}}
+      values: {app: edge}
+`+toCluster("c-{{.name}}", "apps/{{.values.app}}", "{{.name}}-c")), "apply", "-f", "-")
+	kubectlWithInput(t, applicationSet("matrix", ns, `  generators:
+  - matrix:
+      generators:
+      - git: {repoURL: `+repo.URL+`, revision: main, directories: [{path: 'apps/*'}, {path: apps/edge, exclude: true}]}
+      - clusters: {selector: {matchLabels: {env: `+ns+`}}}
+`+toCluster("m-{{.path.basename}}-{{.metadata.annotations.region}}-{{.name}}", "{{.path.path}}", "{{.name}}-m")), "apply", "-f", "-")
+	kubectlWithInput(t, applicationSet("merge", ns, `  generators:
+  - merge:
+      mergeKeys: [name]
+      generators:
+      - clusters: {selector: {matchLabels: {env: `+ns+`}}, values: {app: web}}
+      - list: {elements: [{name: `+ns+`-east, values: {app: api}}]}
+`+toCluster("merged-{{.values.app}}", "apps/{{.values.app}}", "{{.name}}-merged")), "apply", "-f", "-")
+
+	east := []string{"c-" + ns + "-east", "m-web-east-" + ns + "-east", "m-api-east-" + ns + "-east", "merged-api"}
+	waitForApplicationNames(t, ns, east...)
+	waitForHealthy(t, ns, east...)
+	if got := kubectl(t, "get", "app", east[1], "-n", ns, "-o", "jsonpath={.spec.destination.server}"); got != server {
+		t.Errorf("destination of the matrix's Application = %q, want the second cluster %q", got, server)
+	}
+	kubectl(t, "get", "deployment", "api", "-n", ns+"-east-merged")
+
+	// A second cluster Secret joins: the Clusters generators run again at once.
+	secondCluster(t, ns+"-west", ns, "localhost")
+	west := []string{"c-" + ns + "-west", "m-web-east-" + ns + "-west", "m-api-east-" + ns + "-west", "merged-web"}
+	waitForApplicationNames(t, ns, append(east, west...)...)
+	waitForHealthy(t, ns, west...)
 }
