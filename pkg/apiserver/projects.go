@@ -6,7 +6,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
@@ -61,5 +63,29 @@ func syncWindows(getProject func(ctx context.Context, name string) (*v1alpha1.Ap
 		return project.WindowsAllow(project.WindowsInput{
 			Windows: proj.Spec.SyncWindows, App: &served, Manual: true, Now: time.Now(),
 		})
+	}
+}
+
+// applicationLister lists the Applications of a namespace from their storage,
+// in the version the ApplicationSet plans work on.
+func applicationLister(apps rest.Lister) func(ctx context.Context, namespace string) ([]*v1alpha1.Application, error) {
+	return func(ctx context.Context, namespace string) ([]*v1alpha1.Application, error) {
+		obj, err := apps.List(genericapirequest.WithNamespace(ctx, namespace), &metainternalversion.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		list, ok := obj.(*capstan.ApplicationList)
+		if !ok {
+			return nil, fmt.Errorf("unexpected %T listing Applications", obj)
+		}
+		apps := make([]*v1alpha1.Application, 0, len(list.Items))
+		for i := range list.Items {
+			served := &v1alpha1.Application{}
+			if err := Scheme.Convert(&list.Items[i], served, nil); err != nil {
+				return nil, fmt.Errorf("convert Application %s: %w", list.Items[i].Name, err)
+			}
+			apps = append(apps, served)
+		}
+		return apps, nil
 	}
 }

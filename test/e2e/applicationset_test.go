@@ -4,12 +4,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
 )
 
 // ApplicationSets (issue 12): generators producing Applications that sync
@@ -150,6 +153,35 @@ func TestApplicationSetListGeneratorApplicationsSyncAndBecomeHealthy(t *testing.
 	eventually(t, appSetTimeout, "status.resources to report both Applications Healthy", func() (bool, error) {
 		got := tryOutput("get", "appset", "list", "-n", ns, "-o", "jsonpath={.status.resources[*].health.status}")
 		return got == "Healthy Healthy", fmt.Errorf("resources health %q", got)
+	})
+
+	t.Run("the preview subresource shows what the generators produce now", func(t *testing.T) {
+		out := kubectl(t, "get", "appset", "list", "-n", ns, "--subresource=preview")
+		for _, want := range []string{"ACTION", "frontend", "backend", "Unchanged", "https://kubernetes.default.svc/" + ns} {
+			if !strings.Contains(out, want) {
+				t.Errorf("kubectl get appset list --subresource=preview lacks %q:\n%s", want, out)
+			}
+		}
+		candidate, err := yaml.YAMLToJSON([]byte(applicationSet("list", ns, `  generators:
+  - list:
+      elements: [{app: frontend}, {app: extra}]
+`+appTemplate(ns, "{{.app}}", repo.URL, "apps/{{.app}}"))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := filepath.Join(t.TempDir(), "candidate.json")
+		if err := os.WriteFile(body, candidate, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		answer := kubectl(t, "create", "--raw", "/apis/capstan.dev/v1alpha1/namespaces/"+ns+"/applicationsets/list/preview", "-f", body)
+		for _, want := range []string{`"kind":"ApplicationSetPreview"`, `"name":"extra","action":"Create"`, `"name":"backend","action":"Delete"`, `"name":"frontend","action":"Unchanged"`} {
+			if !strings.Contains(answer, want) {
+				t.Errorf("preview of a candidate lacks %s:\n%s", want, answer)
+			}
+		}
+		if got, err := applications(ns); err != nil || strings.Join(got, " ") != "backend frontend" {
+			t.Errorf("a preview changed the Applications: %v (%v)", got, err)
+		}
 	})
 
 	t.Run("a manual edit of a generated Application is reverted", func(t *testing.T) {

@@ -26,6 +26,9 @@ func (r *run) clusters(ctx context.Context, generator *v1alpha1.ClusterGenerator
 		return nil, fmt.Errorf("selector: %w", err)
 	}
 	hasSelector := len(generator.Selector.MatchLabels) > 0 || len(generator.Selector.MatchExpressions) > 0
+	if err := r.mayRead(ctx, "list", secretsResource, r.generators.sources.RepositoryNamespace, ""); err != nil {
+		return nil, err
+	}
 	clusters, err := r.generators.sources.Clusters.Clusters(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list clusters: %w", err)

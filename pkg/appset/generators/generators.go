@@ -18,6 +18,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -63,6 +64,9 @@ type Sources struct {
 	Kube kubernetes.Interface
 	// Dynamic reads the resources of ClusterDecisionResource generators.
 	Dynamic dynamic.Interface
+	// RepositoryNamespace holds the cluster Secrets the Clusters generator
+	// lists (for Authorize).
+	RepositoryNamespace string
 	// HTTPClient reaches SCM providers and plugins; nil means a client with
 	// a 30-second timeout.
 	HTTPClient *http.Client
@@ -97,7 +101,16 @@ type Options struct {
 	// Hard bypasses cached Git ref listings (the ApplicationSet refresh
 	// annotation).
 	Hard bool
+	// Authorize, when set, is asked before a generator reads anything
+	// outside the ApplicationSet and its Git repositories (Secrets,
+	// ConfigMaps, duck-typed resources); an error stops the generation. A
+	// preview of a candidate ApplicationSet passes the caller's rights here.
+	Authorize AuthorizeFunc
 }
+
+// AuthorizeFunc says whether the requester may verb the resource (name empty
+// for any) in namespace, with an error saying why not.
+type AuthorizeFunc func(ctx context.Context, verb string, resource schema.GroupVersionResource, namespace, name string) error
 
 // Generate runs every generator of appSet, in order.
 func (g *Generators) Generate(ctx context.Context, appSet *v1alpha1.ApplicationSet, opts Options) ([]Result, error) {
@@ -106,6 +119,7 @@ func (g *Generators) Generate(ctx context.Context, appSet *v1alpha1.ApplicationS
 		appSet:     appSet,
 		renderer:   template.NewRenderer(RenderOptions(appSet)),
 		hard:       opts.Hard,
+		authorize:  opts.Authorize,
 	}
 	results := make([]Result, 0, len(appSet.Spec.Generators))
 	for i := range appSet.Spec.Generators {
@@ -133,6 +147,7 @@ type run struct {
 	appSet     *v1alpha1.ApplicationSet
 	renderer   *template.Renderer
 	hard       bool
+	authorize  AuthorizeFunc
 	// children remembers the parameters of matrix and merge children by
 	// their rendered JSON: a second matrix child that uses no parameter of
 	// the first runs once, not once per parameter set of the first.
@@ -140,6 +155,21 @@ type run struct {
 }
 
 func (r *run) goTemplate() bool { return r.appSet.Spec.GoTemplate }
+
+// Resources generators read besides Git, for Authorize.
+var (
+	secretsResource    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	configMapsResource = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+)
+
+// mayRead asks Authorize, when set, whether the generation may verb a
+// resource.
+func (r *run) mayRead(ctx context.Context, verb string, resource schema.GroupVersionResource, namespace, name string) error {
+	if r.authorize == nil {
+		return nil
+	}
+	return r.authorize(ctx, verb, resource, namespace, name)
+}
 
 // maxDepth bounds nesting: a matrix or merge at the top, another inside it,
 // and plain generators below, as in Argo CD.

@@ -17,6 +17,7 @@ import (
 	"capstan.dev/capstan/pkg/controller/applicationset"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
+	applicationsetregistry "capstan.dev/capstan/pkg/registry/capstan/applicationset"
 )
 
 // ApplicationSetOptions configure the ApplicationSet controller, with Argo
@@ -71,39 +72,51 @@ func (o *ApplicationSetOptions) Validate() []error {
 	return errs
 }
 
-// generatorSources are what the generators read: the engine's cluster
+// newGenerators returns the ApplicationSet generators of the engine, which
+// the controller and the preview subresource share: the engine's cluster
 // Secrets and Git object store, and the destination cluster for Secrets,
 // ConfigMaps and duck-typed resources.
-func (o *Options) generatorSources(e *engine, destination *rest.Config) (generators.Sources, error) {
+func (o *Options) newGenerators(e *engine, destination *rest.Config) (*generators.Generators, generators.ClusterSource, error) {
 	kube, err := kubernetes.NewForConfig(destination)
 	if err != nil {
-		return generators.Sources{}, err
+		return nil, nil, err
 	}
 	dynamicClient, err := dynamic.NewForConfig(destination)
 	if err != nil {
-		return generators.Sources{}, err
+		return nil, nil, err
 	}
-	return generators.Sources{
-		Clusters:            generators.SecretClusters{Secrets: e.argoSecrets.Lister().Secrets(o.Controllers.RepoNamespace)},
+	clusters := generators.SecretClusters{Secrets: e.argoSecrets.Lister().Secrets(o.Controllers.RepoNamespace)}
+	return generators.New(generators.Sources{
+		Clusters:            clusters,
 		Git:                 e.targets,
 		Kube:                kube,
 		Dynamic:             dynamicClient,
+		RepositoryNamespace: o.Controllers.RepoNamespace,
 		AllowedSCMProviders: o.ApplicationSets.AllowedSCMProviders,
-	}, nil
+	}), clusters, nil
+}
+
+// applicationSetPreview configures the preview subresource over the engine;
+// without one (--standalone) previews answer 503.
+func (o *Options) applicationSetPreview(e *engine) applicationsetregistry.PreviewConfig {
+	config := applicationsetregistry.PreviewConfig{
+		SyncPolicy:          v1alpha1.ApplicationsSyncPolicy(o.ApplicationSets.Policy),
+		AllowPolicyOverride: o.ApplicationSets.AllowPolicyOverride,
+	}
+	if e != nil {
+		config.Generators = e.generators
+	}
+	return config
 }
 
 // startApplicationSetController starts the ApplicationSet controller over
 // the informers of factory, which the caller starts.
 func (o *Options) startApplicationSetController(ctx context.Context, client clientset.Interface, factory informers.SharedInformerFactory,
-	destination *rest.Config, recorder record.EventRecorder, e *engine) error {
-	sources, err := o.generatorSources(e, destination)
-	if err != nil {
-		return fmt.Errorf("applicationset controller: %w", err)
-	}
+	recorder record.EventRecorder, e *engine) error {
 	c, err := applicationset.New(client, factory, applicationset.Options{
 		Workers:             o.ApplicationSets.Processors,
-		Generators:          generators.New(sources),
-		Clusters:            sources.Clusters,
+		Generators:          e.generators,
+		Clusters:            e.clusters,
 		SyncPolicy:          v1alpha1.ApplicationsSyncPolicy(o.ApplicationSets.Policy),
 		AllowPolicyOverride: o.ApplicationSets.AllowPolicyOverride,
 		ProgressiveSyncs:    o.ApplicationSets.ProgressiveSyncs,

@@ -75,6 +75,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		config.Engine = gitops.comparer
 	}
+	config.ApplicationSets = o.applicationSetPreview(gitops)
 	server, err := config.Complete().New()
 	if err != nil {
 		return err

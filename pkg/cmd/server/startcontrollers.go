@@ -18,6 +18,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/appset/generators"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/controller/application"
@@ -37,6 +38,9 @@ type engine struct {
 	targets *target.Source
 	// argoSecrets are the repository and cluster Secrets of --repository-namespace.
 	argoSecrets corev1informers.SecretInformer
+	// generators run ApplicationSets' generators, over clusters.
+	generators *generators.Generators
+	clusters   generators.ClusterSource
 	// controller is told about changes of managed objects once it runs.
 	controller atomic.Pointer[application.Controller]
 }
@@ -70,6 +74,9 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	e.targets = targets
 	systemRules, err := o.newSystemRules(ctx, destination)
 	if err != nil {
+		return nil, err
+	}
+	if e.generators, e.clusters, err = o.newGenerators(e, destination); err != nil {
 		return nil, err
 	}
 	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker, SystemRules: systemRules,
@@ -119,7 +126,7 @@ func (o *Options) runControllers(ctx context.Context, loopback, destination *res
 		return fmt.Errorf("application controller: %w", err)
 	}
 	e.controller.Store(c)
-	if err := o.startApplicationSetController(ctx, client, factory, destination, recorder, e); err != nil {
+	if err := o.startApplicationSetController(ctx, client, factory, recorder, e); err != nil {
 		return err
 	}
 	factory.Start(ctx.Done())

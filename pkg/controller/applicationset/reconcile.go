@@ -73,23 +73,19 @@ func (c *Controller) generate(ctx context.Context, appSet *v1alpha1.ApplicationS
 	if refusal := c.appSetRefusal(appSet); refusal != nil {
 		return fail(v1alpha1.ApplicationSetReasonApplicationValidationError, refusal)
 	}
-	results, err := c.options.Generators.Generate(ctx, appSet, generators.Options{Hard: appSet.Annotations[RefreshAnnotation] != ""})
-	if err != nil {
-		return fail(v1alpha1.ApplicationSetReasonApplicationParamsGenerationError, err)
-	}
-	desired, err := plan.Desired(appSet, results)
-	if err != nil {
-		return fail(v1alpha1.ApplicationSetReasonRenderTemplateParamsError, err)
-	}
 	existing, err := c.apps.Applications(appSet.Namespace).List(labels.Everything())
 	if err != nil {
 		return fail(v1alpha1.ApplicationSetReasonErrorOccurred, err)
 	}
-	changes, err := plan.Plan(ctx, appSet, desired, existing, plan.Options{
-		SyncPolicy: c.syncPolicy(appSet), Policy: c.options.Policy, Project: c.project,
-	})
+	changes, err := plan.Compute(ctx, c.options.Generators, appSet, existing,
+		plan.Options{SyncPolicy: c.syncPolicy(appSet), Policy: c.options.Policy, Project: c.project},
+		generators.Options{Hard: appSet.Annotations[RefreshAnnotation] != ""})
 	if err != nil {
-		return fail(v1alpha1.ApplicationSetReasonApplicationValidationError, err)
+		var planErr *plan.Error
+		if errors.As(err, &planErr) {
+			return fail(planErr.Reason, planErr.Err)
+		}
+		return fail(v1alpha1.ApplicationSetReasonErrorOccurred, err)
 	}
 	if c.options.ProgressiveSyncs {
 		changes = c.holdAutoSync(appSet, changes)
