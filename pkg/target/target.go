@@ -176,3 +176,22 @@ func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source 
 	}
 	return resolvedSource{source: source, revision: revision.Commit, files: files}, nil
 }
+
+// GitFiles resolves revision of a Git repository with the credentials
+// project may use, and returns the commit and its files, from the same object
+// store and ref listings the renders use (for the ApplicationSet Git
+// generator). hard lists the refs again instead of reusing the shared listing.
+func (s *Source) GitFiles(ctx context.Context, repoURL, revision, project string, hard bool) (string, fs.FS, error) {
+	if hard {
+		s.git.Invalidate(repoURL)
+	}
+	creds, err := s.credentials.Lookup(repoURL, credentials.LookupOptions{Project: project})
+	if err != nil {
+		return "", nil, err
+	}
+	resolved, tree, err := s.git.Open(ctx, repoURL, revision, creds)
+	if err != nil {
+		return "", nil, err
+	}
+	return resolved.Commit, tree, nil
+}

@@ -13,8 +13,9 @@ import (
 // gitRepo is a Git repository served over smart HTTP on 127.0.0.1 by
 // `git http-backend`, for Applications to point at.
 type gitRepo struct {
-	URL  string
-	work string
+	URL    string
+	work   string
+	server *httptest.Server
 }
 
 // newGitRepo creates a repository holding files (path → content), commits them
@@ -36,6 +37,7 @@ func newGitRepo(t *testing.T, files map[string]string) *gitRepo {
 		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Join(root, "served"), "GIT_HTTP_EXPORT_ALL=1"},
 	})
 	t.Cleanup(server.Close)
+	repo.server = server
 	repo.URL = server.URL + "/repo.git"
 	runGit(t, repo.work, "remote", "add", "origin", filepath.Join(root, "served", "repo.git"))
 	return repo
@@ -59,6 +61,9 @@ func (r *gitRepo) commit(t *testing.T, files map[string]string, message string) 
 		runGit(t, r.work, "push", "-q", "origin", "main")
 	}
 }
+
+// stop takes the repository's server away, as an outage would.
+func (r *gitRepo) stop() { r.server.Close() }
 
 func runGit(t *testing.T, dir string, args ...string) string {
 	t.Helper()

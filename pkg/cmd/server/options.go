@@ -35,6 +35,8 @@ type Options struct {
 	ClientRate *ClientRateOptions
 	// Tenancy configures the project rules: control namespaces and sync impersonation.
 	Tenancy *TenancyOptions
+	// ApplicationSets configure the ApplicationSet controller.
+	ApplicationSets *ApplicationSetOptions
 	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
 	ServingCA *ServingCAOptions
 	// Standalone serves without a Kubernetes API server: no delegated
@@ -61,14 +63,15 @@ func NewOptions(out, errOut io.Writer) *Options {
 			defaultEtcdPathPrefix,
 			scheme.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
 		),
-		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
-		Controllers:  NewControllerOptions(),
-		ClientRate:   NewClientRateOptions(),
-		Tenancy:      NewTenancyOptions(),
-		ServingCA:    NewServingCAOptions(),
-		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
-		StdOut:       out,
-		StdErr:       errOut,
+		EmbeddedEtcd:    NewEmbeddedEtcdOptions(),
+		Controllers:     NewControllerOptions(),
+		ClientRate:      NewClientRateOptions(),
+		Tenancy:         NewTenancyOptions(),
+		ApplicationSets: NewApplicationSetOptions(),
+		ServingCA:       NewServingCAOptions(),
+		AlternateDNS:    []string{"capstan-apiserver.capstan-system.svc"},
+		StdOut:          out,
+		StdErr:          errOut,
 	}
 	// MutatingAdmissionPolicy polls the OpenAPI of kube-apiserver every few
 	// seconds for its type converter: requests while idle, for a plugin that
@@ -88,6 +91,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
+	o.ApplicationSets.AddFlags(fss.FlagSet("applicationsets"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
@@ -135,6 +139,7 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Controllers.Validate()...)
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
+	errs = append(errs, o.ApplicationSets.Validate()...)
 	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey
 	errs = append(errs, o.ServingCA.Validate(certKey.CertFile != "" || certKey.KeyFile != "", o.Standalone)...)
 	if o.Standalone {

@@ -77,6 +77,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		config.Engine = gitops.Comparer
 	}
+	config.ApplicationSets = o.applicationSetPreview(gitops)
 	server, err := config.Complete().New()
 	if err != nil {
 		return err

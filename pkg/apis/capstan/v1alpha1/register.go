@@ -46,6 +46,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationDiffOptions{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
+		&ApplicationSetPreview{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -137,6 +137,16 @@ func (in ApplicationSetNestedGenerator) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationSetPreview) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationSetPreview"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationSetPreviewItem) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationSetPreviewItem"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationSetResourceIgnoreDifferences) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationSetResourceIgnoreDifferences"
 }
