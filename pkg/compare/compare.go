@@ -25,6 +25,7 @@ import (
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/refresh"
 	"capstan.dev/capstan/pkg/target"
 )
 
@@ -62,6 +63,9 @@ type Comparer struct {
 type Options struct {
 	// Hard bypasses the caches of resolved revisions and rendered manifests.
 	Hard bool
+	// Push is the push a webhook reported, for a refresh it asked for: the
+	// listed refs are renewed once per push rather than per Application.
+	Push *refresh.Push
 	// Revision renders this revision instead of the target revision.
 	Revision string
 	// Project is the Application's AppProject: its sourceRepos, destinations
@@ -503,7 +507,7 @@ func (c *Comparer) assess(live *unstructured.Unstructured) *v1alpha1.HealthStatu
 }
 
 func targetOptions(kubeVersion string, apiVersions []string, opts Options) target.Options {
-	return target.Options{KubeVersion: kubeVersion, APIVersions: apiVersions, Hard: opts.Hard, Revision: opts.Revision}
+	return target.Options{KubeVersion: kubeVersion, APIVersions: apiVersions, Hard: opts.Hard, Push: opts.Push, Revision: opts.Revision}
 }
 
 func keyOf(resource v1alpha1.ResourceStatus) cluster.ResourceKey {
