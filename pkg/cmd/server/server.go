@@ -75,6 +75,10 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		config.Engine = gitops.comparer
 	}
+	webhooks, err := o.Webhook.listen()
+	if err != nil {
+		return err
+	}
 	server, err := config.Complete().New()
 	if err != nil {
 		return err
@@ -91,6 +95,9 @@ func (o *Options) Run(ctx context.Context) error {
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
 		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination, gitops)
+	})
+	server.GenericAPIServer.AddPostStartHookOrDie("capstan-webhooks", func(hookCtx genericapiserver.PostStartHookContext) error {
+		return o.serveWebhooks(hookCtx, webhooks, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination)
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }
