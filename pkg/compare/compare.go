@@ -68,6 +68,9 @@ type Options struct {
 	Push *refresh.Push
 	// Revision renders this revision instead of the target revision.
 	Revision string
+	// Manifests, when not nil, are the target objects instead of what the
+	// Application's sources render (a diff of locally rendered files).
+	Manifests []*unstructured.Unstructured
 	// Project is the Application's AppProject: its sourceRepos, destinations
 	// and resource lists are enforced, and when it sets orphanedResources the
 	// comparison reports the orphaned objects of the destination namespace.
@@ -157,7 +160,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
-	desired, err := c.Targets.Target(ctx, app, targetOptions(kubeVersion, apiVersions, opts))
+	desired, err := c.target(ctx, app, targetOptions(kubeVersion, apiVersions, opts), opts.Manifests)
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}

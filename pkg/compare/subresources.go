@@ -13,6 +13,8 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
+	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/target"
 )
 
 // ErrComparison wraps failures that leave no diff to show, such as a render error.
@@ -25,6 +27,9 @@ type InspectOptions struct {
 	Revision string
 	// Hard bypasses the caches of resolved revisions and rendered manifests.
 	Hard bool
+	// Manifests, when not nil, are compared instead of the rendered target
+	// state: objects the caller rendered (`kubectl capstan diff --local`).
+	Manifests []*unstructured.Unstructured
 	// Project is the Application's AppProject; its rules are enforced as a
 	// sync would. ProjectMissing fails the request as it fails a comparison.
 	Project        *v1alpha1.AppProject
@@ -42,7 +47,7 @@ type InspectOptions struct {
 // values masked before any ignore rule applies. It asks the destination for a
 // fresh dry-run of every resource.
 func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts InspectOptions) (*v1alpha1.ApplicationDiff, error) {
-	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing})
+	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Manifests: opts.Manifests, Project: opts.Project, ProjectMissing: opts.ProjectMissing})
 	if result.Cluster == nil {
 		return nil, fmt.Errorf("%w: %s", ErrComparison, conditionMessages(result.Conditions))
 	}
@@ -68,6 +73,12 @@ func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts Ins
 		}
 		item := v1alpha1.ResourceDiffItem{
 			Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name, Status: status,
+		}
+		if refusal := project.ResourceRefusal(opts.Project, app.Spec.Destination, result.Targets[key], key.Namespace != ""); refusal != nil {
+			// Never dry-run what the project refuses to sync.
+			item.Message = refusal.Error()
+			out.Items = append(out.Items, item)
+			continue
 		}
 		if live := result.Live[key]; live != nil {
 			if refusal, err := readable(live); err != nil || refusal != "" {
@@ -127,6 +138,19 @@ func readableLive(ctx context.Context, destination *cluster.Cluster, mayRead fun
 		}
 		return fmt.Sprintf("the live object is not shown: you may not get %s %s", q.resource.GroupResource(), where), nil
 	}
+}
+
+// target is the target state: the given manifests (copied, since
+// comparing changes them), or what app's sources render.
+func (c *Comparer) target(ctx context.Context, app *v1alpha1.Application, opts target.Options, manifests []*unstructured.Unstructured) (*target.Target, error) {
+	if manifests == nil {
+		return c.Targets.Target(ctx, app, opts)
+	}
+	desired := &target.Target{Objects: make([]*unstructured.Unstructured, 0, len(manifests))}
+	for _, obj := range manifests {
+		desired.Objects = append(desired.Objects, obj.DeepCopy())
+	}
+	return desired, nil
 }
 
 // Manifests renders app's target state as its sources produce it, after the
