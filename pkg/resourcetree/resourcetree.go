@@ -109,18 +109,28 @@ func Build(ctx context.Context, app *v1alpha1.Application, reader Reader, opts O
 	if err != nil {
 		return nil, err
 	}
-	for _, resource := range app.Status.Resources {
-		node := &Node{
-			Group: resource.Group, Version: resource.Version, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name,
-			Managed: true, Status: resource.Status, RequiresPruning: resource.RequiresPruning, Health: resource.Health,
-		}
-		if obj := live[cluster.ResourceKey{Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name}]; obj != nil {
+	tree.Nodes = FromStatus(app).Nodes
+	for _, node := range tree.Nodes {
+		if obj := live[cluster.ResourceKey{Group: node.Group, Kind: node.Kind, Namespace: node.Namespace, Name: node.Name}]; obj != nil {
 			node.UID, node.Created = obj.GetUID(), obj.GetCreationTimestamp()
 			node.Children = children(node.UID, owned, opts.Health, map[types.UID]bool{node.UID: true}, 1)
 		}
-		tree.Nodes = append(tree.Nodes, node)
 	}
 	return tree, nil
+}
+
+// FromStatus is the tree of the managed resources alone, as the
+// Application's status lists them: for destinations whose objects cannot
+// be read.
+func FromStatus(app *v1alpha1.Application) *Tree {
+	tree := &Tree{}
+	for _, resource := range app.Status.Resources {
+		tree.Nodes = append(tree.Nodes, &Node{
+			Group: resource.Group, Version: resource.Version, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name,
+			Managed: true, Status: resource.Status, RequiresPruning: resource.RequiresPruning, Health: resource.Health,
+		})
+	}
+	return tree
 }
 
 // managedObjects lists the live objects of the Application's instance, by key.
