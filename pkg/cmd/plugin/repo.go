@@ -30,7 +30,7 @@ func newRepoCommand(c *clients) *cobra.Command {
 // repoAddOptions are the flags of `repo add`.
 type repoAddOptions struct {
 	name, repoType, project, username, sshKeyPath, repositoryNamespace string
-	passwordStdin, insecureIgnoreHostKey, upsert                      bool
+	passwordStdin, insecureIgnoreHostKey, upsert                       bool
 }
 
 func newRepoAddCommand(c *clients) *cobra.Command {

@@ -63,10 +63,10 @@ func Main(args []string, streams genericiooptions.IOStreams) int {
 // NewRootCommand returns `kubectl capstan` with every verb.
 func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "kubectl-capstan",
+		Use: "kubectl-capstan",
 		// kubectl runs kubectl-capstan for `kubectl capstan`: help shows the latter.
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl capstan"},
-		Short: "GitOps with Capstan: Argo CD's Applications served by Kubernetes",
+		Short:       "GitOps with Capstan: Argo CD's Applications served by Kubernetes",
 		Long: "kubectl capstan works with Capstan's Applications as argocd app does with Argo CD's: " +
 			"see their resource trees, sync and wait for them, diff, roll back, refresh, delete, and add clusters and repositories.",
 		SilenceUsage:  true,
