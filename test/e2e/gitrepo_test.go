@@ -19,6 +19,8 @@ import (
 type gitRepo struct {
 	URL  string
 	work string
+	// username and password, when set, are required as HTTP basic auth.
+	username, password string
 
 	infoRefs, uploadPacks atomic.Int64
 }
@@ -27,12 +29,23 @@ type gitRepo struct {
 // on branch main and serves it until the test ends.
 func newGitRepo(t *testing.T, files map[string]string) *gitRepo {
 	t.Helper()
+	return serveGitRepo(t, files, "", "")
+}
+
+// newPrivateGitRepo is newGitRepo served only with HTTP basic auth.
+func newPrivateGitRepo(t *testing.T, files map[string]string, username, password string) *gitRepo {
+	t.Helper()
+	return serveGitRepo(t, files, username, password)
+}
+
+func serveGitRepo(t *testing.T, files map[string]string, username, password string) *gitRepo {
+	t.Helper()
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
 		t.Fatalf("git is needed for the e2e tests: %v", err)
 	}
 	root := t.TempDir()
-	repo := &gitRepo{work: filepath.Join(root, "work")}
+	repo := &gitRepo{work: filepath.Join(root, "work"), username: username, password: password}
 	runGit(t, root, "init", "--initial-branch=main", repo.work)
 	repo.commit(t, files, "initial content")
 	runGit(t, root, "clone", "--bare", repo.work, filepath.Join(root, "served", "repo.git"))
@@ -42,6 +55,11 @@ func newGitRepo(t *testing.T, files map[string]string) *gitRepo {
 		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Join(root, "served"), "GIT_HTTP_EXPORT_ALL=1"},
 	}
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, pass, _ := r.BasicAuth(); repo.username != "" && (user != repo.username || pass != repo.password) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="e2e"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/info/refs"):
 			repo.infoRefs.Add(1)

@@ -41,8 +41,8 @@ func printObject(printFlags *genericclioptions.PrintFlags, obj runtime.Object, o
 // printApplication writes the human form of `get`: the Application's
 // summary, then its resource tree (with VERSION and AGE when wide).
 func printApplication(out io.Writer, app *v1alpha1.Application, tree *resourcetree.Tree, wide bool, now time.Time) error {
-	w := printers.GetNewTabWriter(out)
-	field := func(name, value string) { fmt.Fprintf(w, "%s:\t%s\n", name, value) }
+	// Keys are padded to one width, as argocd app get prints them.
+	field := func(name, value string) { fmt.Fprintln(out, strings.TrimRight(fmt.Sprintf("%-16s%s", name+":", value), " ")) }
 	field("Name", app.Namespace+"/"+app.Name)
 	field("Project", orDefault(app.Spec.Project, "default"))
 	field("Server", destinationName(app))
@@ -54,17 +54,17 @@ func printApplication(out io.Writer, app *v1alpha1.Application, tree *resourcetr
 	if len(sources) == 0 && app.Spec.Source != nil {
 		sources = []v1alpha1.ApplicationSource{*app.Spec.Source}
 	}
-	fmt.Fprintln(w, "Source:")
+	field("Sources", "")
 	for _, source := range sources {
-		fmt.Fprintf(w, "- Repo:\t%s\n", source.RepoURL)
-		fmt.Fprintf(w, "  Target:\t%s\n", orDefault(source.TargetRevision, "HEAD"))
+		field("- Repo", source.RepoURL)
+		field("  Target", orDefault(source.TargetRevision, "HEAD"))
 		if source.Chart != "" {
-			fmt.Fprintf(w, "  Chart:\t%s\n", source.Chart)
+			field("  Chart", source.Chart)
 		} else if source.Path != "" {
-			fmt.Fprintf(w, "  Path:\t%s\n", source.Path)
+			field("  Path", source.Path)
 		}
 		if source.Ref != "" {
-			fmt.Fprintf(w, "  Ref:\t%s\n", source.Ref)
+			field("  Ref", source.Ref)
 		}
 	}
 	field("Sync Policy", syncPolicy(app.Spec.SyncPolicy))
@@ -75,9 +75,6 @@ func printApplication(out io.Writer, app *v1alpha1.Application, tree *resourcetr
 	}
 	for _, condition := range app.Status.Conditions {
 		field("Condition", fmt.Sprintf("%s: %s", condition.Type, condition.Message))
-	}
-	if err := w.Flush(); err != nil {
-		return err
 	}
 	if len(tree.Nodes) == 0 {
 		return nil
