@@ -42,7 +42,9 @@ func printObject(printFlags *genericclioptions.PrintFlags, obj runtime.Object, o
 // summary, then its resource tree (with VERSION and AGE when wide).
 func printApplication(out io.Writer, app *v1alpha1.Application, tree *resourcetree.Tree, wide bool, now time.Time) error {
 	// Keys are padded to one width, as argocd app get prints them.
-	field := func(name, value string) { fmt.Fprintln(out, strings.TrimRight(fmt.Sprintf("%-16s%s", name+":", value), " ")) }
+	field := func(name, value string) {
+		fmt.Fprintln(out, strings.TrimRight(fmt.Sprintf("%-16s%s", name+":", value), " "))
+	}
 	field("Name", app.Namespace+"/"+app.Name)
 	field("Project", orDefault(app.Spec.Project, "default"))
 	field("Server", destinationName(app))
