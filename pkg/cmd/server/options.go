@@ -39,6 +39,8 @@ type Options struct {
 	ApplicationSets *ApplicationSetOptions
 	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
 	ServingCA *ServingCAOptions
+	// Webhook configures the Git webhook receiver.
+	Webhook *WebhookOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
@@ -69,6 +71,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		Tenancy:         NewTenancyOptions(),
 		ApplicationSets: NewApplicationSetOptions(),
 		ServingCA:       NewServingCAOptions(),
+		Webhook:         NewWebhookOptions(),
 		AlternateDNS:    []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:          out,
 		StdErr:          errOut,
@@ -93,6 +96,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
 	o.ApplicationSets.AddFlags(fss.FlagSet("applicationsets"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
+	o.Webhook.AddFlags(fss.FlagSet("webhooks"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
 	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
@@ -140,6 +144,7 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
 	errs = append(errs, o.ApplicationSets.Validate()...)
+	errs = append(errs, o.Webhook.Validate(o.Standalone)...)
 	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey
 	errs = append(errs, o.ServingCA.Validate(certKey.CertFile != "" || certKey.KeyFile != "", o.Standalone)...)
 	if o.Standalone {

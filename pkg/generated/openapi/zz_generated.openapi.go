@@ -45,6 +45,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ApplicationDestinationServiceAccount{}.OpenAPIModelName():    schema_pkg_apis_capstan_v1alpha1_ApplicationDestinationServiceAccount(ref),
 		v1alpha1.ApplicationDiff{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationDiff(ref),
 		v1alpha1.ApplicationDiffOptions{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDiffOptions(ref),
+		v1alpha1.ApplicationDiffRequest{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDiffRequest(ref),
 		v1alpha1.ApplicationList{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationList(ref),
 		v1alpha1.ApplicationManifests{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_ApplicationManifests(ref),
 		v1alpha1.ApplicationManifestsOptions{}.OpenAPIModelName():             schema_pkg_apis_capstan_v1alpha1_ApplicationManifestsOptions(ref),
@@ -909,6 +910,61 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationDiffOptions(ref common.Referenc
 				},
 			},
 		},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationDiffRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationDiffRequest is a body of POST applications/NAME/diff (the other is a candidate Application): objects rendered elsewhere — by `kubectl capstan diff --local` from files on the caller's disk — compared with the live state of the Application NAME exactly as its comparison compares its rendered target state (project rules, normalization, ignore rules, Secret masking, what the caller may read). The answer is an ApplicationDiff; nothing is stored or applied.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata; name, if set, must equal the Application's name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"manifests": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Manifests are the target objects, as the Application's source would render them: the destination namespace is filled in where they have none.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(runtime.RawExtension{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"manifests"},
+			},
+		},
+		Dependencies: []string{
+			v1.ObjectMeta{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
 	}
 }
 

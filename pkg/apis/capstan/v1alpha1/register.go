@@ -44,6 +44,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationRollbackRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
+		&ApplicationDiffRequest{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
 		&ApplicationSetPreview{},

@@ -182,6 +182,27 @@ type ApplicationDiffOptions struct {
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
+// ApplicationDiffRequest is a body of POST applications/NAME/diff (the other
+// is a candidate Application): objects rendered elsewhere — by
+// `kubectl capstan diff --local` from files on the caller's disk — compared
+// with the live state of the Application NAME exactly as its comparison
+// compares its rendered target state (project rules, normalization, ignore
+// rules, Secret masking, what the caller may read). The answer is an
+// ApplicationDiff; nothing is stored or applied.
+type ApplicationDiffRequest struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata; name, if set, must equal the Application's name.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Manifests are the target objects, as the Application's source would
+	// render them: the destination namespace is filled in where they have none.
+	// +listType=atomic
+	Manifests []runtime.RawExtension `json:"manifests"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
 // ApplicationManifests is returned by GET applications/NAME/manifests: the
 // rendered target objects of the Application, before Capstan adds tracking.
 type ApplicationManifests struct {

@@ -77,6 +77,11 @@ func (in ApplicationDiffOptions) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationDiffRequest) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationDiffRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationList) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationList"
 }

@@ -17,10 +17,10 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/scheme"
 	"capstan.dev/capstan/pkg/appset/generators"
 	"capstan.dev/capstan/pkg/registry/capstan/applicationset"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // denySecrets allows everything but reading Secrets.
