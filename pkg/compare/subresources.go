@@ -14,6 +14,7 @@ import (
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/inspect"
+	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/target"
 )
 
