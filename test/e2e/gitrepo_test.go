@@ -23,7 +23,7 @@ type gitRepo struct {
 	username, password string
 
 	infoRefs, uploadPacks atomic.Int64
-	server *httptest.Server
+	server                *httptest.Server
 }
 
 // newGitRepo creates a repository holding files (path → content), commits them

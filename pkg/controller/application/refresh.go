@@ -13,8 +13,8 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
-	syncengine "capstan.dev/capstan/pkg/sync"
 	"capstan.dev/capstan/pkg/refresh"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // refresh compares one Application and writes its status when it changed.
