@@ -38,6 +38,11 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
 		return nil, err
 	}
+	authz, err := o.Tenancy.authorizer(serverConfig.Authorization.Authorizer)
+	if err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
+	serverConfig.Authorization.Authorizer = authz
 	if o.ServingCA.Enabled() && serverConfig.SecureServing != nil {
 		// The core API client config exists only after ApplyTo; the serving
 		// certificate is needed only once the server runs.

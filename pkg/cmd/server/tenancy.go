@@ -8,9 +8,12 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/authorization/union"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	capstanadmission "capstan.dev/capstan/pkg/admission"
+	"capstan.dev/capstan/pkg/discoveryauthz"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/project"
@@ -24,12 +27,16 @@ type TenancyOptions struct {
 	// SyncImpersonation makes syncs apply, prune and delete as the
 	// ServiceAccount of the project's destinationServiceAccounts.
 	SyncImpersonation bool
+	// LocalDiscoveryAuthorization lets every authenticated user get the
+	// discovery and OpenAPI documents without a SubjectAccessReview, as the
+	// default system:discovery ClusterRole does.
+	LocalDiscoveryAuthorization bool
 }
 
 // NewTenancyOptions returns the defaults: capstan-system and argocd are
 // control namespaces, syncs use the server's identity (as in Argo CD).
 func NewTenancyOptions() *TenancyOptions {
-	return &TenancyOptions{ControlNamespaces: slices.Clone(project.DefaultControlNamespaces)}
+	return &TenancyOptions{ControlNamespaces: slices.Clone(project.DefaultControlNamespaces), LocalDiscoveryAuthorization: true}
 }
 
 // AddFlags registers the tenancy flags.
@@ -40,6 +47,21 @@ func (o *TenancyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.SyncImpersonation, "sync-impersonation", o.SyncImpersonation,
 		"Apply, prune and delete as the ServiceAccount that the AppProject's spec.destinationServiceAccounts names for the destination "+
 			"(Argo CD's sync impersonation); a destination without one cannot be synced. Needs the right to impersonate serviceaccounts.")
+	fs.BoolVar(&o.LocalDiscoveryAuthorization, "authorize-discovery-locally", o.LocalDiscoveryAuthorization,
+		"Let every authenticated user get the discovery and OpenAPI documents without asking kube-apiserver, as the default "+
+			"system:discovery ClusterRole does (kube-apiserver's aggregator fetches them every few seconds). "+
+			"Set false if the cluster restricts system:discovery: each request is then authorized by a SubjectAccessReview.")
+}
+
+// authorizer puts the local discovery authorization in front of the
+// delegated one, when enabled.
+func (o *TenancyOptions) authorizer(delegated authorizer.Authorizer) (authorizer.Authorizer, error) {
+	if !o.LocalDiscoveryAuthorization || delegated == nil {
+		return delegated, nil
+	}
+	return union.New(
+		union.NamedAuthorizer{AuthorizerName: "capstan-discovery", Authorizer: discoveryauthz.Authorizer{}},
+		union.NamedAuthorizer{AuthorizerName: "delegated", Authorizer: delegated})
 }
 
 // Validate checks the control namespaces are namespace names.
