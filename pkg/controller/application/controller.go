@@ -199,6 +199,12 @@ func (c *Controller) applicationChanged(oldObj, newObj interface{}) {
 	if old, ok := oldObj.(*v1alpha1.Application); ok && !needsRefresh(old, app) {
 		return
 	}
+	if app.Operation != nil && app.DeletionTimestamp == nil {
+		// Straight to the operation workers: an operation must not wait
+		// behind the comparisons queued for other Applications.
+		c.operations.Add(key)
+		return
+	}
 	c.queue.Add(key)
 }
 

@@ -63,7 +63,7 @@ func TestStatusTransitionsRecordEvents(t *testing.T) {
 			app.Status.Health.Status = v1alpha1.HealthStatusProgressing
 			recorder := record.NewFakeRecorder(10)
 			c := newTestController(t, app, recorder)
-			if err := c.writeStatus(context.Background(), app, comparison(tt.sync, tt.health)); err != nil {
+			if _, err := c.writeStatus(context.Background(), app, comparison(tt.sync, tt.health)); err != nil {
 				t.Fatal(err)
 			}
 			expectEvents(t, drain(recorder), tt.want)
@@ -101,7 +101,7 @@ func TestOperationOutcomesRecordEvents(t *testing.T) {
 func TestNoRecorderRecordsNothing(t *testing.T) {
 	app := testApplication()
 	c := newTestController(t, app, nil)
-	if err := c.writeStatus(context.Background(), app, comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy)); err != nil {
+	if _, err := c.writeStatus(context.Background(), app, comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -52,13 +52,13 @@ func TestAppInfoFollowsTheStatus(t *testing.T) {
 	app := testApplication()
 	c := newTestController(t, app, nil)
 
-	if err := c.writeStatus(ctx, app, comparison(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing)); err != nil {
+	if _, err := c.writeStatus(ctx, app, comparison(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing)); err != nil {
 		t.Fatal(err)
 	}
 	expectAppInfo(t, `capstan_app_info{health_status="Missing",name="guestbook",namespace="apps",project="default",sync_status="OutOfSync"} 1`)
 
 	t.Run("a status change replaces the series instead of adding one", func(t *testing.T) {
-		if err := c.writeStatus(ctx, app, comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy)); err != nil {
+		if _, err := c.writeStatus(ctx, app, comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy)); err != nil {
 			t.Fatal(err)
 		}
 		expectAppInfo(t, `capstan_app_info{health_status="Healthy",name="guestbook",namespace="apps",project="default",sync_status="Synced"} 1`)
@@ -68,7 +68,7 @@ func TestAppInfoFollowsTheStatus(t *testing.T) {
 		unchanged.Status.Sync.Status = v1alpha1.SyncStatusCodeSynced
 		unchanged.Status.Health.Status = v1alpha1.HealthStatusHealthy
 		c.appInfo.clear()
-		if err := c.writeStatus(ctx, unchanged, comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy)); err != nil {
+		if _, err := c.writeStatus(ctx, unchanged, comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy)); err != nil {
 			t.Fatal(err)
 		}
 		expectAppInfo(t, `capstan_app_info{health_status="Healthy",name="guestbook",namespace="apps",project="default",sync_status="Synced"} 1`)

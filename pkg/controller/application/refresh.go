@@ -71,10 +71,14 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 	if err != nil {
 		return err
 	}
-	if err := c.writeStatus(ctx, app, result); err != nil {
+	// latest is the Application as stored just now, when this reconcile
+	// wrote it last: the automated sync decision then needs no fresh read.
+	latest, err := c.writeStatus(ctx, app, result)
+	if err != nil {
 		return err
 	}
 	if _, requested := app.Annotations[RefreshAnnotation]; requested {
+		latest = nil
 		if err := c.clearRefreshAnnotation(ctx, app); err != nil {
 			return err
 		}
@@ -86,7 +90,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		}
 		return comparisonFailed{message: message}
 	}
-	return c.autoSync(ctx, key, app, result)
+	return c.autoSync(ctx, key, app, result, latest)
 }
 
 // projectMissing tells whether projects are watched and the Application's
@@ -124,7 +128,8 @@ func (c *Controller) applicationExists(instance string) bool {
 }
 
 // autoSync starts an automated sync when Argo CD's rules call for one.
-func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.Application, result compare.Result) error {
+// latest, when not nil, is the Application as this reconcile stored it.
+func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.Application, result compare.Result, latest *v1alpha1.Application) error {
 	if result.Cluster == nil {
 		return nil
 	}
@@ -145,9 +150,14 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 	}
 	// Decide again on the latest copy: the cache may not have the outcome of
 	// the last operation yet, and the same revision must not be synced twice.
-	fresh, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
-	if err != nil {
-		return err
+	// A status this reconcile wrote is that copy: the write succeeded only
+	// on the latest resourceVersion.
+	fresh := latest
+	if fresh == nil {
+		var err error
+		if fresh, err = c.client.CapstanV1alpha1().Applications(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{}); err != nil {
+			return err
+		}
 	}
 	decision = autoSyncDecision(fresh, result)
 	if decision.Operation == nil {

@@ -31,7 +31,10 @@ var comparisonConditions = map[v1alpha1.ApplicationConditionType]bool{
 // writeStatus publishes a comparison. It writes only when something changed, so
 // that refreshing an unchanged Application costs no write; reconciledAt is
 // updated with those writes.
-func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application, result compare.Result) error {
+//
+// It returns the Application as stored after its write, or nil when the
+// status did not change and nothing was written.
+func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application, result compare.Result) (*v1alpha1.Application, error) {
 	status := app.Status.DeepCopy()
 	now := metav1.Now()
 
@@ -70,18 +73,18 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 
 	if apiequality.Semantic.DeepEqual(&app.Status, status) {
 		c.appInfo.set(app, status.Sync.Status, status.Health.Status)
-		return nil
+		return nil, nil
 	}
 	status.ReconciledAt = &now
 	updated := app.DeepCopy()
 	updated.Status = *status
-	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
-		return fmt.Errorf("update status: %w", err)
+		return nil, fmt.Errorf("update status: %w", err)
 	}
 	c.appInfo.set(app, status.Sync.Status, status.Health.Status)
 	c.recordStatusEvents(app, &app.Status, status.Sync.Status, status.Health.Status)
-	return nil
+	return written, nil
 }
 
 // mergeConditions replaces the comparison conditions with fresh ones, keeping
