@@ -41,7 +41,8 @@ type ObjectCache struct {
 	mu        sync.Mutex
 	resources map[schema.GroupVersionResource]*watchedResource
 
-	absent absentObjects
+	absent  absentObjects
+	applied appliedObjects
 }
 
 // watchedResource caches one resource: with one informer over every
@@ -171,14 +172,21 @@ func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionRe
 		cache.Indexers{instanceIndex: indexByInstance},
 		func(options *metav1.ListOptions) { options.LabelSelector = InstanceLabel }).Informer()
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj interface{}) { c.notify(obj) },
+		AddFunc: func(obj interface{}) {
+			c.watched(gvr, obj, false)
+			c.notify(obj)
+		},
 		UpdateFunc: func(oldObj, newObj interface{}) {
+			c.watched(gvr, newObj, false)
 			c.notify(oldObj)
 			if instanceOf(oldObj) != instanceOf(newObj) {
 				c.notify(newObj)
 			}
 		},
-		DeleteFunc: func(obj interface{}) { c.notify(obj) },
+		DeleteFunc: func(obj interface{}) {
+			c.watched(gvr, obj, true)
+			c.notify(obj)
+		},
 	})
 	_ = informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
 		if informer.HasSynced() {
@@ -230,9 +238,18 @@ func (c *ObjectCache) ObjectsOf(instanceLabel string) []*unstructured.Unstructur
 	return out
 }
 
-// Get returns a cached object of a watched resource; found is false when the
+// Get returns a cached object of a watched resource, or the object a sync
+// applied that the watch has not delivered yet; found is false when the
 // object is not cached (not managed yet, or the kind is not watched).
 func (c *ObjectCache) Get(gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, bool) {
+	if obj, ok := c.cached(gvr, namespace, name); ok {
+		return obj, true
+	}
+	return c.appliedObject(gvr, namespace, name)
+}
+
+// cached returns an object of a watched resource from its informer.
+func (c *ObjectCache) cached(gvr schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, bool) {
 	c.mu.Lock()
 	watched, ok := c.resources[gvr]
 	c.mu.Unlock()

@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
@@ -15,8 +16,10 @@ import (
 // the comparison that follows the sync finds those objects unmodified without
 // a dry-run of each.
 //
-// It also makes the comparer forget that an object it applies was absent, so
-// that the next comparison looks it up even before the watch delivers it.
+// It also makes the comparer forget that an object it applies was absent,
+// and gives the object cache what the API server returned, so that the next
+// comparison finds the object even before the watch delivers it, without a
+// request.
 type rememberingApplier struct {
 	syncengine.Applier
 	objects  *cluster.ObjectCache
@@ -28,10 +31,14 @@ func (a rememberingApplier) Apply(ctx context.Context, obj *unstructured.Unstruc
 	if !opts.DryRun {
 		a.objects.ForgetAbsent(cluster.KeyOf(obj))
 	}
+	startedAt := time.Now()
 	applied, err := a.Applier.Apply(ctx, obj, opts)
 	if err == nil && !opts.DryRun && applied.Object != nil {
 		if err := a.remember(obj, applied.Object); err != nil {
 			klog.FromContext(ctx).V(2).Info("Cannot remember an applied object", "name", obj.GetName(), "err", err)
+		}
+		if mapping, err := a.objects.Mapping(applied.Object.GroupVersionKind()); err == nil {
+			a.objects.Applied(mapping.Resource, applied.Object, startedAt)
 		}
 	}
 	return applied, err
