@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// ApplicationSets whose generators reach SCM providers and plugins: loopback
+// fakes speak the real APIs (Gitea's repository listing, GitHub's pull
+// requests, Argo CD's plugin protocol) and point at a real Git repository.
+
+const remoteToken = "e2e-provider-token"
+
+// jsonAPI serves canned JSON by path on 127.0.0.1 to requests carrying the
+// authorization header want, answering 401 to others.
+func jsonAPI(t *testing.T, want string, routes map[string]func(*http.Request) any) *httptest.Server {
+	t.Helper()
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, request *http.Request) {
+		if request.Header.Get("Authorization") != want {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		route, ok := routes[request.URL.Path]
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(route(request))
+	}))
+	t.Cleanup(server.Close)
+	return server
+}
+
+func constant(value any) func(*http.Request) any { return func(*http.Request) any { return value } }
+
+func TestApplicationSetSCMPullRequestAndPluginGeneratorsAgainstLoopbackFakes(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, workloads("svc-a", "svc-b", "pr-7", "plug-x"))
+	head := repo.head(t)
+	kubectl(t, "create", "secret", "generic", "scm-token", "-n", ns, "--from-literal=token="+remoteToken)
+
+	giteaRepo := func(id int, name string) map[string]any {
+		return map[string]any{"id": id, "name": name, "clone_url": repo.URL, "ssh_url": "git@gitea.invalid:acme/" + name + ".git",
+			"default_branch": "main", "owner": map[string]any{"login": "acme"}}
+	}
+	gitea := jsonAPI(t, "token "+remoteToken, map[string]func(*http.Request) any{
+		"/api/v1/orgs/acme/repos":                constant([]any{giteaRepo(1, "svc-a"), giteaRepo(2, "svc-b"), giteaRepo(3, "docs")}),
+		"/api/v1/repos/acme/svc-a/topics":        constant(map[string]any{"topics": []string{"deploy"}}),
+		"/api/v1/repos/acme/svc-b/topics":        constant(map[string]any{"topics": []string{"deploy"}}),
+		"/api/v1/repos/acme/docs/topics":         constant(map[string]any{"topics": []string{}}),
+		"/api/v1/repos/acme/svc-a/branches/main": constant(map[string]any{"name": "main", "commit": map[string]any{"id": head}}),
+		"/api/v1/repos/acme/svc-b/branches/main": constant(map[string]any{"name": "main", "commit": map[string]any{"id": head}}),
+	})
+	github := jsonAPI(t, "Bearer "+remoteToken, map[string]func(*http.Request) any{
+		"/repos/acme/api/pulls": constant([]any{
+			map[string]any{"number": 7, "title": "Preview me", "head": map[string]any{"ref": "main", "sha": head},
+				"base": map[string]any{"ref": "main"}, "labels": []any{map[string]any{"name": "preview"}}, "user": map[string]any{"login": "alice"}},
+			map[string]any{"number": 8, "title": "Not labelled", "head": map[string]any{"ref": "other", "sha": head},
+				"base": map[string]any{"ref": "main"}, "labels": []any{}, "user": map[string]any{"login": "bob"}},
+		}),
+	})
+	plugin := jsonAPI(t, "Bearer "+remoteToken, map[string]func(*http.Request) any{
+		"/api/v1/getparams.execute": func(request *http.Request) any {
+			var body struct {
+				ApplicationSetName string `json:"applicationSetName"`
+				Input              struct {
+					Parameters map[string]string `json:"parameters"`
+				} `json:"input"`
+			}
+			_ = json.NewDecoder(request.Body).Decode(&body)
+			return map[string]any{"output": map[string]any{"parameters": []any{
+				map[string]any{"app": body.Input.Parameters["app"], "set": body.ApplicationSetName},
+			}}}
+		},
+	})
+	kubectl(t, "create", "configmap", "plugin", "-n", ns, "--from-literal=baseUrl="+plugin.URL, "--from-literal=token=$scm-token:token")
+
+	template := func(name, repoURL, path, revision string) string {
+		return fmt.Sprintf(`  template:
+    metadata:
+      name: '%[2]s'
+    spec:
+      project: %[1]s
+      source: {repoURL: '%[4]s', targetRevision: '%[5]s', path: '%[3]s'}
+      destination: {server: https://kubernetes.default.svc, namespace: %[1]s}
+      syncPolicy: {automated: {prune: true, selfHeal: true}}
+`, ns, name, path, repoURL, revision)
+	}
+	kubectlWithInput(t, applicationSet("scm", ns, `  generators:
+  - scmProvider:
+      cloneProtocol: https
+      gitea: {owner: acme, api: '`+gitea.URL+`', tokenRef: {secretName: scm-token, key: token}}
+      filters: [{labelMatch: '^deploy$'}]
+`+template("scm-{{.repository}}", "{{.url}}", "apps/{{.repository}}", "{{.sha}}")), "apply", "-f", "-")
+	kubectlWithInput(t, applicationSet("pulls", ns, `  generators:
+  - pullRequest:
+      github: {owner: acme, repo: api, api: '`+github.URL+`', tokenRef: {secretName: scm-token, key: token}, labels: [preview]}
+`+template("pr-{{.number}}", repo.URL, "apps/pr-{{.number}}", "{{.head_sha}}")), "apply", "-f", "-")
+	kubectlWithInput(t, applicationSet("plugin", ns, `  generators:
+  - plugin:
+      configMapRef: {name: plugin}
+      input: {parameters: {app: plug-x}}
+`+template("{{.app}}", repo.URL, "apps/{{.app}}", "main")), "apply", "-f", "-")
+
+	waitForApplicationNames(t, ns, "scm-svc-a", "scm-svc-b", "pr-7", "plug-x")
+	waitForHealthy(t, ns, "scm-svc-a", "scm-svc-b", "pr-7", "plug-x")
+	kubectl(t, "get", "deployment", "svc-a", "svc-b", "pr-7", "plug-x", "-n", ns)
+	for _, name := range []string{"scm", "pulls", "plugin"} {
+		waitForAppSetCondition(t, ns, name, "ErrorOccurred", "False")
+	}
+
+	t.Run("a provider that fails keeps every Application and says so", func(t *testing.T) {
+		gitea.Close()
+		kubectl(t, "annotate", "appset", "scm", "-n", ns, "argocd.argoproj.io/application-set-refresh=true", "--overwrite")
+		waitForAppSetCondition(t, ns, "scm", "ErrorOccurred", "generators[0] (scmProvider)")
+		if got, err := applications(ns); err != nil || len(got) != 4 {
+			t.Errorf("Applications %v (%v), want all four kept", got, err)
+		}
+	})
+}
