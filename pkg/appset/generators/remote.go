@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -139,11 +140,7 @@ func (r *remote) do(ctx context.Context, method, rawURL string, body []byte, int
 	where := request.URL.Host + request.URL.Path
 	response, err := r.client.Do(request)
 	if err != nil {
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err
-		}
-		return nil, fmt.Errorf("%s: %s %s: %w", r.name, method, where, err)
+		return nil, fmt.Errorf("%s: %s %s: %w", r.name, method, where, transportError(err))
 	}
 	defer func() { _ = response.Body.Close() }()
 	if response.StatusCode == http.StatusNotFound {
@@ -166,6 +163,29 @@ func (r *remote) do(ctx context.Context, method, rawURL string, body []byte, int
 		}
 	}
 	return response.Header, nil
+}
+
+// transportError keeps the errors of a failed exchange that say what went
+// wrong without quoting the server (timeouts, DNS, connection and
+// certificate errors); any other (a malformed answer, whose bytes Go's
+// error would quote) becomes a fixed message.
+func transportError(err error) error {
+	var (
+		dnsErr  *net.DNSError
+		opErr   *net.OpError
+		certErr *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return errors.New("the request timed out or was canceled")
+	case errors.As(err, &certErr):
+		return certErr
+	case errors.As(err, &dnsErr):
+		return dnsErr
+	case errors.As(err, &opErr):
+		return opErr
+	}
+	return errors.New("the connection failed or the answer is not valid HTTP")
 }
 
 // nextLink is the rel="next" URL of an RFC 8288 Link header (GitHub,

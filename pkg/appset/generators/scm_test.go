@@ -2,6 +2,7 @@ package generators
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -233,5 +234,29 @@ func TestRemoteGeneratorErrors(t *testing.T) {
 				t.Errorf("the error quotes the token or a body: %v", err)
 			}
 		})
+	}
+}
+
+func TestAMalformedAnswerIsNotQuoted(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = listener.Close() })
+	go func() {
+		for {
+			conn, err := listener.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = conn.Write([]byte("garbage " + testToken + "\r\n\r\n"))
+			_ = conn.Close()
+		}
+	}()
+	g := New(Sources{Kube: tokenClient()})
+	appSet := appSetFromYAML(t, `generators: [{scmProvider: {github: {organization: acme, api: "http://`+listener.Addr().String()+`"}}}]`+scmTemplate)
+	_, err = g.Generate(context.Background(), appSet, Options{})
+	if err == nil || strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "not valid HTTP") {
+		t.Fatalf("error %v, want one that does not quote the answer", err)
 	}
 }
