@@ -260,3 +260,30 @@ func TestAMalformedAnswerIsNotQuoted(t *testing.T) {
 		t.Fatalf("error %v, want one that does not quote the answer", err)
 	}
 }
+
+func TestListsPullRequestsOf(t *testing.T) {
+	tests := []struct {
+		name  string
+		spec  string
+		paths []string
+		want  bool
+	}{
+		{"a GitHub generator matches owner/repo case-insensitively",
+			`generators: [{pullRequest: {github: {owner: Acme, repo: API}}}]`, []string{"acme/api"}, true},
+		{"a generator nested in a matrix is found",
+			`generators: [{matrix: {generators: [{list: {elements: []}}, {pullRequest: {gitea: {owner: acme, repo: api, api: "http://gitea"}}}]}}]`, []string{"acme/api"}, true},
+		{"Bitbucket Server's project/repo ends the clone path",
+			`generators: [{pullRequest: {bitbucketServer: {project: PRJ, repo: api, api: "http://bb"}}}]`, []string{"scm/prj/api"}, true},
+		{"another repository does not match",
+			`generators: [{pullRequest: {github: {owner: acme, repo: api}}}]`, []string{"acme/api-old", "other/web"}, false},
+		{"a GitLab project given by number cannot match",
+			`generators: [{pullRequest: {gitlab: {project: "42"}}}]`, []string{"42"}, false},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			if got := ListsPullRequestsOf(appSetFromYAML(t, test.spec+scmTemplate), test.paths); got != test.want {
+				t.Errorf("ListsPullRequestsOf = %v, want %v", got, test.want)
+			}
+		})
+	}
+}
