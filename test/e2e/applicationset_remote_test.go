@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+
+	"capstan.dev/capstan/pkg/webhook/webhooktest"
 )
 
 // ApplicationSets whose generators reach SCM providers and plugins: loopback
@@ -122,4 +125,47 @@ func TestApplicationSetSCMPullRequestAndPluginGeneratorsAgainstLoopbackFakes(t *
 			t.Errorf("Applications %v (%v), want all four kept", got, err)
 		}
 	})
+}
+
+func TestAPullRequestWebhookRunsThePullRequestGeneratorAtOnce(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, workloads("pr-7", "pr-9"))
+	head := repo.head(t)
+	kubectl(t, "create", "secret", "generic", "scm-token", "-n", ns, "--from-literal=token="+remoteToken)
+	pull := func(number int) map[string]any {
+		return map[string]any{"number": number, "title": "change", "head": map[string]any{"ref": fmt.Sprintf("change-%d", number), "sha": head},
+			"base": map[string]any{"ref": "main"}, "user": map[string]any{"login": "alice"}}
+	}
+	var open atomic.Value
+	open.Store([]any{pull(7)})
+	github := jsonAPI(t, "Bearer "+remoteToken, map[string]func(*http.Request) any{
+		"/repos/acme/api/pulls": func(*http.Request) any { return open.Load() },
+	})
+	// Listed again only after an hour unless a webhook says otherwise.
+	kubectlWithInput(t, applicationSet("pulls", ns, `  generators:
+  - pullRequest:
+      requeueAfterSeconds: 3600
+      github: {owner: acme, repo: api, api: '`+github.URL+`', tokenRef: {secretName: scm-token, key: token}}
+`+appTemplate(ns, "pr-{{.number}}", repo.URL, "apps/pr-{{.number}}")), "apply", "-f", "-")
+	waitForApplicationNames(t, ns, "pr-7")
+
+	kubectlWithInput(t, `apiVersion: v1
+kind: Secret
+metadata: {name: argocd-secret, namespace: capstan-system}
+stringData: {webhook.github.secret: e2e-s3cret}
+`, "apply", "-f", "-")
+	t.Cleanup(func() {
+		_, _ = tryKubectl("delete", "secret", "argocd-secret", "-n", "capstan-system", "--ignore-not-found")
+	})
+	open.Store([]any{pull(7), pull(9)})
+	signed := mustWebhook(t, webhooktest.GitHubPullRequest,
+		webhooktest.Event{Ref: "refs/heads/change-9", Before: head, After: head, CloneURL: "https://github.example/acme/api.git"},
+		webhooktest.Signing{Secret: "e2e-s3cret"})
+	eventually(t, compareTimeout, "the signed pull request event to be accepted", func() (bool, error) {
+		status, err := postWebhook(t, signed)
+		return status == http.StatusAccepted, fmt.Errorf("status %d (%v)", status, err)
+	})
+	waitForApplicationNames(t, ns, "pr-7", "pr-9")
+	waitForHealthy(t, ns, "pr-7", "pr-9")
 }
