@@ -169,3 +169,47 @@ stringData: {webhook.github.secret: e2e-s3cret}
 	waitForApplicationNames(t, ns, "pr-7", "pr-9")
 	waitForHealthy(t, ns, "pr-7", "pr-9")
 }
+
+func TestApplicationSetClusterDecisionResourceReadsADuckTypedResource(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, workloads("placed"))
+	kubectlWithInput(t, `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: placementdecisions.e2e.capstan.dev}
+spec:
+  group: e2e.capstan.dev
+  scope: Namespaced
+  names: {plural: placementdecisions, singular: placementdecision, kind: PlacementDecision, listKind: PlacementDecisionList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`, "apply", "-f", "-")
+	t.Cleanup(func() { _, _ = tryKubectl("delete", "crd", "placementdecisions.e2e.capstan.dev", "--ignore-not-found") })
+	kubectl(t, "wait", "--for=condition=Established", "crd/placementdecisions.e2e.capstan.dev", "--timeout=60s")
+	kubectlWithInput(t, `apiVersion: e2e.capstan.dev/v1
+kind: PlacementDecision
+metadata: {name: placement, namespace: `+ns+`}
+status:
+  decisions:
+  - {clusterName: in-cluster, reason: picked}
+  - {clusterName: no-such-cluster, reason: picked}
+`, "apply", "-f", "-")
+	kubectl(t, "create", "configmap", "placement-duck", "-n", ns, "--from-literal=apiVersion=e2e.capstan.dev/v1",
+		"--from-literal=kind=PlacementDecision", "--from-literal=statusListKey=decisions", "--from-literal=matchKey=clusterName")
+	kubectlWithInput(t, applicationSet("decided", ns, `  generators:
+  - clusterDecisionResource: {configMapRef: placement-duck, name: placement}
+  template:
+    metadata:
+      name: 'placed-{{.name}}'
+    spec:
+      project: `+ns+`
+      source: {repoURL: '`+repo.URL+`', targetRevision: main, path: apps/placed}
+      destination: {server: '{{.server}}', namespace: `+ns+`}
+      syncPolicy: {automated: {prune: true}}
+`), "apply", "-f", "-")
+	waitForApplicationNames(t, ns, "placed-in-cluster")
+	waitForHealthy(t, ns, "placed-in-cluster")
+}
