@@ -67,11 +67,42 @@ func TestApplicationSetRollingSyncSyncsStepByStep(t *testing.T) {
       syncPolicy: {automated: {prune: true}}
 `), "apply", "-f", "-")
 
+	waitForRollout(t, ns, "rolling", repo.head(t))
+
+	t.Run("a new commit rolls out again step by step, automated sync still removed", func(t *testing.T) {
+		files := map[string]string{}
+		for _, name := range []string{"dev-1", "prod-1", "prod-2"} {
+			files["apps/"+name+"/extra.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "-extra}\ndata: {v: two}\n"
+		}
+		repo.commit(t, files, "second")
+		// The rollout follows what the Applications' refreshes show: dev-1
+		// is refreshed first, so that the prod ones cannot be seen OutOfSync
+		// while dev-1 still looks Healthy on the old commit.
+		head := repo.head(t)
+		kubectl(t, "annotate", "app", "dev-1", "-n", ns, "argocd.argoproj.io/refresh=normal", "--overwrite")
+		eventually(t, appSetTimeout, "dev-1 to see the new commit", func() (bool, error) {
+			got, err := tryKubectl("get", "app", "dev-1", "-n", ns, "-o", "jsonpath={.status.sync.status}@{.status.sync.revision}")
+			return strings.HasPrefix(got, "OutOfSync") || strings.HasSuffix(got, "@"+head), fmt.Errorf("dev-1 is %q (%v)", got, err)
+		})
+		for _, name := range []string{"prod-1", "prod-2"} {
+			kubectl(t, "annotate", "app", name, "-n", ns, "argocd.argoproj.io/refresh=normal", "--overwrite")
+		}
+		waitForRollout(t, ns, "rolling", head)
+		kubectl(t, "get", "configmap", "dev-1-extra", "prod-1-extra", "prod-2-extra", "-n", ns)
+	})
+}
+
+// waitForRollout waits until the RollingSync of appSet (steps dev-1, then
+// prod-1 and prod-2 one at a time) synced every Application to revision,
+// checking the order in every snapshot observed on the way and, at the
+// end, in the syncs' start and finish times.
+func waitForRollout(t *testing.T, ns, appSet, revision string) {
+	t.Helper()
 	// Every snapshot observed while the rollout runs keeps the order: no
 	// prod Application moves before dev-1 is Healthy, and at most one prod
 	// Application syncs at a time.
 	eventually(t, 2*appSetTimeout, "every Application of the rollout Healthy", func() (bool, error) {
-		out, err := tryKubectl("get", "appset", "rolling", "-n", ns, "-o", "json")
+		out, err := tryKubectl("get", "appset", appSet, "-n", ns, "-o", "json")
 		if err != nil {
 			return false, err
 		}
@@ -86,10 +117,10 @@ func TestApplicationSetRollingSyncSyncsStepByStep(t *testing.T) {
 		moving := 0
 		for _, name := range []string{"prod-1", "prod-2"} {
 			state := states[name]
-			if state != "" && !strings.HasPrefix(state, "Waiting") && states["dev-1"] != "Healthy@1" {
-				t.Fatalf("%s is %s before dev-1 is Healthy: %v", name, state, states)
-			}
 			if strings.HasPrefix(state, "Pending") || strings.HasPrefix(state, "Progressing") {
+				if states["dev-1"] != "Healthy@1" {
+					t.Fatalf("%s is %s before dev-1 is Healthy: %v", name, state, states)
+				}
 				moving++
 			}
 		}
@@ -97,10 +128,14 @@ func TestApplicationSetRollingSyncSyncsStepByStep(t *testing.T) {
 			t.Fatalf("maxUpdate 1 let two prod Applications sync at once: %v", states)
 		}
 		done := states["dev-1"] == "Healthy@1" && states["prod-1"] == "Healthy@2" && states["prod-2"] == "Healthy@2"
+		for _, name := range []string{"dev-1", "prod-1", "prod-2"} {
+			got, _ := tryKubectl("get", "app", name, "-n", ns, "-o", "jsonpath={.status.sync.revision}")
+			done = done && got == revision
+		}
 		return done, fmt.Errorf("applicationStatus %v", states)
 	})
 	waitForHealthy(t, ns, "dev-1", "prod-1", "prod-2")
-	waitForAppSetCondition(t, ns, "rolling", "RolloutProgressing", "False: ApplicationSet Rollout Rollout complete")
+	waitForAppSetCondition(t, ns, appSet, "RolloutProgressing", "False: ApplicationSet Rollout Rollout complete")
 
 	// Each Application was synced once by the rollout, with automated sync
 	// removed, and the syncs ran in step order: dev-1's ended before any
