@@ -182,6 +182,9 @@ func (p *plane) script(name string, args ...string) *exec.Cmd {
 		"CAPSTAN_LOCAL_DIR="+p.localDir,
 		"CAPSTAN_BIN_DIR="+p.binDir,
 		"CAPSTAN_PORT_BASE="+strconv.Itoa(p.portBase),
+		// RollingSync ApplicationSets need progressive syncs; the others
+		// are not affected by the flag. Flags given by the caller come later and win.
+		"CAPSTAN_APISERVER_EXTRA_ARGS=--enable-progressive-syncs "+os.Getenv("CAPSTAN_APISERVER_EXTRA_ARGS"),
 	)
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr

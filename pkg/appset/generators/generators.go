@@ -78,6 +78,9 @@ type Sources struct {
 // Generators runs the generators of ApplicationSets over Sources.
 type Generators struct {
 	sources Sources
+	// bitbucketCloudAPI is Bitbucket Cloud's API URL, which generators
+	// cannot set (tests point it at a loopback server).
+	bitbucketCloudAPI string
 }
 
 // New returns Generators reading from sources.
@@ -85,7 +88,7 @@ func New(sources Sources) *Generators {
 	if sources.HTTPClient == nil {
 		sources.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Generators{sources: sources}
+	return &Generators{sources: sources, bitbucketCloudAPI: defaultBitbucketCloudAPI}
 }
 
 // Result is what one top-level generator produced: its parameter sets and the

@@ -133,6 +133,22 @@ func TestPreviewOfACandidate(t *testing.T) {
 			t.Fatalf("error = %v, want Forbidden naming the Secrets", err)
 		}
 	})
+	t.Run("SCM, pull request and plugin generators run only for callers who may read the Secrets they use", func(t *testing.T) {
+		token := &capstan.SecretRef{SecretName: "scm-token", Key: "token"}
+		for name, generator := range map[string]capstan.ApplicationSetGenerator{
+			"scm": {SCMProvider: &capstan.SCMProviderGenerator{Gitea: &capstan.SCMProviderGeneratorGitea{
+				Owner: "acme", API: "http://127.0.0.1:1", TokenRef: token}}},
+			"pulls": {PullRequest: &capstan.PullRequestGenerator{Github: &capstan.PullRequestGeneratorGithub{
+				Owner: "acme", Repo: "api", API: "http://127.0.0.1:1", TokenRef: token}}},
+		} {
+			candidate := validApplicationSet(name)
+			candidate.Spec.Generators = []capstan.ApplicationSetGenerator{generator}
+			_, err := storage.Preview.Create(userContext(), name, candidate, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+			if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "reads secrets scm-token") {
+				t.Errorf("%s: error = %v, want Forbidden naming the token Secret", name, err)
+			}
+		}
+	})
 	t.Run("an invalid candidate is refused with its field paths", func(t *testing.T) {
 		candidate := validApplicationSet("invalid")
 		candidate.Spec.Generators = nil
