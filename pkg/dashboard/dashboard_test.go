@@ -126,8 +126,11 @@ func TestTheGuardRefusesCrossSiteAndForgedRequests(t *testing.T) {
 		message string
 	}{
 		{name: "a request for another host name is refused (DNS rebinding)",
-			request: post(func(r *http.Request) { r.Host = "attacker.example:8080"; r.Header.Set("Origin", "http://attacker.example:8080") }),
-			code:    403, message: "answers only to its own address"},
+			request: post(func(r *http.Request) {
+				r.Host = "attacker.example:8080"
+				r.Header.Set("Origin", "http://attacker.example:8080")
+			}),
+			code: 403, message: "answers only to its own address"},
 		{name: "a GET for another host name is refused too",
 			request: httptest.NewRequest(http.MethodGet, "http://attacker.example:8080/k8s/apis/capstan.dev/v1alpha1/applications", nil),
 			code:    403, message: "answers only to its own address"},
