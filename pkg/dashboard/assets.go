@@ -22,9 +22,10 @@ func assetHandler() http.Handler {
 }
 
 // serveIndex serves the app's page with the CSRF token in a meta element,
-// where only a page of the same origin can read it.
+// where only a page of the same origin can read it, and the kubeconfig's
+// namespace, shown when the user may not list every namespace.
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = indexTemplate.Execute(w, struct{ Token string }{s.token})
+	_ = indexTemplate.Execute(w, struct{ Token, Namespace string }{s.token, s.namespace})
 }

@@ -34,17 +34,21 @@ type Options struct {
 	// "127.0.0.1:8080" and "localhost:8080": any other is refused, so that a
 	// page of another site cannot reach it by DNS rebinding.
 	Hosts []string
+	// Namespace is the kubeconfig's namespace: the list shows it to a user
+	// who may not list Applications in every namespace.
+	Namespace string
 }
 
 // Server is the dashboard's HTTP handler.
 type Server struct {
-	hosts   map[string]bool
-	token   string
-	proxy   *httputil.ReverseProxy
-	capstan clientset.Interface
-	dynamic dynamic.Interface
-	mapper  meta.RESTMapper
-	mux     *http.ServeMux
+	hosts     map[string]bool
+	token     string
+	namespace string
+	proxy     *httputil.ReverseProxy
+	capstan   clientset.Interface
+	dynamic   dynamic.Interface
+	mapper    meta.RESTMapper
+	mux       *http.ServeMux
 }
 
 var _ http.Handler = &Server{}
@@ -72,7 +76,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("dashboard: dynamic client: %w", err)
 	}
 	s := &Server{
-		hosts: map[string]bool{}, token: hex.EncodeToString(token), proxy: proxy,
+		hosts: map[string]bool{}, token: hex.EncodeToString(token), namespace: opts.Namespace, proxy: proxy,
 		capstan: capstan, dynamic: dynamicClient, mapper: opts.Mapper, mux: http.NewServeMux(),
 	}
 	for _, host := range opts.Hosts {

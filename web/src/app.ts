@@ -58,14 +58,14 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
     if (!app) return;
     const current = app;
     replace(toolbar,
-      h("button", { type: "button", class: "primary", onclick: () => openSync(current, say) }, "Sync"),
-      actionButton("Refresh", () => post(`/ui/refresh/${namespace}/${name}`).then(() => say("Refresh requested")), report),
-      actionButton("Hard refresh", () => post(`/ui/refresh/${namespace}/${name}?hard=true`).then(() => say("Hard refresh requested")), report),
-      h("button", { type: "button", onclick: () => open({ kind: "diff" }) }, "Diff"),
-      h("button", { type: "button", onclick: () => open({ kind: "history" }) }, "History and rollback"),
+      h("button", { type: "button", class: "primary", "data-action": "sync", onclick: () => openSync(current, say) }, "Sync"),
+      actionButton("Refresh", () => post(`/ui/refresh/${namespace}/${name}`).then(() => say("Refresh requested")), report, { "data-action": "refresh" }),
+      actionButton("Hard refresh", () => post(`/ui/refresh/${namespace}/${name}?hard=true`).then(() => say("Hard refresh requested")), report, { "data-action": "hard-refresh" }),
+      h("button", { type: "button", "data-action": "diff", onclick: () => open({ kind: "diff" }) }, "Diff"),
+      h("button", { type: "button", "data-action": "history", onclick: () => open({ kind: "history" }) }, "History and rollback"),
       actionButton("Terminate", () => post(`${path}/terminate`, { apiVersion: "capstan.dev/v1alpha1", kind: "ApplicationTerminateRequest" })
-        .then(() => say("Termination requested")), report, { disabled: !running() }),
-      h("button", { type: "button", class: "danger", onclick: () => openDelete(current, (m) => { say(m); location.hash = "#/"; }) }, "Delete"));
+        .then(() => say("Termination requested")), report, { disabled: !running(), "data-action": "terminate" }),
+      h("button", { type: "button", class: "danger", "data-action": "delete", onclick: () => openDelete(current, (m) => { say(m); location.hash = "#/"; }) }, "Delete"));
   };
 
   const renderOperation = () => {
@@ -149,7 +149,7 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
           replace(panelSection, h("h2", null, "History"), close, entries.length === 0 ? h("p", null, "Nothing deployed yet.") :
             h("table", { class: "history" },
               h("thead", null, h("tr", null, ["ID", "Revision", "Deployed", "Path", ""].map((c) => h("th", { scope: "col" }, c)))),
-              h("tbody", null, entries.map((entry) => h("tr", { "data-history-id": String(entry.id) },
+              h("tbody", null, entries.map((entry) => h("tr", { "data-history-id": String(entry.id), "data-revision": entry.revision ?? "" },
                 h("td", null, String(entry.id)), h("td", { class: "mono" }, entry.revision ?? ""),
                 h("td", null, entry.deployedAt ? `${age(entry.deployedAt)} ago` : ""), h("td", null, entry.source?.path ?? ""),
                 h("td", null, h("button", { type: "button", onclick: () => openRollback(current, entry, say) }, `Roll back to ${entry.id}`)))))));

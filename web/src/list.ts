@@ -3,7 +3,9 @@
 // and virtualized so thousands of rows cost only the visible ones.
 
 import { h, replace } from "./dom";
-import { group, watch } from "./api";
+import { APIError, group, watch } from "./api";
+
+const defaultNamespace = document.querySelector('meta[name="capstan-namespace"]')?.getAttribute("content") ?? "";
 import type { Application } from "./types";
 import { badge, banner } from "./widgets";
 
@@ -65,13 +67,14 @@ export function renderList(main: HTMLElement, params: URLSearchParams): () => vo
 
   const renderFilters = () => {
     const all = [...apps.values()];
-    const values = (pick: (a: Application) => string | undefined) => [...new Set(all.map(pick).filter((v): v is string => !!v))].sort();
+    const values = (pick: (a: Application) => string | undefined, current: string) =>
+      [...new Set([...all.map(pick), current].filter((v): v is string => !!v))].sort();
     const setFilter = (key: keyof Filters) => (value: string) => { filters[key] = value; update(); };
     const active = document.activeElement?.id;
     replace(filterBar,
       textInput("Name", "filter-name", "name", "guestbook"),
-      select("Project", "filter-project", values((a) => a.spec.project), filters.project, setFilter("project")),
-      select("Namespace", "filter-namespace", values((a) => a.metadata.namespace), filters.namespace, setFilter("namespace")),
+      select("Project", "filter-project", values((a) => a.spec.project, filters.project), filters.project, setFilter("project")),
+      select("Namespace", "filter-namespace", values((a) => a.metadata.namespace, filters.namespace), filters.namespace, setFilter("namespace")),
       select("Sync", "filter-sync", ["Synced", "OutOfSync", "Unknown"], filters.sync, setFilter("sync")),
       select("Health", "filter-health", ["Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"], filters.health, setFilter("health")),
       textInput("Labels", "filter-labels", "labels", "team=shop"));
@@ -96,17 +99,25 @@ export function renderList(main: HTMLElement, params: URLSearchParams): () => vo
     replace(spacer, visible.slice(first, last).map((app, i) => row(app, first + i)));
   };
 
+  // The project and namespace choices follow the Applications seen.
+  let choices = "";
+  const refreshChoices = () => {
+    const seen = [...new Set([...apps.values()].map((a) => `${a.spec.project}\u0000${a.metadata.namespace}`))].sort().join("\u0001");
+    if (seen !== choices) { choices = seen; renderFilters(); }
+  };
+
   let scheduled = false;
   const update = () => {
     if (scheduled) return;
     scheduled = true;
     requestAnimationFrame(() => {
       scheduled = false;
+      refreshChoices();
       const started = performance.now();
       visible = [...apps.values()].filter((a) => matches(a, filters))
         .sort((a, b) => (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") || a.metadata.name.localeCompare(b.metadata.name));
       renderRows();
-      count.textContent = `${visible.length} of ${apps.size} applications`;
+      count.textContent = `${visible.length} of ${apps.size} applications${count.dataset.scope ? ` in namespace ${count.dataset.scope} (you may not list every namespace)` : ""}`;
       replace(errorSlot, banner(error));
       document.body.dataset.listRenderMs = (performance.now() - started).toFixed(1);
       const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
@@ -116,14 +127,29 @@ export function renderList(main: HTMLElement, params: URLSearchParams): () => vo
   viewport.addEventListener("scroll", () => renderRows());
   renderFilters();
 
-  return watch<Application>(`${group}/applications`, {
-    reset(items) { apps.clear(); for (const a of items) apps.set(`${a.metadata.namespace}/${a.metadata.name}`, a); error = null; renderFilters(); update(); },
+  // A user who may not list Applications in every namespace sees those of
+  // the namespace filter, or of the kubeconfig's namespace.
+  const everyNamespace = `${group}/applications`;
+  const follow = (path: string): (() => void) => watch<Application>(path, {
+    reset(items) { apps.clear(); for (const a of items) apps.set(`${a.metadata.namespace}/${a.metadata.name}`, a); error = null; update(); },
     change(type, a) {
       const key = `${a.metadata.namespace}/${a.metadata.name}`;
       if (type === "DELETED") apps.delete(key); else apps.set(key, a);
       error = null;
       update();
     },
-    error(err) { error = err; update(); },
+    error(err) {
+      const namespace = filters.namespace || defaultNamespace;
+      if (path === everyNamespace && err instanceof APIError && err.code === 403 && namespace) {
+        stop();
+        stop = follow(`${group}/namespaces/${namespace}/applications`);
+        count.dataset.scope = namespace;
+        return;
+      }
+      error = err;
+      update();
+    },
   });
+  let stop = follow(everyNamespace);
+  return () => stop();
 }

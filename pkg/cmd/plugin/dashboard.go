@@ -74,13 +74,17 @@ func (o dashboardOptions) run(ctx context.Context, c *clients) error {
 	if err != nil {
 		return err
 	}
+	namespace, err := c.namespace()
+	if err != nil {
+		return err
+	}
 	listener, err := net.Listen("tcp", net.JoinHostPort(o.address, strconv.Itoa(o.port)))
 	if err != nil {
 		return fmt.Errorf("listen on %s port %d: %w", o.address, o.port, err)
 	}
 	port := strconv.Itoa(listener.Addr().(*net.TCPAddr).Port)
 	hosts := []string{net.JoinHostPort(o.address, port), net.JoinHostPort("localhost", port)}
-	server, err := dashboard.New(dashboard.Options{Config: config, Mapper: mapper, Hosts: hosts})
+	server, err := dashboard.New(dashboard.Options{Config: config, Mapper: mapper, Hosts: hosts, Namespace: namespace})
 	if err != nil {
 		listener.Close()
 		return err
