@@ -161,7 +161,7 @@ func (p *dashboardPage) screenshot(name string) {
 		return
 	}
 	dir := filepath.Join(cluster.rootDir, "_output", "screenshots")
-	file := filepath.Join(dir, strings.NewReplacer("/", "-").Replace(p.t.Name())+"-"+name+".png")
+	file := filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_-]+`).ReplaceAllString(p.t.Name(), "-")+"-"+name+".png")
 	if err := os.MkdirAll(dir, 0o755); err == nil {
 		err = os.WriteFile(file, png, 0o644)
 	}

@@ -87,16 +87,20 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
     (r.group ?? "") === node.Group && r.kind === node.Kind && (r.namespace ?? "") === node.Namespace && r.name === node.Name);
 
   const treeNode = (node: TreeNode): HTMLElement => {
+    // A managed resource's sync status and health come from the Application as
+    // watched, which is newer than the tree.
     const status = node.Managed ? statusOf(node) : undefined;
+    const sync = node.RequiresPruning || status?.requiresPruning ? "RequiresPruning" : status?.status ?? node.Status;
+    const health = status ? status.health : node.Health;
     const children = node.Children ?? [];
     return h("li", { "data-kind": node.Kind, "data-name": node.Name },
       h("button", {
         type: "button", class: `node${node.Managed ? " managed" : ""}`, onclick: () => open({ kind: "resource", node, tab: "live" }),
-        "aria-label": `${node.Kind} ${node.Name}${node.Managed ? ", " + (node.Status ?? "") : ""}, ${node.Health?.status ?? "no health"}`,
+        "aria-label": `${node.Kind} ${node.Name}${node.Managed ? ", " + (sync ?? "") : ""}, ${health?.status ?? "no health"}`,
       },
       h("span", { class: "kind" }, node.Kind), " ", h("span", { class: "name" }, node.Name), " ",
-      node.Health?.status ? badge("health", node.Health.status) : null, " ",
-      node.Managed ? badge("sync", node.RequiresPruning ? "RequiresPruning" : node.Status) : null,
+      health?.status ? badge("health", health.status) : null, " ",
+      node.Managed ? badge("sync", sync) : null,
       status?.syncWave ? h("span", { class: "tag" }, `wave ${status.syncWave}`) : null,
       status?.hook ? h("span", { class: "tag hook" }, "hook") : null),
       children.length ? h("ul", null, children.map(treeNode)) : null);
