@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +283,49 @@ func TestDashboardShowsTheAPIsRefusalToAUserWhoMayNotSync(t *testing.T) {
 	if op := appField(t, ns, "{.operation}{.status.operationState.phase}"); op != "" {
 		t.Fatalf("alice's refused sync started an operation: %s", op)
 	}
+}
+
+func TestDashboardListOfAThousandApplicationsRendersAndFilters(t *testing.T) {
+	requireCapstanAPIServer(t)
+	const count = 1000
+	ns := createNamespace(t)
+	// Applications of an empty directory: the controller compares them
+	// without deploying anything, so the list is what is measured.
+	repo := newGitRepo(t, map[string]string{"empty/README.md": "nothing to deploy\n"})
+	var manifests strings.Builder
+	for i := range count {
+		fmt.Fprintf(&manifests, "---\n%s", manualApplication(ns, fmt.Sprintf("app-%04d", i), repo.URL, "empty"))
+	}
+	kubectlWithInput(t, manifests.String(), "create", "-f", "-")
+
+	page := openDashboard(t)
+	page.open("#/?namespace=" + ns)
+	ready := page.pollNumber("the whole list", `(() => { const c = document.querySelector('#app-count');
+		return c && c.textContent.startsWith('`+fmt.Sprint(count)+` of ') ? performance.now() : 0 })()`)
+	started := page.pollNumber("typing a name filter", `(() => { const started = performance.now(); const input = document.querySelector('#filter-name');
+		input.value = 'app-0999'; input.dispatchEvent(new Event('input')); return started })()`)
+	filtered := page.pollNumber("the filtered list", `(() => { const c = document.querySelector('#app-count');
+		return c && c.textContent.startsWith('1 of ') ? performance.now() : 0 })()`)
+	page.screenshot("filtered")
+	t.Logf("%d Applications: listed and rendered %.0f ms after navigation; name filter applied in %.0f ms", count, ready, filtered-started)
+
+	page.evaluate(`(() => { const input = document.querySelector('#filter-name'); input.value = ''; input.dispatchEvent(new Event('input')); return '' })()`)
+	page.waitFor("the whole list again", `document.querySelector('#app-count')?.textContent.startsWith('`+fmt.Sprint(count)+` of ')`)
+	// Only the rows in view (and a few around them) are in the page.
+	if rows, _ := strconv.Atoi(page.evaluate(`String(document.querySelectorAll('.spacer .row').length)`)); rows == 0 || rows > 100 {
+		t.Errorf("the list has %d row elements for %d Applications, want the visible ones only", rows, count)
+	}
+}
+
+// pollNumber polls a JavaScript expression until it is a non-zero number,
+// and returns it.
+func (p *dashboardPage) pollNumber(what, expression string) float64 {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, browserTimeout+10*time.Second)
+	defer cancel()
+	value, err := chromedp.Run(ctx, chromedp.Poll[float64](expression, chromedp.WithPollingTimeout(browserTimeout)))
+	if err != nil {
+		p.fail("wait for "+what, err)
+	}
+	return value
 }
