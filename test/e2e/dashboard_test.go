@@ -186,8 +186,6 @@ func TestDashboardListShowsApplicationsTurnSyncedAndHealthyLive(t *testing.T) {
 	page.waitFor("the Application to turn Synced and Healthy without a reload",
 		`!!(`+row+`?.querySelector('[data-status="Synced"]') && `+row+`?.querySelector('[data-status="Healthy"]'))`)
 	page.screenshot("synced-healthy")
-
-	t.Logf("list render and filter: %s ms", page.evaluate(`document.body.dataset.listRenderMs`))
 }
 
 // Conditions on the application page.
@@ -343,4 +341,31 @@ func (p *dashboardPage) pollNumber(what, expression string) float64 {
 		p.fail("wait for "+what, err)
 	}
 	return value
+}
+
+func TestDashboardShowsApplicationSetPreviewsAndProjects(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, workloads("frontend"))
+	kubectlWithInput(t, applicationSet("list", ns, `  generators:
+  - list:
+      elements: [{app: frontend}]
+`+appTemplate(ns, "{{.app}}", repo.URL, "apps/{{.app}}")), "apply", "-f", "-")
+	waitForApplicationNames(t, ns, "frontend")
+
+	page := openDashboard(t)
+	t.Run("the ApplicationSet list previews what the generators produce", func(t *testing.T) {
+		page.t = t
+		page.open("#/applicationsets")
+		page.click("Preview", `tr[data-appset=`+js(ns+"/list")+`] button`)
+		page.waitFor("the preview", `[...document.querySelectorAll('table.preview tbody tr')].some(r => r.textContent.includes('frontend'))`)
+		page.screenshot("preview")
+	})
+	t.Run("the project page shows its rules", func(t *testing.T) {
+		page.t = t
+		page.open("#/project/" + ns)
+		page.waitFor("the project's rules", `document.querySelector('dl.rules')?.textContent.includes('sourceNamespaces') &&
+			document.querySelector('main')?.textContent.includes('Sync windows')`)
+		page.screenshot("project")
+	})
 }

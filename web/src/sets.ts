@@ -34,7 +34,7 @@ export function renderApplicationSets(main: HTMLElement): () => void {
     const all = [...sets.values()].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
     replace(body, all.length === 0 ? h("p", null, "No ApplicationSets.") : h("table", null,
       h("thead", null, h("tr", null, ["Namespace", "Name", "Conditions", ""].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", null, all.map((set) => h("tr", null, h("td", null, set.metadata.namespace ?? ""), h("td", null, set.metadata.name),
+      h("tbody", null, all.map((set) => h("tr", { "data-appset": `${set.metadata.namespace}/${set.metadata.name}` }, h("td", null, set.metadata.namespace ?? ""), h("td", null, set.metadata.name),
         h("td", null, (set.status?.conditions ?? []).filter((c) => c.status === "True").map((c) => h("span", { class: "tag", title: c.message ?? "" }, c.type))),
         h("td", null, h("button", { type: "button", onclick: () => void preview(set) }, "Preview")))))));
   };
