@@ -229,6 +229,7 @@ func TestDashboardSyncsDiffsAndRollsBackAnApplication(t *testing.T) {
 		page.t = t
 		kubectl(t, "patch", "configmap", "guestbook-config", "-n", ns, "--type=merge", "-p", `{"data":{"greeting":"changed by hand"}}`)
 		page.waitFor("the Application to turn OutOfSync", titleOutOfSync)
+		page.waitFor("the ConfigMap to turn OutOfSync in the tree", `!!document.querySelector('.tree li[data-kind="ConfigMap"] > button [data-status="OutOfSync"]')`)
 		page.click("Diff", `button[data-action="diff"]`)
 		page.waitFor("the ConfigMap's diff", `[...document.querySelectorAll('.resource-diff')].some(s => s.dataset.resource.startsWith('ConfigMap') &&
 			s.querySelector('.line.del')?.textContent.includes('changed by hand') && s.querySelector('.line.add')?.textContent.includes('hello'))`)

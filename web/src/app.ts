@@ -207,6 +207,7 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
     renderSummary();
     renderToolbar();
     renderOperation();
+    if (tree) renderTree();
     scheduleTree();
     if (panel.kind === "history") void renderPanel();
   };
