@@ -295,6 +295,13 @@ func TestDashboardShowsTheAPIsRefusalToAUserWhoMayNotSync(t *testing.T) {
 	if op := appField(t, ns, "{.operation}{.status.operationState.phase}"); op != "" {
 		t.Fatalf("alice's refused sync started an operation: %s", op)
 	}
+
+	t.Run("the list falls back to the namespace alice may list", func(t *testing.T) {
+		page.t = t
+		page.open("#/?namespace=" + ns)
+		page.waitFor("alice's Application in the list", `!!document.querySelector('[data-app=`+js(ns+"/guestbook")+`]') &&
+			document.querySelector('#app-count').textContent.includes('you may not list every namespace')`)
+	})
 }
 
 func TestDashboardListOfAThousandApplicationsRendersAndFilters(t *testing.T) {
