@@ -4,6 +4,7 @@
 #   make run        local control plane + capstan-apiserver + demo Git repo and Applications
 #   make test       unit, integration and e2e tests (e2e starts its own control plane)
 #   make up / down  start / stop the local control plane in the background
+#   make ui         rebuild the dashboard's assets from web/ (needs Node)
 #   make bench      scale benchmark against its floors (APPS=1000 OBJECTS=10 IDLE=10m)
 #
 # See hack/local/README.md for the local control plane's settings.
@@ -38,13 +39,18 @@ generate: ## Regenerate clientset, listers, informers, OpenAPI and deepcopy code
 	hack/update-codegen.sh
 
 .PHONY: verify
-verify: ## Check generated code, formatting, vet, go.mod tidiness and the kwok stage copies.
+verify: ## Check generated code, formatting, vet, go.mod tidiness, the kwok stage copies and the dashboard's assets.
 	hack/verify-codegen.sh
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	hack/tools/sync-kwok-stages.sh --verify
+	hack/verify-ui.sh
+
+.PHONY: ui
+ui: ## Rebuild the dashboard's assets (pkg/dashboard/assets) from web/ with the pinned esbuild and TypeScript.
+	hack/build-ui.sh
 
 .PHONY: test
 test: verify test-unit test-fuzz test-integration test-e2e ## Verify generated code, then run every test.

@@ -98,6 +98,10 @@ The Capstan demo is running. In another terminal:
   kubectl get deploy,svc,job -n demo-shop                     # what the shop app deployed, wave by wave
   kubectl create --raw ${api}/guestbook/sync -f - <<<'{"spec":{"prune":true}}'
 
+Or look at it in the browser (the dashboard acts as you, with this kubeconfig):
+
+  kubectl capstan dashboard --open                           # http://127.0.0.1:8080/
+
 Change something in Git and watch Capstan follow it:
 
   cd ${GIT_DIR_ROOT}/work

@@ -91,3 +91,10 @@ func FromAnnotations(annotations map[string]string) Request {
 	}
 	return request
 }
+
+// Patch is the merge patch that asks for a refresh of kind value (Normal or
+// Hard): what the kubectl plugin's refresh and the dashboard's refresh
+// buttons send with the user's own right to patch the Application.
+func Patch(value string) []byte {
+	return []byte(`{"metadata":{"annotations":{"` + Annotation + `":"` + value + `"}}}`)
+}

@@ -49,17 +49,7 @@ func runKubectl(stdin string, args ...string) (string, error) {
 func runKubectlWith(env []string, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
 	defer cancel()
-	// The kubeconfig and a discovery cache of this plane's own (another plane
-	// may have used the same ports) go in the environment rather than in flags:
-	// kubectl finds plugins such as kubectl-create-sync only when no flag comes
-	// before the plugin's name.
-	cmd := exec.CommandContext(ctx, filepath.Join(cluster.binDir, "kubectl"), args...)
-	cmd.Env = append(os.Environ(),
-		"KUBECONFIG="+cluster.kubeconfig,
-		"KUBECACHEDIR="+filepath.Join(cluster.localDir, "kubectl-cache"),
-		"PATH="+cluster.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
-	)
-	cmd.Env = append(cmd.Env, env...)
+	cmd := kubectlCommand(ctx, env, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if stdin != "" {
@@ -69,6 +59,22 @@ func runKubectlWith(env []string, stdin string, args ...string) (string, error) 
 		return stdout.String(), fmt.Errorf("kubectl %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String(), nil
+}
+
+// kubectlCommand is the built kubectl with ARGS, as the plane's admin.
+// The kubeconfig and a discovery cache of this plane's own (another plane
+// may have used the same ports) go in the environment rather than in flags:
+// kubectl finds plugins such as kubectl-create-sync only when no flag comes
+// before the plugin's name. env wins over them.
+func kubectlCommand(ctx context.Context, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, filepath.Join(cluster.binDir, "kubectl"), args...)
+	cmd.Env = append(os.Environ(),
+		"KUBECONFIG="+cluster.kubeconfig,
+		"KUBECACHEDIR="+filepath.Join(cluster.localDir, "kubectl-cache"),
+		"PATH="+cluster.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+	)
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
 }
 
 // eventually polls condition every 250 ms until it reports done or timeout

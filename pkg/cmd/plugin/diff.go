@@ -15,6 +15,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/render"
+	"capstan.dev/capstan/pkg/resourcetree"
 )
 
 // diffOptions are the flags of `diff`.
@@ -135,7 +136,7 @@ func (o *diffOptions) renderLocal(ctx context.Context, c *clients, app *v1alpha1
 		AppName: app.Name, AppNamespace: app.Namespace, Project: app.Spec.Project,
 		DestinationNamespace: app.Spec.Destination.Namespace, DestinationServer: app.Spec.Destination.Server,
 	}
-	if readsCurrentCluster(app) {
+	if resourcetree.ReadsCurrentCluster(app) {
 		if kube, err := c.kube(); err == nil {
 			request.KubeVersion, request.APIVersions, _ = cluster.DiscoverVersions(kube.Discovery())
 		}

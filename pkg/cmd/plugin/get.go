@@ -8,9 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/cluster"
-	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/resourcetree"
 )
 
@@ -47,48 +44,20 @@ func runGet(cmd *cobra.Command, c *clients, printFlags *genericclioptions.PrintF
 	if format != "" && format != "wide" {
 		return printObject(printFlags, app, c.streams.Out)
 	}
-	tree := &resourcetree.Tree{}
-	if readsCurrentCluster(app) {
-		if tree, err = c.resourceTree(cmd, app); err != nil {
-			return err
-		}
-	} else {
-		tree = resourcetree.FromStatus(app)
-		tree.Warnings = append(tree.Warnings, fmt.Sprintf("the objects owned by the managed resources are not shown: they are in cluster %s", destinationName(app)))
+	client, err := c.dynamic()
+	if err != nil {
+		return err
+	}
+	mapper, err := c.restMapper()
+	if err != nil {
+		return err
+	}
+	tree, err := resourcetree.BuildLive(cmd.Context(), app, resourcetree.DynamicReader{Client: client, Mapper: mapper})
+	if err != nil {
+		return err
 	}
 	for _, warning := range tree.Warnings {
 		fmt.Fprintf(c.streams.ErrOut, "Warning: %s\n", warning)
 	}
 	return printApplication(c.streams.Out, app, tree, format == "wide", time.Now())
-}
-
-// resourceTree builds the tree with the user's credentials.
-func (c *clients) resourceTree(cmd *cobra.Command, app *v1alpha1.Application) (*resourcetree.Tree, error) {
-	client, err := c.dynamic()
-	if err != nil {
-		return nil, err
-	}
-	mapper, err := c.restMapper()
-	if err != nil {
-		return nil, err
-	}
-	checker, err := health.NewChecker(health.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return resourcetree.Build(cmd.Context(), app, dynamicReader{client: client, mapper: mapper}, resourcetree.Options{Health: checker})
-}
-
-// readsCurrentCluster tells whether the Application deploys to the cluster
-// Capstan runs in, which the kubeconfig reaches.
-func readsCurrentCluster(app *v1alpha1.Application) bool {
-	destination := app.Spec.Destination
-	return destination.Server == cluster.InClusterServer || destination.Server == "" && (destination.Name == "in-cluster" || destination.Name == "")
-}
-
-func destinationName(app *v1alpha1.Application) string {
-	if app.Spec.Destination.Server != "" {
-		return app.Spec.Destination.Server
-	}
-	return app.Spec.Destination.Name
 }

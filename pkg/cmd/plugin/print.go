@@ -47,7 +47,7 @@ func printApplication(out io.Writer, app *v1alpha1.Application, tree *resourcetr
 	}
 	field("Name", app.Namespace+"/"+app.Name)
 	field("Project", orDefault(app.Spec.Project, "default"))
-	field("Server", destinationName(app))
+	field("Server", resourcetree.DestinationName(app))
 	field("Namespace", app.Spec.Destination.Namespace)
 	for _, url := range app.Status.Summary.ExternalURLs {
 		field("URL", url)

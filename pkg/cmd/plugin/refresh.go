@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -34,10 +33,7 @@ func newRefreshCommand(c *clients) *cobra.Command {
 			if hard {
 				value = refresh.Hard
 			}
-			patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{refresh.Annotation: value}}})
-			if err != nil {
-				return err
-			}
+			patch := refresh.Patch(value)
 			for _, name := range names {
 				if _, err := apps.Patch(cmd.Context(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 					return err

@@ -91,6 +91,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		newClusterCommand(c),
 		newRepoCommand(c),
 		newConvertCommand(),
+		newDashboardCommand(c),
 		newCompletionCommand(root),
 	)
 	return root
