@@ -31,22 +31,21 @@ func GitRepositories(appSet *v1alpha1.ApplicationSet) []string {
 // (inside matrix and merge generators too), as written: their fields may
 // hold parameters of a matrix's first child.
 func GitGenerators(appSet *v1alpha1.ApplicationSet) []*v1alpha1.GitGenerator {
-	var found []*v1alpha1.GitGenerator
-	walk(appSet, func(e *entry) {
-		if e.Git != nil {
-			found = append(found, e.Git)
-		}
-	})
-	return found
+	return collect(appSet, func(e *entry) *v1alpha1.GitGenerator { return e.Git })
 }
 
 // PullRequestGenerators are the Pull Request generators of appSet at every
 // nesting level, as written.
 func PullRequestGenerators(appSet *v1alpha1.ApplicationSet) []*v1alpha1.PullRequestGenerator {
-	var found []*v1alpha1.PullRequestGenerator
+	return collect(appSet, func(e *entry) *v1alpha1.PullRequestGenerator { return e.PullRequest })
+}
+
+// collect gathers what pick finds (non-nil) in the entries of appSet.
+func collect[T any](appSet *v1alpha1.ApplicationSet, pick func(e *entry) *T) []*T {
+	var found []*T
 	walk(appSet, func(e *entry) {
-		if e.PullRequest != nil {
-			found = append(found, e.PullRequest)
+		if picked := pick(e); picked != nil {
+			found = append(found, picked)
 		}
 	})
 	return found
