@@ -1,5 +1,5 @@
 // Package refresh holds the annotations that ask the Application controller
-// for a refresh, as Argo CD's UI, CLI and webhooks write them, and the push a
+// (and the ApplicationSet controller) for a refresh, as Argo CD's UI, CLI and webhooks write them, and the push a
 // Git webhook saw. The annotations are the one trigger path shared by people,
 // the kubectl plugin and the webhook receiver, and the only channel that
 // reaches the controller when it runs in another replica.
@@ -28,6 +28,11 @@ const (
 	// the repository root when they start with "/"): a push that changes no
 	// file under them does not refresh it (Argo CD's rule).
 	ManifestGeneratePathsAnnotation = "argocd.argoproj.io/manifest-generate-paths"
+	// ApplicationSetAnnotation on an ApplicationSet asks the ApplicationSet
+	// controller to run its generators now, with fresh Git ref listings
+	// (Argo CD's application-set-refresh; the webhook receiver writes
+	// "true"). The controller removes it when it takes the request up.
+	ApplicationSetAnnotation = "argocd.argoproj.io/application-set-refresh"
 )
 
 // Push is a ref update a Git host reported.

@@ -72,20 +72,29 @@ func (a *Applications) Push(ctx context.Context, push Push) error {
 	klog.FromContext(ctx).Info("Webhook push", "provider", push.Provider, "ref", push.Ref, "commit", push.After,
 		"refresh", len(pending), "unchangedPaths", skipped)
 
-	parallelism := a.Parallelism
+	return forEach(ctx, a.Parallelism, len(pending), func(i int) error {
+		if err := a.requestRefresh(ctx, pending[i], token); err != nil {
+			return err
+		}
+		refreshedTotal.WithLabelValues("refreshed").Inc()
+		return nil
+	})
+}
+
+// forEach calls write for 0..n-1, at most parallelism (zero:
+// DefaultParallelism) at once, and joins their errors.
+func forEach(ctx context.Context, parallelism, n int, write func(i int) error) error {
 	if parallelism <= 0 {
 		parallelism = DefaultParallelism
 	}
 	var mu sync.Mutex
 	var errs []error
-	workqueue.ParallelizeUntil(ctx, parallelism, len(pending), func(i int) {
-		if err := a.requestRefresh(ctx, pending[i], token); err != nil {
+	workqueue.ParallelizeUntil(ctx, parallelism, n, func(i int) {
+		if err := write(i); err != nil {
 			mu.Lock()
 			errs = append(errs, err)
 			mu.Unlock()
-			return
 		}
-		refreshedTotal.WithLabelValues("refreshed").Inc()
 	})
 	return errors.Join(errs...)
 }

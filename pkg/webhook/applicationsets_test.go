@@ -1,54 +1,107 @@
 package webhook
 
 import (
-	"context"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/generated/clientset/versioned/fake"
-	"capstan.dev/capstan/pkg/generated/informers/externalversions"
 )
 
-// pullRequestAppSet is an ApplicationSet listing the pull requests of a
-// GitHub repository.
-func pullRequestAppSet(name, owner, repo string) *v1alpha1.ApplicationSet {
-	return &v1alpha1.ApplicationSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "team"},
-		Spec: v1alpha1.ApplicationSetSpec{Generators: []v1alpha1.ApplicationSetGenerator{{
-			PullRequest: &v1alpha1.PullRequestGenerator{Github: &v1alpha1.PullRequestGeneratorGithub{Owner: owner, Repo: repo}},
-		}}},
+func TestAPushConcernsGitGeneratorsReadingThePushedRef(t *testing.T) {
+	push := Push{Provider: "github", Ref: "refs/heads/main", TouchedHead: true,
+		RepoURLs: []string{"https://git.example.com/team/apps", "git@git.example.com:team/apps.git"}}
+	tests := []struct {
+		name      string
+		generator v1alpha1.GitGenerator
+		want      bool
+	}{
+		{"the same repository and branch", v1alpha1.GitGenerator{RepoURL: "https://git.example.com/team/apps.git", Revision: "main"}, true},
+		{"the repository spelled for SSH, in another case", v1alpha1.GitGenerator{RepoURL: "ssh://git@git.example.com/Team/Apps", Revision: "refs/heads/main"}, true},
+		{"no revision follows the default branch", v1alpha1.GitGenerator{RepoURL: "https://git.example.com/team/apps"}, true},
+		{"HEAD follows the default branch", v1alpha1.GitGenerator{RepoURL: "https://git.example.com/team/apps", Revision: "HEAD"}, true},
+		{"a templated revision may be any", v1alpha1.GitGenerator{RepoURL: "https://git.example.com/team/apps", Revision: "{{.branch}}"}, true},
+		{"another branch", v1alpha1.GitGenerator{RepoURL: "https://git.example.com/team/apps", Revision: "develop"}, false},
+		{"another repository", v1alpha1.GitGenerator{RepoURL: "https://git.example.com/team/apps-config", Revision: "main"}, false},
+		{"another host", v1alpha1.GitGenerator{RepoURL: "https://mirror.example.com/team/apps", Revision: "main"}, false},
+		{"a templated repository is left to its requeue", v1alpha1.GitGenerator{RepoURL: "{{.repo}}", Revision: "main"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := newPushMatcher(push).gitGeneratorReadsPushedRef(&tt.generator); got != tt.want {
+				t.Errorf("gitGeneratorReadsPushedRef(%+v) = %v, want %v", tt.generator, got, tt.want)
+			}
+		})
+	}
+	t.Run("a push to another branch does not concern generators following the default branch", func(t *testing.T) {
+		feature := push
+		feature.Ref, feature.TouchedHead = "refs/heads/feature", false
+		if newPushMatcher(feature).gitGeneratorReadsPushedRef(&v1alpha1.GitGenerator{RepoURL: "https://git.example.com/team/apps"}) {
+			t.Error("a generator without revision was matched by a push to a branch that is not the default")
+		}
+	})
+}
+
+func TestAPullRequestEventConcernsPullRequestGeneratorsOfItsRepository(t *testing.T) {
+	githubPR := PullRequest{Provider: "github", Action: "synchronize", Number: 7,
+		RepoURLs: []string{"https://github.com/capstan/app", "git@github.com:capstan/app.git"}}
+	enterprisePR := PullRequest{Provider: "github", Action: "opened", Number: 7,
+		RepoURLs: []string{"https://ghe.example.com/capstan/app"}}
+	gitlabMR := PullRequest{Provider: "gitlab", Action: "update", Number: 7, ProjectID: "15",
+		RepoURLs: []string{"https://gitlab.example.com/group/app", "git@gitlab.example.com:group/app.git"}}
+	gh := func(api, owner, repo string) *v1alpha1.PullRequestGenerator {
+		return &v1alpha1.PullRequestGenerator{Github: &v1alpha1.PullRequestGeneratorGithub{API: api, Owner: owner, Repo: repo}}
+	}
+	gl := func(api, project string) *v1alpha1.PullRequestGenerator {
+		return &v1alpha1.PullRequestGenerator{Gitlab: &v1alpha1.PullRequestGeneratorGitLab{API: api, Project: project}}
+	}
+	tests := []struct {
+		name      string
+		pr        PullRequest
+		generator *v1alpha1.PullRequestGenerator
+		want      bool
+	}{
+		{"GitHub: the same owner and repository, any case", githubPR, gh("", "Capstan", "APP"), true},
+		{"GitHub: api.github.com stands for github.com", githubPR, gh("https://api.github.com/", "capstan", "app"), true},
+		{"GitHub: another repository", githubPR, gh("", "capstan", "other"), false},
+		{"GitHub: another owner", githubPR, gh("", "someone", "app"), false},
+		{"GitHub: an Enterprise server's API", enterprisePR, gh("https://ghe.example.com/api/v3", "capstan", "app"), true},
+		{"GitHub: github.com is not an Enterprise server", enterprisePR, gh("", "capstan", "app"), false},
+		{"GitHub: a templated repository is left to its requeue", githubPR, gh("", "capstan", "{{.repo}}"), false},
+		{"GitHub: a GitLab generator", githubPR, gl("https://github.com/", "capstan/app"), false},
+		{"GitLab: the target project's numeric ID", gitlabMR, gl("https://gitlab.example.com/", "15"), true},
+		{"GitLab: the project's path", gitlabMR, gl("https://gitlab.example.com", "group/app"), true},
+		{"GitLab: another project ID", gitlabMR, gl("https://gitlab.example.com/", "16"), false},
+		{"GitLab: the same ID on another server", gitlabMR, gl("", "15"), false},
+		{"GitLab: a GitHub generator", gitlabMR, gh("https://gitlab.example.com/", "group", "app"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := newPullRequestMatcher(tt.pr).lists(tt.generator); got != tt.want {
+				t.Errorf("lists = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
-func TestPullRequestEventsRefreshTheApplicationSetsListingTheRepository(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// NewClientset would need the apply configurations' schema for merge patches.
-	client := fake.NewSimpleClientset( //nolint:staticcheck
-		pullRequestAppSet("listing", "Acme", "API"),
-		pullRequestAppSet("other-repository", "acme", "web"),
-		pullRequestAppSet("templated", "{{.owner}}", "api"),
-	)
-	factory := externalversions.NewSharedInformerFactory(client, 0)
-	lister := factory.Capstan().V1alpha1().ApplicationSets().Lister()
-	factory.Start(ctx.Done())
-	factory.WaitForCacheSync(ctx.Done())
-
-	refresher := &ApplicationSets{Lister: lister, Client: client}
-	err := refresher.PullRequest(ctx, PullRequest{Provider: "github", Number: 7, Action: "opened",
-		RepoURLs: []string{"https://github.com/acme/api", "git@github.com:acme/api.git"}})
-	if err != nil {
-		t.Fatal(err)
+func TestOnlyPullRequestActionsThatChangeTheListRefresh(t *testing.T) {
+	tests := []struct {
+		provider, action string
+		want             bool
+	}{
+		{"github", "opened", true},
+		{"github", "synchronize", true},
+		{"github", "closed", true},
+		{"github", "labeled", true},
+		{"github", "edited", false},
+		{"github", "review_requested", false},
+		{"gitlab", "open", true},
+		{"gitlab", "update", true},
+		{"gitlab", "merge", true},
+		{"gitlab", "approved", false},
+		{"gogs", "opened", false},
 	}
-	for name, want := range map[string]string{"listing": "true", "other-repository": "", "templated": ""} {
-		appSet, err := client.CapstanV1alpha1().ApplicationSets("team").Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appSet.Annotations[ApplicationSetRefreshAnnotation]; got != want {
-			t.Errorf("%s: refresh annotation %q, want %q", name, got, want)
+	for _, tt := range tests {
+		if got := refreshingAction(PullRequest{Provider: tt.provider, Action: tt.action}); got != tt.want {
+			t.Errorf("%s %s refreshes: %v, want %v", tt.provider, tt.action, got, tt.want)
 		}
 	}
 }

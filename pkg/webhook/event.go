@@ -51,6 +51,9 @@ type PullRequest struct {
 	// HeadBranch and HeadCommit are the source branch and its latest commit;
 	// BaseBranch is the branch it would merge into.
 	HeadBranch, HeadCommit, BaseBranch string
+	// ProjectID is GitLab's numeric ID of the target project, which Pull
+	// Request generators may name instead of its path; empty elsewhere.
+	ProjectID string
 }
 
 // Refresher is told about verified events. The receiver calls it only after
@@ -66,8 +69,8 @@ type Refresher interface {
 	PullRequest(ctx context.Context, pullRequest PullRequest) error
 }
 
-// Refreshers tells every Refresher in turn: the Applications, and the
-// ApplicationSets once their controller joins.
+// Refreshers tells every Refresher in turn: the Applications and the
+// ApplicationSets.
 type Refreshers []Refresher
 
 var _ Refresher = Refreshers{}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/webhook/webhooktest"
 )
 
@@ -46,12 +47,17 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("%s accepted a commit that is no SHA: %q", p.name, sha)
 				}
 			}
-			newPushMatcher(push)
+			newPushMatcher(push).gitGeneratorReadsPushedRef(&v1alpha1.GitGenerator{RepoURL: event.CloneURL, Revision: "main"})
 		}
 		for _, pr := range e.pullRequests {
 			if pr.Number <= 0 || len(pr.RepoURLs) == 0 {
 				t.Fatalf("%s accepted a pull request without number or repository: %+v", p.name, pr)
 			}
+			pr.Provider = p.name
+			newPullRequestMatcher(pr).lists(&v1alpha1.PullRequestGenerator{
+				Github: &v1alpha1.PullRequestGeneratorGithub{Owner: "team", Repo: "app"},
+				Gitlab: &v1alpha1.PullRequestGeneratorGitLab{API: "https://git.example.com", Project: "15"},
+			})
 		}
 	})
 }

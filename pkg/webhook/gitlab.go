@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"cmp"
 	"net/http"
+	"strconv"
 )
 
 // gitlab reads GitLab push, tag push and merge request events (also as
@@ -18,6 +20,7 @@ var gitlab = provider{
 
 // gitlabProject is the project object of GitLab's payloads.
 type gitlabProject struct {
+	ID            int64  `json:"id"`
 	WebURL        string `json:"web_url"`
 	HTTPURL       string `json:"git_http_url"`
 	SSHURL        string `json:"git_ssh_url"`
@@ -37,11 +40,12 @@ type gitlabEvent struct {
 	Commits           []fileChanges `json:"commits"`
 	TotalCommitsCount int           `json:"total_commits_count"`
 	ObjectAttributes  struct {
-		IID          int64  `json:"iid"`
-		Action       string `json:"action"`
-		SourceBranch string `json:"source_branch"`
-		TargetBranch string `json:"target_branch"`
-		LastCommit   struct {
+		IID             int64  `json:"iid"`
+		TargetProjectID int64  `json:"target_project_id"`
+		Action          string `json:"action"`
+		SourceBranch    string `json:"source_branch"`
+		TargetBranch    string `json:"target_branch"`
+		LastCommit      struct {
 			ID string `json:"id"`
 		} `json:"last_commit"`
 	} `json:"object_attributes"`
@@ -63,6 +67,10 @@ func parseGitLab(header http.Header, body []byte) (events, error) {
 		attributes := payload.ObjectAttributes
 		pr, err := newPullRequest(attributes.IID, attributes.Action, attributes.SourceBranch,
 			attributes.LastCommit.ID, attributes.TargetBranch, payload.Project.urls()...)
+		// The target project is the one whose merge requests generators list.
+		if projectID := cmp.Or(attributes.TargetProjectID, payload.Project.ID); projectID > 0 {
+			pr.ProjectID = strconv.FormatInt(projectID, 10)
+		}
 		return events{pullRequests: []PullRequest{pr}}, err
 	default:
 		return events{ignored: "GitLab " + header.Get("X-Gitlab-Event")}, nil

@@ -171,12 +171,13 @@ func mustRepository(t *testing.T, raw string) string {
 func TestPullRequestsOfGitHubAndGitLabAreHandedOn(t *testing.T) {
 	fixture := newPushFixture(t)
 	tests := []struct {
-		kind       webhooktest.Kind
-		wantNumber int64
-		wantAction string
+		kind          webhooktest.Kind
+		wantNumber    int64
+		wantAction    string
+		wantProjectID string
 	}{
-		{webhooktest.GitHubPullRequest, 7, "synchronize"},
-		{webhooktest.GitLabMergeRequest, 7, "update"},
+		{webhooktest.GitHubPullRequest, 7, "synchronize", ""},
+		{webhooktest.GitLabMergeRequest, 7, "update", "15"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
@@ -188,7 +189,7 @@ func TestPullRequestsOfGitHubAndGitLabAreHandedOn(t *testing.T) {
 				t.Fatalf("handed on %d pull requests and %d pushes, want 1 and 0", len(r.recorder.pullRequests), len(r.recorder.pushes))
 			}
 			pr := r.recorder.pullRequests[0]
-			if pr.Number != tt.wantNumber || pr.Action != tt.wantAction || pr.HeadBranch != "feature" || pr.BaseBranch != "main" || pr.HeadCommit != fixture.after {
+			if pr.Number != tt.wantNumber || pr.Action != tt.wantAction || pr.HeadBranch != "feature" || pr.BaseBranch != "main" || pr.HeadCommit != fixture.after || pr.ProjectID != tt.wantProjectID {
 				t.Errorf("pull request = %+v", pr)
 			}
 		})

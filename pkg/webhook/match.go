@@ -22,13 +22,19 @@ func repository(raw string) (string, bool) {
 	if err != nil || u.Hostname() == "" {
 		return "", false
 	}
-	host := strings.ToLower(u.Hostname())
-	host = strings.TrimPrefix(strings.TrimPrefix(host, "altssh."), "ssh.")
+	host := normalHost(u.Hostname())
 	repoPath := strings.Trim(strings.ToLower(u.EscapedPath()), "/")
 	if repoPath == "" {
 		return "", false
 	}
 	return host + "/" + repoPath, true
+}
+
+// normalHost is a host name in lower case without the ssh. and altssh.
+// prefixes Git hosts use for SSH.
+func normalHost(host string) string {
+	host = strings.ToLower(host)
+	return strings.TrimPrefix(strings.TrimPrefix(host, "altssh."), "ssh.")
 }
 
 // pushMatcher decides which Applications a push concerns.

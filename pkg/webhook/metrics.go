@@ -25,6 +25,14 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"result"})
 
+	refreshedAppSetsTotal = metrics.NewCounterVec(&metrics.CounterOpts{
+		Namespace:      "capstan",
+		Subsystem:      "webhook",
+		Name:           "refreshed_applicationsets_total",
+		Help:           "ApplicationSets a verified push (event=push) or pull request event (event=pull_request) asked to run their generators again.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"event"})
+
 	registerMetricsOnce sync.Once
 )
 
@@ -32,7 +40,7 @@ var (
 // may be called any number of times.
 func RegisterMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(requestsTotal, refreshedTotal)
+		legacyregistry.MustRegister(requestsTotal, refreshedTotal, refreshedAppSetsTotal)
 	})
 }
 

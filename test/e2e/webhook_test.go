@@ -102,14 +102,7 @@ func TestAPushWebhookSyncsTheApplicationsItConcernsAfterOneRefListing(t *testing
 		}
 	})
 
-	kubectlWithInput(t, `apiVersion: v1
-kind: Secret
-metadata: {name: argocd-secret, namespace: capstan-system}
-stringData: {webhook.github.secret: e2e-s3cret}
-`, "apply", "-f", "-")
-	t.Cleanup(func() {
-		_, _ = tryKubectl("delete", "secret", "argocd-secret", "-n", "capstan-system", "--ignore-not-found")
-	})
+	useGitHubWebhookSecret(t)
 
 	repo.commit(t, map[string]string{"changed-a/configmap.yaml": configMap("changed-a", "second"), "changed-b/configmap.yaml": configMap("changed-b", "second")}, "second")
 	second := repo.head(t)
@@ -117,12 +110,7 @@ stringData: {webhook.github.secret: e2e-s3cret}
 	repo.uploadPacks.Store(0)
 	event.After = second
 	event.Modified = []string{"changed-a/configmap.yaml", "changed-b/configmap.yaml"}
-	signed := mustWebhook(t, webhooktest.GitHubPush, event, webhooktest.Signing{Secret: "e2e-s3cret"})
-	// The receiver reads argocd-secret through an informer: 401 until it saw it.
-	eventually(t, compareTimeout, "the signed push to be accepted", func() (bool, error) {
-		status, err := postWebhook(t, signed)
-		return status == http.StatusAccepted, fmt.Errorf("status %d (%v)", status, err)
-	})
+	postSignedGitHubWebhook(t, webhooktest.GitHubPush, event)
 
 	for _, name := range names[:2] {
 		eventually(t, syncTimeout, name+" Synced on the pushed commit", func() (bool, error) {
@@ -150,6 +138,59 @@ stringData: {webhook.github.secret: e2e-s3cret}
 				t.Errorf("%s still has annotations %s", name, out)
 			}
 		}
+	})
+}
+
+// gitHubWebhookSecret is the GitHub webhook key useGitHubWebhookSecret
+// configures.
+const gitHubWebhookSecret = "e2e-s3cret"
+
+// useGitHubWebhookSecret writes argocd-secret with gitHubWebhookSecret as
+// the GitHub webhook key, and removes it when the test ends.
+func useGitHubWebhookSecret(t *testing.T) {
+	t.Helper()
+	kubectlWithInput(t, `apiVersion: v1
+kind: Secret
+metadata: {name: argocd-secret, namespace: capstan-system}
+stringData: {webhook.github.secret: `+gitHubWebhookSecret+`}
+`, "apply", "-f", "-")
+	t.Cleanup(func() {
+		_, _ = tryKubectl("delete", "secret", "argocd-secret", "-n", "capstan-system", "--ignore-not-found")
+	})
+}
+
+// postSignedGitHubWebhook posts a GitHub event signed with
+// gitHubWebhookSecret until the receiver accepts it: it reads argocd-secret
+// through an informer, and answers 401 until it saw the key.
+func postSignedGitHubWebhook(t *testing.T, kind webhooktest.Kind, event webhooktest.Event) {
+	t.Helper()
+	signed := mustWebhook(t, kind, event, webhooktest.Signing{Secret: gitHubWebhookSecret})
+	eventually(t, compareTimeout, "the signed webhook to be accepted", func() (bool, error) {
+		status, err := postWebhook(t, signed)
+		return status == http.StatusAccepted, fmt.Errorf("status %d (%v)", status, err)
+	})
+}
+
+func TestAPushWebhookMakesAnApplicationSetGenerateAtOnce(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	repo := newGitRepo(t, workloads("first"))
+	// An hour between the generator's runs: the push has to come by webhook.
+	kubectlWithInput(t, applicationSet("apps", ns, fmt.Sprintf(`  generators:
+  - git: {repoURL: %q, revision: main, requeueAfterSeconds: 3600, directories: [{path: 'apps/*'}]}
+`, repo.URL)+appTemplate(ns, "{{.path.basename}}", repo.URL, "{{.path.path}}")), "apply", "-f", "-")
+	waitForApplicationNames(t, ns, "first")
+	useGitHubWebhookSecret(t)
+
+	before := repo.head(t)
+	repo.commit(t, workloads("second"), "a second directory")
+	postSignedGitHubWebhook(t, webhooktest.GitHubPush, webhooktest.Event{Ref: "refs/heads/main", Before: before, After: repo.head(t),
+		CloneURL: repo.URL, Added: []string{"apps/second/resources.yaml"}})
+	waitForApplicationNames(t, ns, "first", "second")
+	waitForHealthy(t, ns, "second")
+	eventually(t, compareTimeout, "the refresh annotation to be removed", func() (bool, error) {
+		out, err := tryKubectl("get", "appset", "apps", "-n", ns, "-o", "jsonpath={.metadata.annotations}")
+		return err == nil && !strings.Contains(out, "application-set-refresh"), fmt.Errorf("annotations %s (%v)", out, err)
 	})
 }
 

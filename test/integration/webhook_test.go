@@ -67,32 +67,7 @@ func TestWebhookPushesAnnotateOnlyTheApplicationsTheyConcern(t *testing.T) {
 	lister := factory.Capstan().V1alpha1().Applications().Lister()
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
-	keys := webhook.Keys{webhooktest.AzureDevOpsUsernameKey: []byte("capstan")}
-	for _, kind := range webhooktest.PushKinds {
-		keys[webhooktest.SecretKey(kind)] = []byte("s3cret")
-	}
-	handler := webhook.NewHandler(webhook.Options{
-		Keys:      func() (webhook.Keys, error) { return keys, nil },
-		Refresher: webhook.Refreshers{&webhook.Applications{Lister: lister, Client: s.client}},
-	})
-	go handler.Run(ctx)
-	receiver := httptest.NewServer(handler)
-	defer receiver.Close()
-
-	post := func(t *testing.T, d webhooktest.Delivery) int {
-		t.Helper()
-		request, err := d.Request(receiver.URL + webhook.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		response, err := http.DefaultClient.Do(request)
-		if err != nil {
-			t.Fatal(err)
-		}
-		response.Body.Close()
-		handler.Idle()
-		return response.StatusCode
-	}
+	post := startReceiver(t, &webhook.Applications{Lister: lister, Client: s.client})
 	get := func(t *testing.T, name string) *v1alpha1.Application {
 		t.Helper()
 		app, err := apps.Get(ctx, name, metav1.GetOptions{})
@@ -188,6 +163,43 @@ func TestWebhookPushesAnnotateOnlyTheApplicationsTheyConcern(t *testing.T) {
 			}
 		}
 	})
+}
+
+// startReceiver serves a webhook receiver in front of refresher, with every
+// provider's key "s3cret" (Azure DevOps' user "capstan"), until the test
+// ends; it returns a function that posts a delivery and returns the status
+// once the delivery's events were handed to refresher.
+func startReceiver(t *testing.T, refresher webhook.Refresher) func(t *testing.T, d webhooktest.Delivery) int {
+	t.Helper()
+	keys := webhook.Keys{webhooktest.AzureDevOpsUsernameKey: []byte("capstan")}
+	for _, kind := range append(webhooktest.PushKinds, webhooktest.GitHubPullRequest, webhooktest.GitLabMergeRequest) {
+		keys[webhooktest.SecretKey(kind)] = []byte("s3cret")
+	}
+	handler := webhook.NewHandler(webhook.Options{
+		Keys:      func() (webhook.Keys, error) { return keys, nil },
+		Refresher: refresher,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go handler.Run(ctx)
+	receiver := httptest.NewServer(handler)
+	t.Cleanup(func() {
+		receiver.Close()
+		cancel()
+	})
+	return func(t *testing.T, d webhooktest.Delivery) int {
+		t.Helper()
+		request, err := d.Request(receiver.URL + webhook.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		response, err := http.DefaultClient.Do(request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		response.Body.Close()
+		handler.Idle()
+		return response.StatusCode
+	}
 }
 
 func mustDelivery(t *testing.T, kind webhooktest.Kind, event webhooktest.Event, signing webhooktest.Signing) webhooktest.Delivery {

@@ -11,62 +11,70 @@ import (
 // UsesClusters tells whether any of appSet's generators reads the cluster
 // list, so that a cluster Secret change must run them again.
 func UsesClusters(appSet *v1alpha1.ApplicationSet) bool {
-	for i := range appSet.Spec.Generators {
-		if e, err := entryOf(&appSet.Spec.Generators[i]); err == nil && e.usesClusters() {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *entry) usesClusters() bool {
-	switch {
-	case e.Clusters != nil, e.ClusterDecisionResource != nil:
-		return true
-	case e.Matrix != nil:
-		return e.Matrix.usesClusters()
-	case e.Merge != nil:
-		return e.Merge.usesClusters()
-	}
-	return false
-}
-
-func (c *composite) usesClusters() bool {
-	for i := range c.Generators {
-		if c.Generators[i].usesClusters() {
-			return true
-		}
-	}
-	return false
+	uses := false
+	walk(appSet, func(e *entry) {
+		uses = uses || e.Clusters != nil || e.ClusterDecisionResource != nil
+	})
+	return uses
 }
 
 // GitRepositories are the repository URLs the Git generators of appSet read,
 // those that hold no parameter (at any nesting level).
 func GitRepositories(appSet *v1alpha1.ApplicationSet) []string {
 	var urls []string
-	var walk func(e *entry)
-	walk = func(e *entry) {
-		switch {
-		case e.Git != nil:
-			if !project.Templated(e.Git.RepoURL) {
-				urls = append(urls, e.Git.RepoURL)
+	for _, git := range GitGenerators(appSet) {
+		if !project.Templated(git.RepoURL) {
+			urls = append(urls, git.RepoURL)
+		}
+	}
+	return urls
+}
+
+// GitGenerators are the Git generators of appSet at every nesting level
+// (inside matrix and merge generators too), as written: their fields may
+// hold parameters of a matrix's first child.
+func GitGenerators(appSet *v1alpha1.ApplicationSet) []*v1alpha1.GitGenerator {
+	return collect(appSet, func(e *entry) *v1alpha1.GitGenerator { return e.Git })
+}
+
+// PullRequestGenerators are the Pull Request generators of appSet at every
+// nesting level, as written.
+func PullRequestGenerators(appSet *v1alpha1.ApplicationSet) []*v1alpha1.PullRequestGenerator {
+	return collect(appSet, func(e *entry) *v1alpha1.PullRequestGenerator { return e.PullRequest })
+}
+
+// collect gathers what pick finds (non-nil) in the entries of appSet.
+func collect[T any](appSet *v1alpha1.ApplicationSet, pick func(e *entry) *T) []*T {
+	var found []*T
+	walk(appSet, func(e *entry) {
+		if picked := pick(e); picked != nil {
+			found = append(found, picked)
+		}
+	})
+	return found
+}
+
+// walk calls visit on every generator entry of appSet, matrix and merge
+// generators before their children; entries that cannot be decoded are
+// skipped (the reconcile reports them).
+func walk(appSet *v1alpha1.ApplicationSet, visit func(e *entry)) {
+	var each func(e *entry)
+	each = func(e *entry) {
+		visit(e)
+		for _, c := range []*composite{e.Matrix, e.Merge} {
+			if c == nil {
+				continue
 			}
-		case e.Matrix != nil:
-			for i := range e.Matrix.Generators {
-				walk(&e.Matrix.Generators[i])
-			}
-		case e.Merge != nil:
-			for i := range e.Merge.Generators {
-				walk(&e.Merge.Generators[i])
+			for i := range c.Generators {
+				each(&c.Generators[i])
 			}
 		}
 	}
 	for i := range appSet.Spec.Generators {
 		if e, err := entryOf(&appSet.Spec.Generators[i]); err == nil {
-			walk(e)
+			each(e)
 		}
 	}
-	return urls
 }
 
 // ListsPullRequestsOf tells whether a pull request generator of appSet (at

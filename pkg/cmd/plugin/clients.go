@@ -91,17 +91,27 @@ func (c *clients) completeApplicationNames(cmd *cobra.Command, args []string, to
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+	names := make([]string, 0, len(list.Items))
+	for _, app := range list.Items {
+		names = append(names, app.Name)
+	}
+	return completeFrom(names, args, toComplete)
+}
+
+// completeFrom offers the names that start with toComplete and are not
+// among args yet.
+func completeFrom(names, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	taken := map[string]bool{}
 	for _, arg := range args {
 		taken[arg] = true
 	}
-	var names []string
-	for _, app := range list.Items {
-		if strings.HasPrefix(app.Name, toComplete) && !taken[app.Name] {
-			names = append(names, app.Name)
+	var offered []string
+	for _, name := range names {
+		if strings.HasPrefix(name, toComplete) && !taken[name] {
+			offered = append(offered, name)
 		}
 	}
-	return names, cobra.ShellCompDirectiveNoFileComp
+	return offered, cobra.ShellCompDirectiveNoFileComp
 }
 
 // qualified names an Application as kubectl names objects.

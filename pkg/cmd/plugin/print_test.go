@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/resourcetree"
@@ -171,4 +172,50 @@ func TestGoldenClusterList(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "cluster-list", out.Bytes())
+}
+
+// guestbooksPreview is the preview of an ApplicationSet with one
+// Application of each action.
+func guestbooksPreview() *v1alpha1.ApplicationSetPreview {
+	app := func(name, server, destinationName string) *v1alpha1.Application {
+		return &v1alpha1.Application{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "argocd"},
+			Spec: v1alpha1.ApplicationSpec{Project: "team-a",
+				Source:      &v1alpha1.ApplicationSource{RepoURL: "https://git.example.com/apps.git", Path: "guestbook/" + name, TargetRevision: "main"},
+				Destination: v1alpha1.ApplicationDestination{Server: server, Name: destinationName, Namespace: name}},
+		}
+	}
+	return &v1alpha1.ApplicationSetPreview{
+		ObjectMeta: metav1.ObjectMeta{Name: "guestbooks", Namespace: "argocd"},
+		Policy:     v1alpha1.ApplicationsSyncPolicySync,
+		Items: []v1alpha1.ApplicationSetPreviewItem{
+			{Name: "dev", Action: "Create", Application: app("dev", "https://kubernetes.default.svc", "")},
+			{Name: "staging", Action: "Update", Application: app("staging", "", "staging-cluster"),
+				Diff: "--- staging (live)\n+++ staging (generated)\n@@ -3 +3 @@\n-  path: guestbook/stage\n+  path: guestbook/staging\n"},
+			{Name: "prod", Action: "Unchanged", Application: app("prod", "https://prod.example.com:6443", "")},
+			{Name: "old", Action: "Delete", Application: app("old", "https://kubernetes.default.svc", "")},
+			{Name: "forbidden", Action: "Refused", Message: "AppProject team-a (destinations):\n  namespace kube-system is not permitted",
+				Application: app("forbidden", "https://kubernetes.default.svc", "")},
+		},
+	}
+}
+
+func TestGoldenAppSetPreview(t *testing.T) {
+	for _, format := range []string{"", "yaml", "json"} {
+		t.Run("format "+format, func(t *testing.T) {
+			var out bytes.Buffer
+			var err error
+			if format == "" {
+				err = printAppSetPreview(&out, guestbooksPreview())
+			} else {
+				printFlags := genericclioptions.NewPrintFlags("")
+				printFlags.OutputFormat = &format
+				err = printObject(printFlags, guestbooksPreview(), &out)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "appset-preview"+map[string]string{"": "", "yaml": "-yaml", "json": "-json"}[format], out.Bytes())
+		})
+	}
 }

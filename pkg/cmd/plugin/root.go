@@ -1,7 +1,7 @@
 // Package plugin is `kubectl capstan`, the kubectl plugin for Capstan: Argo
 // CD's `argocd app ...` verbs over Capstan's API (get with the resource tree,
 // sync, wait, diff, history, rollback, terminate, manifests, refresh,
-// delete), onboarding of clusters and repositories, conversion of Argo CD
+// delete), previews of ApplicationSets, onboarding of clusters and repositories, conversion of Argo CD
 // manifests and shell completion, with kubectl's flags (--kubeconfig,
 // --context, -n, -o) and printers.
 package plugin
@@ -68,7 +68,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl capstan"},
 		Short:       "GitOps with Capstan: Argo CD's Applications served by Kubernetes",
 		Long: "kubectl capstan works with Capstan's Applications as argocd app does with Argo CD's: " +
-			"see their resource trees, sync and wait for them, diff, roll back, refresh, delete, and add clusters and repositories.",
+			"see their resource trees, sync and wait for them, diff, roll back, refresh, delete, preview ApplicationSets, and add clusters and repositories.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -88,6 +88,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		newManifestsCommand(c),
 		newRefreshCommand(c),
 		newDeleteCommand(c),
+		newAppSetCommand(c),
 		newClusterCommand(c),
 		newRepoCommand(c),
 		newConvertCommand(),

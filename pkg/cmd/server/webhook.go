@@ -122,9 +122,9 @@ func (o *WebhookOptions) listen() (net.Listener, error) {
 }
 
 // serveWebhooks serves the receiver on listener until ctx ends, once the
-// Applications and the keys are in the informers' caches. loopback reaches
-// this server's API, destination the cluster with argocd-secret. The
-// ApplicationSet controller's Refresher joins the Applications' here.
+// Applications, the ApplicationSets and the keys are in the informers'
+// caches. loopback reaches this server's API, destination the cluster with
+// argocd-secret.
 func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loopback, destination *rest.Config) error {
 	if listener == nil {
 		return nil
@@ -157,8 +157,10 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 			}
 			return secret.Data, nil
 		},
-		Refresher: webhook.Refreshers{&webhook.Applications{Lister: appLister, Client: client},
-			&webhook.ApplicationSets{Lister: appSetLister, Client: client}},
+		Refresher: webhook.Refreshers{
+			&webhook.Applications{Lister: appLister, Client: client},
+			&webhook.ApplicationSets{Lister: appSetLister, Client: client},
+		},
 		AllowUnsigned:   o.Webhook.AllowUnsigned,
 		MaxPayloadBytes: o.Webhook.MaxPayloadBytes,
 		RatePerSecond:   o.Webhook.RatePerSecond,
@@ -169,8 +171,7 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 		apps.Start(ctx.Done())
 		secrets.Start(ctx.Done())
 		synced := []cache.InformerSynced{apps.Capstan().V1alpha1().Applications().Informer().HasSynced,
-			apps.Capstan().V1alpha1().ApplicationSets().Informer().HasSynced,
-			secrets.Core().V1().Secrets().Informer().HasSynced}
+			apps.Capstan().V1alpha1().ApplicationSets().Informer().HasSynced, secrets.Core().V1().Secrets().Informer().HasSynced}
 		if !cache.WaitForNamedCacheSyncWithContext(ctx, synced...) {
 			_ = listener.Close()
 			return

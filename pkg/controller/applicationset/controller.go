@@ -29,14 +29,16 @@ import (
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/refresh"
 )
 
 // FieldManager is the field manager of every write to generated Applications.
 const FieldManager = "capstan-applicationset"
 
 // RefreshAnnotation on an ApplicationSet asks for its generators to run now
-// with fresh Git ref listings; the controller removes it afterwards.
-const RefreshAnnotation = "argocd.argoproj.io/application-set-refresh"
+// with fresh Git ref listings; the controller removes it when it starts that
+// run, so that a request written during the run asks for another.
+const RefreshAnnotation = refresh.ApplicationSetAnnotation
 
 // DefaultMaxResources bounds status.resources, as Argo CD 3.2 does.
 const DefaultMaxResources = 5000

@@ -48,11 +48,14 @@ func (c *Controller) reconcile(ctx context.Context, key string, full bool) (time
 	if !full {
 		return 0, c.writeStatus(ctx, appSet, nil)
 	}
-	result := c.generate(ctx, appSet)
-	if err := c.writeStatus(ctx, appSet, &result); err != nil {
+	// Take a refresh request up before the generators run: one written
+	// while they run (a second push) is then left for the next reconcile.
+	hard := appSet.Annotations[RefreshAnnotation] != ""
+	if err := c.clearRefresh(ctx, appSet); err != nil {
 		return 0, err
 	}
-	if err := c.clearRefresh(ctx, appSet); err != nil {
+	result := c.generate(ctx, appSet, hard)
+	if err := c.writeStatus(ctx, appSet, &result); err != nil {
 		return 0, err
 	}
 	requeue := generators.RequeueAfter(appSet)
@@ -62,9 +65,10 @@ func (c *Controller) reconcile(ctx context.Context, key string, full bool) (time
 	return requeue, nil
 }
 
-// generate runs the generators, plans and writes the Applications. Any
-// failure before the writes stops it: nothing is written or deleted.
-func (c *Controller) generate(ctx context.Context, appSet *v1alpha1.ApplicationSet) outcome {
+// generate runs the generators, plans and writes the Applications; hard
+// bypasses cached Git ref listings. Any failure before the writes stops it:
+// nothing is written or deleted.
+func (c *Controller) generate(ctx context.Context, appSet *v1alpha1.ApplicationSet, hard bool) outcome {
 	fail := func(reason string, err error) outcome {
 		c.options.Recorder.Event(appSet, corev1.EventTypeWarning, reason, err.Error())
 		klog.FromContext(ctx).Info("ApplicationSet not reconciled", "reason", reason, "err", err)
@@ -79,7 +83,7 @@ func (c *Controller) generate(ctx context.Context, appSet *v1alpha1.ApplicationS
 	}
 	changes, err := plan.Compute(ctx, c.options.Generators, appSet, existing,
 		plan.Options{SyncPolicy: c.syncPolicy(appSet), Policy: c.options.Policy, Project: c.project},
-		generators.Options{Hard: appSet.Annotations[RefreshAnnotation] != ""})
+		generators.Options{Hard: hard})
 	if err != nil {
 		var planErr *plan.Error
 		if errors.As(err, &planErr) {
@@ -187,7 +191,7 @@ func (c *Controller) apply(ctx context.Context, appSet *v1alpha1.ApplicationSet,
 	return outcome{reason: reason, err: err}
 }
 
-// clearRefresh removes the refresh annotation once the generators ran.
+// clearRefresh removes the refresh annotation, if any.
 func (c *Controller) clearRefresh(ctx context.Context, appSet *v1alpha1.ApplicationSet) error {
 	if _, ok := appSet.Annotations[RefreshAnnotation]; !ok {
 		return nil
