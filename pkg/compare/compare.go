@@ -76,6 +76,10 @@ type Options struct {
 	// ("<namespace>_<name>") exists: objects tracked to an Application that is
 	// gone count as orphaned. Nil counts every tracked object as managed.
 	ApplicationExists func(instance string) bool
+	// RecheckAbsent looks up target objects the cache remembers as absent,
+	// as Hard does, without bypassing the caches of revisions and renders:
+	// the diff subresource shows the live state at request time.
+	RecheckAbsent bool
 }
 
 // Result is the outcome of comparing one Application.
@@ -165,7 +169,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
-	live, hooks, err := c.liveObjects(ctx, destination, app, targets, opts.Hard)
+	live, hooks, err := c.liveObjects(ctx, destination, app, targets, opts.Hard || opts.RecheckAbsent)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
@@ -408,6 +412,7 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 		}
 		if obj, ok := destination.Cache.Get(mapping.Resource, key.Namespace, key.Name); ok {
 			live[key] = obj
+			destination.Cache.ForgetAbsent(key)
 			continue
 		}
 		if !hard && destination.Cache.KnownAbsent(key, time.Now()) {
@@ -422,6 +427,9 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 		if err != nil {
 			return nil, nil, fmt.Errorf("get %s: %w", key, err)
 		}
+		// Found after all (a hard refresh, or created by someone else since):
+		// later comparisons must not take it to be absent.
+		destination.Cache.ForgetAbsent(key)
 		live[key] = obj
 	}
 	return live, hooks, nil
