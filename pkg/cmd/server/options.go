@@ -37,6 +37,8 @@ type Options struct {
 	Tenancy *TenancyOptions
 	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
 	ServingCA *ServingCAOptions
+	// Parity configures what repositories written for Argo CD may contain.
+	Parity *ParityOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
@@ -66,6 +68,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		ClientRate:   NewClientRateOptions(),
 		Tenancy:      NewTenancyOptions(),
 		ServingCA:    NewServingCAOptions(),
+		Parity:       NewParityOptions(),
 		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:       out,
 		StdErr:       errOut,
@@ -89,6 +92,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
+	o.Parity.AddFlags(fss.FlagSet("argo cd parity"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
 	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
@@ -135,6 +139,7 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Controllers.Validate()...)
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
+	errs = append(errs, o.Parity.Validate()...)
 	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey
 	errs = append(errs, o.ServingCA.Validate(certKey.CertFile != "" || certKey.KeyFile != "", o.Standalone)...)
 	if o.Standalone {

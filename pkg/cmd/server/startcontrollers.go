@@ -153,13 +153,13 @@ func (o *Options) newHealthChecker(ctx context.Context, destination *rest.Config
 	if err != nil {
 		logger.Error(err, "Custom health rules not loaded; only the built-in rules apply")
 	}
-	checker, err := health.NewChecker(health.Options{Rules: rules})
+	checker, err := health.NewChecker(health.Options{Rules: rules, AssessApplicationHealth: o.Parity.AssessApplicationHealth})
 	if err != nil {
 		logger.Error(err, "Some custom health rules do not compile; their kinds get health Unknown",
 			"configMap", klog.KRef(namespace, name))
 	}
 	if checker == nil {
-		return health.NewChecker(health.Options{})
+		return health.NewChecker(health.Options{AssessApplicationHealth: o.Parity.AssessApplicationHealth})
 	}
 	if len(rules) > 0 {
 		logger.Info("Loaded custom health rules", "configMap", klog.KRef(namespace, name), "rules", len(rules))
