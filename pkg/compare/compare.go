@@ -48,6 +48,9 @@ type Comparer struct {
 	// SystemRules are the system-level ignore rules (argocd-cm), used with
 	// every Application's own ignoreDifferences.
 	SystemRules diff.SystemRules
+	// SystemRulesFrom, when set, returns the current system-level rules in
+	// place of SystemRules: they change when argocd-cm does.
+	SystemRulesFrom func() diff.SystemRules
 	// Policy holds the server-wide settings of the project rules (the control
 	// namespaces).
 	Policy project.Policy
@@ -287,7 +290,7 @@ func (c *Comparer) RememberApplied(app *v1alpha1.Application, target, applied *u
 
 // ignoreRules are the Application's ignoreDifferences plus the system-level rules.
 func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
-	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.SystemRules.Rules)
+	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.systemRules().Rules)
 }
 
 // invalidSystemRule fails the comparison when a system-level rule that could
@@ -295,7 +298,7 @@ func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
 // comparison would show the differences it was meant to hide, and an
 // automated sync could act on them.
 func (c *Comparer) invalidSystemRule(maps ...map[cluster.ResourceKey]*unstructured.Unstructured) error {
-	for _, invalid := range c.SystemRules.Invalid {
+	for _, invalid := range c.systemRules().Invalid {
 		for _, m := range maps {
 			for key := range m {
 				if invalid.Selects(key.Group, key.Kind) {
@@ -305,6 +308,14 @@ func (c *Comparer) invalidSystemRule(maps ...map[cluster.ResourceKey]*unstructur
 		}
 	}
 	return nil
+}
+
+// systemRules returns the current system-level ignore rules.
+func (c *Comparer) systemRules() diff.SystemRules {
+	if c.SystemRulesFrom != nil {
+		return c.SystemRulesFrom()
+	}
+	return c.SystemRules
 }
 
 func failed(conditionType v1alpha1.ApplicationConditionType, err error) Result {

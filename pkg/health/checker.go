@@ -6,6 +6,7 @@
 package health
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -37,12 +38,24 @@ type Options struct {
 	// rule app-of-apps users add to Argo CD; without it they have none, as in
 	// Argo CD since 1.8 (--assess-application-health).
 	AssessApplicationHealth bool
+	// Scripts are user health scripts (Argo CD's Lua customizations from
+	// argocd-cm), consulted first; the CEL rules sit beside them and decide
+	// where no script has an opinion.
+	Scripts ScriptRules
+}
+
+// ScriptRules are user health scripts.
+type ScriptRules interface {
+	// Health returns the health a script gives obj, or nil when no script
+	// selects its kind or the script has no opinion.
+	Health(ctx context.Context, obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
 }
 
 // Checker assesses the health of objects. Its zero value applies the built-in
 // checks and kstatus without user rules. A Checker is safe for concurrent use.
 type Checker struct {
-	rules *ruleSet
+	scripts ScriptRules
+	rules   *ruleSet
 	// applications assesses child Applications (Options.AssessApplicationHealth).
 	applications bool
 }
@@ -55,14 +68,14 @@ type Checker struct {
 // its key, group/kind and the position in the expression.
 func NewChecker(opts Options) (*Checker, error) {
 	if len(opts.Rules) == 0 {
-		return &Checker{applications: opts.AssessApplicationHealth}, nil
+		return &Checker{applications: opts.AssessApplicationHealth, scripts: opts.Scripts}, nil
 	}
 	costLimit := opts.CostLimit
 	if costLimit == 0 {
 		costLimit = DefaultCostLimit
 	}
 	rules, err := compileRules(opts.Rules, costLimit)
-	return &Checker{rules: rules, applications: opts.AssessApplicationHealth}, err
+	return &Checker{rules: rules, applications: opts.AssessApplicationHealth, scripts: opts.Scripts}, err
 }
 
 // Assess returns the health of obj with the built-in checks and kstatus and
@@ -76,7 +89,8 @@ func Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error) {
 //  1. an object being deleted is Progressing "Pending deletion" (naming the
 //     finalizers that hold a custom resource with a built-in check), unless
 //     it is a hook still held by the hook finalizer;
-//  2. a user rule for its group/kind decides if it returns a status;
+//  2. a user script (Lua) for its group/kind decides if it returns a
+//     status, then a user rule (CEL);
 //  3. otherwise Argo CD's built-in check for the kind, custom resources
 //     included (see customResourceChecks);
 //  4. otherwise kstatus, if the object carries a condition kstatus
@@ -94,6 +108,16 @@ func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus
 			return newHealth(v1alpha1.HealthStatusProgressing, finalizersMessage(obj.Object)), nil
 		}
 		return newHealth(v1alpha1.HealthStatusProgressing, "Pending deletion"), nil
+	}
+	if c.scripts != nil {
+		health, err := c.scripts.Health(context.Background(), obj)
+		if err != nil {
+			return newHealth(v1alpha1.HealthStatusUnknown, err.Error()),
+				fmt.Errorf("assess health of %s: %w", describe(obj.Object, gk), err)
+		}
+		if health != nil {
+			return health, nil
+		}
 	}
 	if c.rules != nil {
 		if rule := c.rules.lookup(gk); rule != nil {

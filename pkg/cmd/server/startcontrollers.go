@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -23,7 +21,6 @@ import (
 	"capstan.dev/capstan/pkg/diff"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
-	"capstan.dev/capstan/pkg/health"
 )
 
 // engine is the GitOps engine of one server: destination clusters, sources and
@@ -51,7 +48,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	checker, err := o.newHealthChecker(ctx, destination)
+	settings, err := o.startSettings(ctx, destination)
 	if err != nil {
 		return nil, err
 	}
@@ -59,11 +56,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	systemRules, err := o.newSystemRules(ctx, destination)
-	if err != nil {
-		return nil, err
-	}
-	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker, SystemRules: systemRules,
+	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: settings, SystemRulesFrom: settings.SystemRules,
 		Policy: o.Tenancy.Policy(), Impersonation: o.Tenancy.SyncImpersonation}
 	return e, nil
 }
@@ -137,76 +130,3 @@ func newEventRecorder(ctx context.Context, destination *rest.Config) (record.Eve
 
 // eventComponent is the source of the Events the controllers record.
 const eventComponent = "capstan-application-controller"
-
-// newHealthChecker returns the health checker with the custom rules of
-// --health-rules-configmap, read once at start-up. Rules that cannot be read
-// or compiled are logged and do not stop the server: a kind whose rule does
-// not compile gets health Unknown, every other kind its built-in rule.
-func (o *Options) newHealthChecker(ctx context.Context, destination *rest.Config) (*health.Checker, error) {
-	logger := klog.FromContext(ctx)
-	kube, err := kubernetes.NewForConfig(destination)
-	if err != nil {
-		return nil, err
-	}
-	namespace, name := o.Controllers.RepoNamespace, o.Controllers.HealthRulesConfigMap
-	rules, err := readConfigMapData(ctx, kube, namespace, name)
-	if err != nil {
-		logger.Error(err, "Custom health rules not loaded; only the built-in rules apply")
-	}
-	checker, err := health.NewChecker(health.Options{Rules: rules, AssessApplicationHealth: o.Parity.AssessApplicationHealth})
-	if err != nil {
-		logger.Error(err, "Some custom health rules do not compile; their kinds get health Unknown",
-			"configMap", klog.KRef(namespace, name))
-	}
-	if checker == nil {
-		return health.NewChecker(health.Options{AssessApplicationHealth: o.Parity.AssessApplicationHealth})
-	}
-	if len(rules) > 0 {
-		logger.Info("Loaded custom health rules", "configMap", klog.KRef(namespace, name), "rules", len(rules))
-	}
-	return checker, nil
-}
-
-// newSystemRules reads the system-level ignore rules of
-// --ignore-rules-configmap once at start-up. A ConfigMap that cannot be read
-// is logged and means no rules; entries that cannot be parsed are logged here
-// and fail the comparisons of the resources they select, with the key named.
-func (o *Options) newSystemRules(ctx context.Context, destination *rest.Config) (diff.SystemRules, error) {
-	logger := klog.FromContext(ctx)
-	kube, err := kubernetes.NewForConfig(destination)
-	if err != nil {
-		return diff.SystemRules{}, err
-	}
-	namespace, name := o.Controllers.RepoNamespace, o.Controllers.IgnoreRulesConfigMap
-	data, err := readConfigMapData(ctx, kube, namespace, name)
-	if err != nil {
-		logger.Error(err, "System-level ignore rules not loaded")
-		return diff.SystemRules{}, nil
-	}
-	rules := diff.ParseSystemRules(data)
-	for _, invalid := range rules.Invalid {
-		logger.Error(invalid.Err, "Invalid system-level ignore rule; comparisons of the resources it selects fail until it is fixed",
-			"configMap", klog.KRef(namespace, name))
-	}
-	if len(rules.Rules) > 0 {
-		logger.Info("Loaded system-level ignore rules", "configMap", klog.KRef(namespace, name), "rules", len(rules.Rules))
-	}
-	return rules, nil
-}
-
-// readConfigMapData reads a settings ConfigMap's data (custom health rules,
-// system-level ignore rules). A missing ConfigMap, or no name, means no settings.
-func readConfigMapData(ctx context.Context, kube kubernetes.Interface, namespace, name string) (map[string]string, error) {
-	if name == "" {
-		return nil, nil
-	}
-	configMap, err := kube.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		klog.FromContext(ctx).V(2).Info("No settings ConfigMap", "configMap", klog.KRef(namespace, name))
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read ConfigMap %s/%s: %w", namespace, name, err)
-	}
-	return configMap.Data, nil
-}
