@@ -67,7 +67,9 @@ func (s *Settings) Start(ctx context.Context, kube kubernetes.Interface) {
 			continue
 		}
 		factory := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithNamespace(s.opts.Namespace),
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String() }))
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+			}))
 		informer := factory.Core().V1().ConfigMaps().Informer()
 		_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { s.observe(ctx, name, obj) },

@@ -27,7 +27,7 @@ func TestSettingsFollowTheConfigMaps(t *testing.T) {
 	argocd := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "capstan-system", Name: "argocd-cm"},
 		Data: map[string]string{
-			"resource.customizations.health.example.com_Widget": `return {status = "Progressing", message = "lua"}`,
+			"resource.customizations.health.example.com_Widget":         `return {status = "Progressing", message = "lua"}`,
 			"resource.customizations.ignoreDifferences.apps_Deployment": "jsonPointers:\n- /spec/replicas\n",
 		},
 	}
