@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
+	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
@@ -54,6 +55,8 @@ type Comparer struct {
 	// Policy holds the server-wide settings of the project rules (the control
 	// namespaces).
 	Policy project.Policy
+	// Actions runs resource actions (the actions subresource).
+	Actions actions.Runner
 	// Impersonation makes every write to a destination — applies, prunes,
 	// deletions, hooks and the dry-run applies of comparisons — act as the
 	// ServiceAccount the project's destinationServiceAccounts name, so that

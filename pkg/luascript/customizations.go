@@ -38,6 +38,8 @@ type ActionSet struct {
 	Definitions map[string]*Script
 	// MergeBuiltin keeps the built-in actions of the kind besides these.
 	MergeBuiltin bool
+
+	limits Limits
 }
 
 // actionsConfig is the YAML of resource.customizations.actions.<group>_<Kind>.
@@ -107,7 +109,7 @@ func (c *Customizations) addActions(key, selector, value string, underscore bool
 	if err := yaml.UnmarshalStrict([]byte(value), &config); err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
-	set := &ActionSet{Definitions: map[string]*Script{}, MergeBuiltin: config.MergeBuiltinActions}
+	set := &ActionSet{Definitions: map[string]*Script{}, MergeBuiltin: config.MergeBuiltinActions, limits: c.limits}
 	if config.Discovery == "" {
 		return fmt.Errorf("%s: discovery.lua is empty", key)
 	}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
@@ -56,7 +57,7 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
-	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: settings, SystemRulesFrom: settings.SystemRules,
+	e.comparer = &compare.Comparer{Clusters: clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: settings, SystemRulesFrom: settings.SystemRules, Actions: actions.Runner{Customizations: settings.Customizations},
 		Policy: o.Tenancy.Policy(), Impersonation: o.Tenancy.SyncImpersonation}
 	return e, nil
 }

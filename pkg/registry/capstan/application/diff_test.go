@@ -1,6 +1,7 @@
 package application_test
 
 import (
+	"fmt"
 	"context"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/compare"
@@ -39,6 +41,20 @@ func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Applicati
 	e.compared = app.DeepCopy()
 	e.options = opts
 	return &v1alpha1.ApplicationManifests{}, nil
+}
+
+func (e *recordingEngine) RunAction(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error) {
+	e.compared = app.DeepCopy()
+	e.options = opts
+	if req.Action == "unknown" {
+		return nil, fmt.Errorf("%w %q", actions.ErrUnknownAction, req.Action)
+	}
+	if req.Resource.Name == "stranger" {
+		return nil, fmt.Errorf("ConfigMap stranger: %w", compare.ErrNotAResource)
+	}
+	out := req.DeepCopy()
+	out.Status.Message = "action " + req.Action + " ran"
+	return out, nil
 }
 
 func newStorageWithEngine(t *testing.T, engine application.Engine, access ...application.Access) application.Storage {
