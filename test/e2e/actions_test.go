@@ -53,4 +53,6 @@ func TestAResourceActionRestartsADeploymentWithTheRightToRunActions(t *testing.T
 }
 
 // tryKubectlWithInput runs kubectl with stdin and returns its error.
-func tryKubectlWithInput(stdin string, args ...string) (string, error) { return runKubectl(stdin, args...) }
+func tryKubectlWithInput(stdin string, args ...string) (string, error) {
+	return runKubectl(stdin, args...)
+}

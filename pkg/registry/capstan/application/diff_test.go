@@ -1,8 +1,8 @@
 package application_test
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -12,8 +12,8 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/rest"
 
-	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/actions"
+	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/compare"
