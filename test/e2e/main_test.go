@@ -179,6 +179,9 @@ func (p *plane) script(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(p.rootDir, "hack", name), args...)
 	cmd.Dir = p.rootDir
 	cmd.Env = append(os.Environ(),
+		// The plugins of test/e2e/testdata/plugins run as subprocesses of capstan-apiserver.
+		"CAPSTAN_APISERVER_EXTRA_ARGS="+os.Getenv("CAPSTAN_APISERVER_EXTRA_ARGS")+
+			" --plugin-configs-dir="+filepath.Join(p.rootDir, "test", "e2e", "testdata", "plugins")+" --plugin-timeout=5s",
 		"CAPSTAN_LOCAL_DIR="+p.localDir,
 		"CAPSTAN_BIN_DIR="+p.binDir,
 		"CAPSTAN_PORT_BASE="+strconv.Itoa(p.portBase),

@@ -15,6 +15,7 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/apiserver"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 )
@@ -48,6 +49,8 @@ type Options struct {
 
 	// embedded is set by Complete when the embedded etcd is to be started.
 	embedded bool
+	// plugins run config management plugins; set by newEngine.
+	plugins render.PluginRenderer
 	// admissionInformers hold the AppProjects the admission plugin reads;
 	// set when the admission chain is built, started once the server runs.
 	admissionInformers informers.SharedInformerFactory

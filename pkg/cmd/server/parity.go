@@ -5,11 +5,16 @@ import (
 	"fmt"
 	"time"
 
+	"os"
+	"path/filepath"
+
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"capstan.dev/capstan/pkg/cmp"
 	"capstan.dev/capstan/pkg/luascript"
+	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/settings"
 )
 
@@ -22,12 +27,26 @@ type ParityOptions struct {
 	AssessApplicationHealth bool
 	// LuaTimeout bounds one call of a Lua script of argocd-cm.
 	LuaTimeout time.Duration
+	// PluginSocketsDir holds the Unix sockets of plugin sidecars.
+	PluginSocketsDir string
+	// PluginConfigsDir holds ConfigManagementPlugin files whose runners the
+	// server starts as subprocesses (make run, tests).
+	PluginConfigsDir string
+	// PluginRunner is the capstan-cmp-server binary those subprocesses run.
+	PluginRunner string
+	// PluginTimeout, PluginMaxConcurrent bound each subprocess runner.
+	PluginTimeout       time.Duration
+	PluginMaxConcurrent int
 }
 
 // NewParityOptions returns the defaults: child Applications have no
 // health, as in Argo CD since 1.8.
 func NewParityOptions() *ParityOptions {
-	return &ParityOptions{LuaTimeout: luascript.DefaultLimits.Timeout}
+	return &ParityOptions{
+		LuaTimeout:          luascript.DefaultLimits.Timeout,
+		PluginTimeout:       cmp.DefaultRunnerOptions.Timeout,
+		PluginMaxConcurrent: cmp.DefaultRunnerOptions.MaxConcurrent,
+	}
 }
 
 // AddFlags registers the flags.
@@ -38,11 +57,26 @@ func (o *ParityOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LuaTimeout, "lua-timeout", o.LuaTimeout,
 		"Deadline of one call of a Lua health check or resource action from argocd-cm; a script past it makes the health Unknown "+
 			"or the action fail, with the reason.")
+	fs.StringVar(&o.PluginSocketsDir, "plugin-sockets-dir", o.PluginSocketsDir,
+		"Directory of the Unix sockets of config management plugin sidecars (capstan-cmp-server), e.g. /var/run/capstan/plugins; "+
+			"sources with plugin: are rendered by them. Empty: no sidecars.")
+	fs.StringVar(&o.PluginConfigsDir, "plugin-configs-dir", o.PluginConfigsDir,
+		"Directory of ConfigManagementPlugin files (*.yaml) whose runners this server starts as subprocesses (for make run and tests; "+
+			"in a cluster use sidecars).")
+	fs.StringVar(&o.PluginRunner, "plugin-runner", o.PluginRunner,
+		"The capstan-cmp-server binary of --plugin-configs-dir (default: next to this binary).")
+	fs.DurationVar(&o.PluginTimeout, "plugin-timeout", o.PluginTimeout,
+		"Deadline of one plugin render (init and generate) in runners of --plugin-configs-dir; --render-timeout bounds every render too.")
+	fs.IntVar(&o.PluginMaxConcurrent, "plugin-max-concurrent", o.PluginMaxConcurrent,
+		"Renders one runner of --plugin-configs-dir runs at once.")
 }
 
 // Validate checks the options.
 func (o *ParityOptions) Validate() []error {
 	var errs []error
+	if o.PluginTimeout <= 0 || o.PluginMaxConcurrent <= 0 {
+		errs = append(errs, fmt.Errorf("--plugin-timeout and --plugin-max-concurrent must be positive"))
+	}
 	if o.LuaTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--lua-timeout must be positive, not %s", o.LuaTimeout))
 	}
@@ -68,4 +102,45 @@ func (o *Options) startSettings(ctx context.Context, destination *rest.Config) (
 	})
 	s.Start(ctx, kube)
 	return s, nil
+}
+
+// startPlugins connects the config management plugins: sidecars' sockets,
+// and runners started for --plugin-configs-dir. Nil when neither is set:
+// plugin sources are then refused.
+func (o *Options) startPlugins(ctx context.Context) (render.PluginRenderer, error) {
+	if o.Parity.PluginSocketsDir == "" && o.Parity.PluginConfigsDir == "" {
+		return nil, nil
+	}
+	maxBytes := o.Controllers.MaxManifestBytes
+	if maxBytes <= 0 {
+		maxBytes = render.DefaultMaxManifestBytes
+	}
+	plugins := cmp.NewPlugins(o.Parity.PluginSocketsDir, maxBytes)
+	if o.Parity.PluginConfigsDir == "" {
+		return plugins, nil
+	}
+	runner := o.Parity.PluginRunner
+	if runner == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		runner = filepath.Join(filepath.Dir(self), "capstan-cmp-server")
+	}
+	socketDir, err := os.MkdirTemp("", "capstan-plugins-")
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		_ = os.RemoveAll(socketDir)
+	}()
+	err = plugins.StartLocal(ctx, runner, o.Parity.PluginConfigsDir, socketDir,
+		"--timeout="+o.Parity.PluginTimeout.String(),
+		fmt.Sprintf("--max-output-bytes=%d", maxBytes),
+		fmt.Sprintf("--max-concurrent=%d", o.Parity.PluginMaxConcurrent))
+	if err != nil {
+		return nil, fmt.Errorf("--plugin-configs-dir: %w", err)
+	}
+	return plugins, nil
 }

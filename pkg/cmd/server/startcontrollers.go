@@ -53,6 +53,9 @@ func (o *Options) newEngine(ctx context.Context, destination *rest.Config) (*eng
 	if err != nil {
 		return nil, err
 	}
+	if o.plugins, err = o.startPlugins(ctx); err != nil {
+		return nil, err
+	}
 	targets, err := o.newTargetSource(secrets, o.readKnownHosts(ctx, destination))
 	if err != nil {
 		return nil, err

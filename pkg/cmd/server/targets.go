@@ -71,6 +71,7 @@ func (o *Options) newTargetSource(secrets corev1listers.SecretNamespaceLister, k
 		Timeout:              o.Controllers.RenderTimeout,
 		MaxConcurrentRenders: o.Controllers.MaxConcurrentRenders,
 		AllowRemoteBases:     o.Controllers.AllowKustomizeRemoteBases,
+		Plugins:              o.plugins,
 	}, store), nil
 }
 

@@ -1,0 +1,170 @@
+package cmp
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// servePlugin runs a runner of the plugin YAML on a socket until the test ends.
+func servePlugin(t *testing.T, spec string, opts RunnerOptions) *Plugins {
+	t.Helper()
+	plugin, err := ParsePlugin([]byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "cmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	socket := filepath.Join(dir, plugin.Name()+".sock")
+	go func() { _ = NewRunner(plugin, opts).Serve(ctx, socket) }()
+	plugins := NewPlugins(dir, 1<<20)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		plugins.scan(ctx)
+		if len(plugins.entries()) > 0 {
+			return plugins
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the runner did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var tree = fstest.MapFS{
+	"apps/web/plugin.marker": {Data: []byte("x")},
+	"apps/web/config.txt":    {Data: []byte("replicas: 2\n")},
+	"apps/other/readme.md":   {Data: []byte("nothing\n")},
+}
+
+const echoPlugin = `apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata: {name: echo}
+spec:
+  version: v1
+  init:
+    command: [sh, -c, 'echo initialized > init.out']
+  generate:
+    command: [sh, -c]
+    args:
+    - |
+      set -e
+      echo written > generated.txt
+      cat <<EOF
+      apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: $ARGOCD_APP_NAME
+      data:
+        greeting: "$PARAM_GREETING"
+        env: "$ARGOCD_ENV_COLOR"
+        init: "$(cat init.out)"
+        secret: "${CAPSTAN_TEST_SECRET:-absent}"
+        home: "$HOME"
+      EOF
+  discover:
+    fileName: "plugin.marker"
+`
+
+func TestGenerateRunsInAWritableCopyWithTheContractEnvironmentOnly(t *testing.T) {
+	t.Setenv("CAPSTAN_TEST_SECRET", "hunter2")
+	plugins := servePlugin(t, echoPlugin, DefaultRunnerOptions)
+	env := map[string]string{"ARGOCD_APP_NAME": "web", "PARAM_GREETING": "hello", "ARGOCD_ENV_COLOR": "blue"}
+	out, err := plugins.Generate(context.Background(), tree, "echo-v1", RenderRequest{AppPath: "apps/web", Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: web", `greeting: "hello"`, `env: "blue"`, `init: "initialized"`, `secret: "absent"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	home := strings.Trim(strings.TrimSpace(strings.SplitN(string(out), "home: ", 2)[1]), `"`)
+	if _, err := os.Stat(home); !os.IsNotExist(err) {
+		t.Errorf("the temporary copy %s is still there: %v", home, err)
+	}
+	t.Run("discovery by file name finds it without a name", func(t *testing.T) {
+		if _, err := plugins.Generate(context.Background(), tree, "", RenderRequest{AppPath: "apps/web", Env: env}); err != nil {
+			t.Error(err)
+		}
+		if _, err := plugins.Generate(context.Background(), tree, "", RenderRequest{AppPath: "apps/other", Env: env}); err == nil || !strings.Contains(err.Error(), "no config management plugin discovers") {
+			t.Errorf("a source no plugin discovers: %v", err)
+		}
+	})
+	t.Run("an unknown name", func(t *testing.T) {
+		if _, err := plugins.Generate(context.Background(), tree, "helmfile", RenderRequest{AppPath: "apps/web"}); err == nil || !strings.Contains(err.Error(), `named "helmfile"`) {
+			t.Errorf("error %v", err)
+		}
+	})
+	t.Run("an app path outside the tree", func(t *testing.T) {
+		if _, err := plugins.Generate(context.Background(), tree, "echo-v1", RenderRequest{AppPath: "../../etc"}); err == nil {
+			t.Error("no error")
+		}
+	})
+}
+
+func TestRunnerLimits(t *testing.T) {
+	opts := DefaultRunnerOptions
+	opts.Timeout = 500 * time.Millisecond
+	opts.MaxOutputBytes = 1 << 16
+	tests := []struct{ name, command, want string }{
+		{"a plugin that never exits is stopped at its deadline", `sleep 60`, "generate did not finish within 500ms"},
+		{"a child process that never exits is stopped too", `sleep 60 & wait`, "generate did not finish within 500ms"},
+		{"a huge output is cut off", `yes`, "generate printed more than 65536 bytes"},
+		{"a failing plugin says why", `echo "no helmfile.yaml" >&2; exit 3`, "generate failed (exit status 3): no helmfile.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := "apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata: {name: limited}\nspec:\n  generate:\n    command: [sh, -c, '" + tt.command + "']\n"
+			plugins := servePlugin(t, spec, opts)
+			started := time.Now()
+			_, err := plugins.Generate(context.Background(), tree, "limited", RenderRequest{AppPath: "."})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+			if elapsed := time.Since(started); elapsed > 30*time.Second {
+				t.Errorf("took %s", elapsed)
+			}
+		})
+	}
+}
+
+func TestDiscoveryByCommand(t *testing.T) {
+	plugins := servePlugin(t, `apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata: {name: finder}
+spec:
+  generate: {command: [sh, -c, 'echo "{}"']}
+  discover:
+    find:
+      command: [sh, -c, 'ls config.txt 2>/dev/null']
+`, DefaultRunnerOptions)
+	if _, err := plugins.Generate(context.Background(), tree, "", RenderRequest{AppPath: "apps/web"}); err != nil {
+		t.Errorf("a matching source: %v", err)
+	}
+	if _, err := plugins.Generate(context.Background(), tree, "", RenderRequest{AppPath: "apps/other"}); err == nil {
+		t.Error("a source the command does not match was rendered")
+	}
+}
+
+func TestInvalidPluginsAreRefusedWithTheField(t *testing.T) {
+	for spec, want := range map[string]string{
+		"kind: ConfigManagementPlugin\nmetadata: {name: x}\nspec: {}\n":                                     "spec.generate.command is required",
+		"kind: Plugin\nmetadata: {name: x}\nspec: {generate: {command: [a]}}\n":                             `kind is "Plugin"`,
+		"kind: ConfigManagementPlugin\nmetadata: {name: X_Y}\nspec: {generate: {command: [a]}}\n":           "metadata.name",
+		"kind: ConfigManagementPlugin\nmetadata: {name: x}\nspec: {generate: {command: [a]}, unknown: 1}\n": "unknown",
+	} {
+		if _, err := ParsePlugin([]byte(spec)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", spec, err, want)
+		}
+	}
+}
