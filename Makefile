@@ -38,11 +38,12 @@ generate: ## Regenerate clientset, listers, informers, OpenAPI and deepcopy code
 	hack/update-codegen.sh
 
 .PHONY: verify
-verify: ## Check generated code, formatting, vet and the kwok stage copies.
+verify: ## Check generated code, formatting, vet, go.mod tidiness and the kwok stage copies.
 	hack/verify-codegen.sh
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	hack/tools/sync-kwok-stages.sh --verify
 
 .PHONY: test

@@ -2,34 +2,33 @@ package main
 
 import (
 	"fmt"
-	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"os"
 	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // The chart: one panel per scenario with latency distributions, each a
 // cumulative distribution (share of samples at or below a latency) on a
 // logarithmic time axis, Capstan's in blue and the floor's in orange, with
-// the 50 % and 99 % lines marked. Drawn with image/png alone.
-
-const (
-	panelWidth   = 1000
-	panelHeight  = 300
-	marginLeft   = 80
-	marginRight  = 50
-	marginTop    = 40
-	marginBottom = 90
-)
+// the 50 % and 99 % shares marked. Drawn with gonum/plot.
 
 var (
-	colorBackground = color.RGBA{255, 255, 255, 255}
-	colorAxis       = color.RGBA{60, 60, 60, 255}
-	colorGrid       = color.RGBA{225, 225, 225, 255}
-	colorMeasured   = color.RGBA{31, 119, 180, 255}
-	colorFloor      = color.RGBA{255, 127, 14, 255}
+	colorMeasured = color.RGBA{31, 119, 180, 255}
+	colorFloor    = color.RGBA{255, 127, 14, 255}
+	colorMarker   = color.RGBA{160, 160, 160, 255}
+)
+
+// panelWidth and panelHeight are the size of one scenario's panel.
+var (
+	panelWidth  = 10 * vg.Inch
+	panelHeight = 3.2 * vg.Inch
 )
 
 // writeChart draws the distributions, grouped by scenario, into a PNG at path.
@@ -45,113 +44,118 @@ func writeChart(path string, distributions []distribution) error {
 		}
 		byScenario[d.Scenario] = append(byScenario[d.Scenario], d)
 	}
-	height := max(1, len(scenarios)) * panelHeight
-	img := image.NewRGBA(image.Rect(0, 0, panelWidth, height))
-	fillRect(img, 0, 0, panelWidth, height, colorBackground)
-	if len(scenarios) == 0 {
-		drawText(img, marginLeft, marginTop, "no latency samples", colorAxis)
+	var panels [][]*plot.Plot
+	for _, scenario := range scenarios {
+		panel, err := scenarioPanel(scenario, byScenario[scenario])
+		if err != nil {
+			return fmt.Errorf("chart of %s: %w", scenario, err)
+		}
+		panels = append(panels, []*plot.Plot{panel})
 	}
-	for i, scenario := range scenarios {
-		drawPanel(img, i*panelHeight, scenario, byScenario[scenario])
+	if len(panels) == 0 {
+		empty := plot.New()
+		empty.Title.Text = "no latency samples"
+		panels = [][]*plot.Plot{{empty}}
+	}
+	img := vgimg.New(panelWidth, panelHeight*vg.Length(len(panels)))
+	canvases := plot.Align(panels, draw.Tiles{Rows: len(panels), Cols: 1, PadY: vg.Points(12),
+		PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12)}, draw.New(img))
+	for row, panel := range panels {
+		panel[0].Draw(canvases[row][0])
 	}
 	file, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := png.Encode(file, img); err != nil {
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(file); err != nil {
 		file.Close()
 		return err
 	}
 	return file.Close()
 }
 
-// logRange returns the decades [lo, hi] (powers of ten) covering every sample.
-func logRange(distributions []distribution) (lo, hi float64) {
-	minimum, maximum := math.Inf(1), math.Inf(-1)
+// scenarioPanel plots the cumulative distributions of one scenario.
+func scenarioPanel(scenario string, distributions []distribution) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = scenario + ": share of samples at or below a latency"
+	p.X.Label.Text = "latency (log scale)"
+	p.Y.Label.Text = "share of samples"
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = latencyTicks{}
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.XOffs = -vg.Points(4)
+	p.Legend.YOffs = vg.Points(24)
+	p.Add(plotter.NewGrid())
+
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, d := range distributions {
-		for _, s := range d.Samples {
-			s = math.Max(s, 1e-4)
-			minimum, maximum = math.Min(minimum, s), math.Max(maximum, s)
+		line, err := plotter.NewLine(cumulative(d.Samples))
+		if err != nil {
+			return nil, err
 		}
-	}
-	lo = math.Floor(math.Log10(minimum))
-	hi = math.Ceil(math.Log10(maximum))
-	if hi <= lo {
-		hi = lo + 1
-	}
-	return lo, hi
-}
-
-func drawPanel(img *image.RGBA, top int, scenario string, distributions []distribution) {
-	left, right := marginLeft, panelWidth-marginRight
-	plotTop, plotBottom := top+marginTop, top+panelHeight-marginBottom
-	lo, hi := logRange(distributions)
-	xOf := func(seconds float64) int {
-		v := (math.Log10(math.Max(seconds, 1e-4)) - lo) / (hi - lo)
-		return left + int(v*float64(right-left))
-	}
-	yOf := func(share float64) int { return plotBottom - int(share*float64(plotBottom-plotTop)) }
-
-	drawText(img, left, top+12, scenario+": share of samples at or below a latency", colorAxis)
-	// Decade grid lines and labels.
-	for decade := lo; decade <= hi; decade++ {
-		x := xOf(math.Pow(10, decade))
-		fillRect(img, x, plotTop, 1, plotBottom-plotTop, colorGrid)
-		label := decadeLabel(decade)
-		drawText(img, x-textWidth(label)/2, plotBottom+8, label, colorAxis)
-	}
-	for _, share := range []float64{0.5, 0.99} {
-		fillRect(img, left, yOf(share), right-left, 1, colorGrid)
-		label := fmt.Sprintf("P%.0f", share*100)
-		drawText(img, left-textWidth(label)-8, yOf(share)-textHeight/2, label, colorAxis)
-	}
-	// Axes.
-	fillRect(img, left, plotTop, 2, plotBottom-plotTop, colorAxis)
-	fillRect(img, left, plotBottom, right-left, 2, colorAxis)
-
-	legendX, legendY := left, plotBottom+32
-	for _, d := range distributions {
-		c := colorMeasured
+		line.StepStyle = plotter.PostStep
+		line.Width = vg.Points(1.5)
+		line.Color = colorMeasured
 		if d.Floor {
-			c = colorFloor
+			line.Color = colorFloor
 		}
-		drawCDF(img, d.Samples, xOf, yOf, c)
-		label := fmt.Sprintf("%s (n=%d)", d.Name, len(d.Samples))
-		if legendX > left && legendX+18+textWidth(label) > panelWidth {
-			legendX, legendY = left, legendY+textHeight+6 // no room: next row
+		p.Add(line)
+		p.Legend.Add(fmt.Sprintf("%s (n=%d)", d.Name, len(d.Samples)), line)
+		for _, point := range line.XYs {
+			lo, hi = math.Min(lo, point.X), math.Max(hi, point.X)
 		}
-		fillRect(img, legendX, legendY+1, 12, 12, c)
-		drawText(img, legendX+18, legendY, label, colorAxis)
-		legendX += textWidth(label) + 50
 	}
+	// Whole decades, at least one: a single sample would otherwise make an
+	// empty range that the log scale cannot draw.
+	p.X.Min = math.Pow(10, math.Floor(math.Log10(lo)))
+	p.X.Max = math.Pow(10, math.Ceil(math.Log10(hi)))
+	if p.X.Max <= p.X.Min {
+		p.X.Max = p.X.Min * 10
+	}
+	lo, hi = p.X.Min, p.X.Max
+	for _, share := range []float64{0.5, 0.99} {
+		marker, err := plotter.NewLine(plotter.XYs{{X: lo, Y: share}, {X: hi, Y: share}})
+		if err != nil {
+			return nil, err
+		}
+		marker.Color = colorMarker
+		marker.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(marker)
+	}
+	return p, nil
 }
 
-// drawCDF draws the step function of the samples' cumulative distribution.
-func drawCDF(img *image.RGBA, samples []float64, xOf func(float64) int, yOf func(float64) int, c color.Color) {
+// minLatency keeps samples of zero on the logarithmic axis.
+const minLatency = 1e-4
+
+// cumulative is the step function of the samples' cumulative distribution,
+// starting at share 0 at the smallest sample.
+func cumulative(samples []float64) plotter.XYs {
 	sorted := append([]float64(nil), samples...)
 	sort.Float64s(sorted)
-	n := float64(len(sorted))
-	prevX, prevY := xOf(sorted[0]), yOf(0)
+	points := plotter.XYs{{X: math.Max(sorted[0], minLatency), Y: 0}}
 	for i, s := range sorted {
-		x, y := xOf(s), yOf(float64(i+1)/n)
-		fillRect(img, prevX, prevY-1, x-prevX+2, 2, c) // horizontal run at the previous share
-		fillRect(img, x, min(y, prevY), 2, abs(prevY-y)+1, c)
-		prevX, prevY = x, y
+		points = append(points, plotter.XY{X: math.Max(s, minLatency), Y: float64(i+1) / float64(len(sorted))})
 	}
+	return points
+}
+
+// latencyTicks marks every decade, labelled in ms below a second and in s above.
+type latencyTicks struct{}
+
+// Ticks returns the decades between lo and hi seconds.
+func (latencyTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for decade := math.Floor(math.Log10(lo)); decade <= math.Ceil(math.Log10(hi)); decade++ {
+		ticks = append(ticks, plot.Tick{Value: math.Pow(10, decade), Label: decadeLabel(decade)})
+	}
+	return ticks
 }
 
 func decadeLabel(decade float64) string {
-	switch {
-	case decade < 0:
+	if decade < 0 {
 		return fmt.Sprintf("%g ms", math.Pow(10, decade+3))
-	default:
-		return fmt.Sprintf("%g s", math.Pow(10, decade))
 	}
-}
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
+	return fmt.Sprintf("%g s", math.Pow(10, decade))
 }

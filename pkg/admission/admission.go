@@ -159,9 +159,7 @@ func (p *Plugin) validateApplicationSet(ctx context.Context, a admission.Attribu
 // must not depend on file order, and the controller reports a project that
 // is still missing as InvalidSpecError, as Argo CD does.
 func (p *Plugin) project(ctx context.Context, name, kind, namespace, objectName string) (*v1alpha1.AppProject, error) {
-	if name == "" {
-		name = "default"
-	}
+	name = project.NameOf(name)
 	proj, err := p.projects.Get(name)
 	if apierrors.IsNotFound(err) {
 		warning.AddWarning(ctx, "", fmt.Sprintf("%s %s/%s: AppProject %q does not exist; the %s does nothing until it does",

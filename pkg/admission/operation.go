@@ -71,10 +71,7 @@ func (p *Plugin) checkSyncWindows(a admission.Attributes, app *capstan.Applicati
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("not yet ready to check sync windows"))
 	}
-	name := app.Spec.Project
-	if name == "" {
-		name = "default"
-	}
+	name := project.NameOf(app.Spec.Project)
 	proj, err := p.projects.Get(name)
 	if apierrors.IsNotFound(err) || err == nil && len(proj.Spec.SyncWindows) == 0 {
 		return nil

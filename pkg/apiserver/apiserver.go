@@ -15,6 +15,7 @@ import (
 	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/registry/capstan/applicationset"
 	"capstan.dev/capstan/pkg/registry/capstan/appproject"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // Config is the configuration of a capstan-apiserver.
@@ -24,6 +25,9 @@ type Config struct {
 	Engine application.Engine
 	// Policy holds the server-wide project settings (control namespaces).
 	Policy project.Policy
+	// ApplicationSets configure the preview subresource; its Generators are
+	// nil without a destination cluster.
+	ApplicationSets applicationset.PreviewConfig
 }
 
 // CapstanServer is a running capstan.dev API server.
@@ -32,9 +36,10 @@ type CapstanServer struct {
 }
 
 type completedConfig struct {
-	GenericConfig genericapiserver.CompletedConfig
-	Engine        application.Engine
-	Policy        project.Policy
+	GenericConfig   genericapiserver.CompletedConfig
+	Engine          application.Engine
+	Policy          project.Policy
+	ApplicationSets applicationset.PreviewConfig
 }
 
 // CompletedConfig is a Config whose defaults are filled in; only it can build a server.
@@ -44,7 +49,8 @@ type CompletedConfig struct {
 
 // Complete fills in the fields of cfg that were left unset.
 func (cfg *Config) Complete() CompletedConfig {
-	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Engine: cfg.Engine, Policy: cfg.Policy}}
+	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Engine: cfg.Engine, Policy: cfg.Policy,
+		ApplicationSets: cfg.ApplicationSets}}
 }
 
 // New builds the server and installs the capstan.dev group in it.
@@ -53,12 +59,12 @@ func (c completedConfig) New() (*CapstanServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.Engine, c.Policy, c.GenericConfig.Authorization.Authorizer)
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.Engine, c.Policy, c.GenericConfig.Authorization.Authorizer, c.ApplicationSets)
 	if err != nil {
 		return nil, err
 	}
-	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(capstan.GroupName, Scheme, ParameterCodec, Codecs)
-	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{Codecs}
+	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(capstan.GroupName, scheme.Scheme, scheme.ParameterCodec, scheme.Codecs)
+	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{scheme.Codecs}
 	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
 	if err := genericServer.InstallAPIGroup(&apiGroupInfo); err != nil {
 		return nil, fmt.Errorf("install API group %s: %w", capstan.GroupName, err)
@@ -67,8 +73,9 @@ func (c completedConfig) New() (*CapstanServer, error) {
 }
 
 // newStorage builds the REST storage of every resource and subresource, keyed by path.
-func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine, policy project.Policy, authz authorizer.Authorizer) (map[string]rest.Storage, error) {
-	projects, err := appproject.NewStorage(Scheme, optsGetter)
+func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine, policy project.Policy, authz authorizer.Authorizer,
+	appSetPreview applicationset.PreviewConfig) (map[string]rest.Storage, error) {
+	projects, err := appproject.NewStorage(scheme.Scheme, optsGetter)
 	if err != nil {
 		return nil, fmt.Errorf("appprojects storage: %w", err)
 	}
@@ -77,27 +84,29 @@ func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine,
 	if authz != nil {
 		access.Authorizer = authz
 	}
-	apps, err := application.NewStorage(Scheme, optsGetter, engine, access)
+	apps, err := application.NewStorage(scheme.Scheme, optsGetter, engine, access)
 	if err != nil {
 		return nil, fmt.Errorf("applications storage: %w", err)
 	}
-	appSets, err := applicationset.NewStorage(Scheme, optsGetter)
+	appSetPreview.Access = applicationset.Access{Policy: policy, Project: getProject, Authorizer: access.Authorizer}
+	appSetPreview.Applications = applicationLister(apps.Application)
+	appSets, err := applicationset.NewStorage(scheme.Scheme, optsGetter, appSetPreview)
 	if err != nil {
 		return nil, fmt.Errorf("applicationsets storage: %w", err)
 	}
-	apps.Sync.Windows = syncWindows(getProject)
 	return map[string]rest.Storage{
-		"applications":           apps.Application,
-		"applications/status":    apps.Status,
-		"applications/sync":      apps.Sync,
-		"applications/terminate": apps.Terminate,
-		"applications/rollback":  apps.Rollback,
-		"applications/diff":      apps.Diff,
-		"applications/manifests": apps.Manifests,
-		"applications/actions":   apps.Actions,
-		"applicationsets":        appSets.ApplicationSet,
-		"applicationsets/status": appSets.Status,
-		"appprojects":            projects.AppProject,
-		"appprojects/status":     projects.Status,
+		"applications":            apps.Application,
+		"applications/status":     apps.Status,
+		"applications/sync":       apps.Sync,
+		"applications/terminate":  apps.Terminate,
+		"applications/rollback":   apps.Rollback,
+		"applications/diff":       apps.Diff,
+		"applications/manifests":  apps.Manifests,
+		"applications/actions":    apps.Actions,
+		"applicationsets":         appSets.ApplicationSet,
+		"applicationsets/status":  appSets.Status,
+		"applicationsets/preview": appSets.Preview,
+		"appprojects":             projects.AppProject,
+		"appprojects/status":      projects.Status,
 	}, nil
 }

@@ -3,16 +3,16 @@ package apiserver
 import (
 	"context"
 	"fmt"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/project"
-	"capstan.dev/capstan/pkg/registry/capstan/application"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // projectGetter reads AppProjects from their storage in the version the
@@ -31,35 +31,33 @@ func projectGetter(projects rest.Getter) func(ctx context.Context, name string) 
 			return nil, fmt.Errorf("AppProject %s: unexpected %T in storage", name, obj)
 		}
 		served := &v1alpha1.AppProject{}
-		if err := Scheme.Convert(internal, served, nil); err != nil {
+		if err := scheme.Scheme.Convert(internal, served, nil); err != nil {
 			return nil, fmt.Errorf("convert AppProject %s: %w", name, err)
 		}
 		return served, nil
 	}
 }
 
-// syncWindows evaluates the sync windows of an Application's project for a
-// manual sync requested now. A project that does not exist has no windows:
-// the controller reports the missing project.
-func syncWindows(getProject func(ctx context.Context, name string) (*v1alpha1.AppProject, error)) application.WindowsFunc {
-	return func(ctx context.Context, app *capstan.Application) (bool, string, error) {
-		name := app.Spec.Project
-		if name == "" {
-			name = "default"
-		}
-		proj, err := getProject(ctx, name)
+// applicationLister lists the Applications of a namespace from their storage,
+// in the version the ApplicationSet plans work on.
+func applicationLister(apps rest.Lister) func(ctx context.Context, namespace string) ([]*v1alpha1.Application, error) {
+	return func(ctx context.Context, namespace string) ([]*v1alpha1.Application, error) {
+		obj, err := apps.List(genericapirequest.WithNamespace(ctx, namespace), &metainternalversion.ListOptions{})
 		if err != nil {
-			return false, "", err
+			return nil, err
 		}
-		if proj == nil || len(proj.Spec.SyncWindows) == 0 {
-			return true, "", nil
+		list, ok := obj.(*capstan.ApplicationList)
+		if !ok {
+			return nil, fmt.Errorf("unexpected %T listing Applications", obj)
 		}
-		var served v1alpha1.Application
-		if err := Scheme.Convert(app, &served, nil); err != nil {
-			return false, "", fmt.Errorf("convert application %s: %w", app.Name, err)
+		apps := make([]*v1alpha1.Application, 0, len(list.Items))
+		for i := range list.Items {
+			served := &v1alpha1.Application{}
+			if err := scheme.Scheme.Convert(&list.Items[i], served, nil); err != nil {
+				return nil, fmt.Errorf("convert Application %s: %w", list.Items[i].Name, err)
+			}
+			apps = append(apps, served)
 		}
-		return project.WindowsAllow(project.WindowsInput{
-			Windows: proj.Spec.SyncWindows, App: &served, Manual: true, Now: time.Now(),
-		})
+		return apps, nil
 	}
 }

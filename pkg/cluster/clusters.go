@@ -23,10 +23,13 @@ type Clusters struct {
 	inCluster *Cluster
 	// qps and burst are the client-side rate limits of the in-cluster
 	// configuration, given to the clusters of Secrets too.
-	qps      float32
-	burst    int
-	secrets  corev1listers.SecretNamespaceLister
-	onChange ChangeFunc
+	qps     float32
+	burst   int
+	secrets corev1listers.SecretNamespaceLister
+
+	handlersMu sync.RWMutex
+	// handlers are told about every change of a managed object.
+	handlers []ChangeFunc
 
 	mu sync.Mutex
 	// bySecret holds the clusters built from Secrets, by Secret namespace/name.
@@ -43,22 +46,41 @@ type secretCluster struct {
 
 // NewClusters returns the destinations Capstan can deploy to: the cluster it
 // runs in, reached with config, and the clusters of the Argo CD cluster
-// Secrets listed by secrets (nil for none). onChange is told about every
-// change of a managed object in any of them.
-func NewClusters(ctx context.Context, config *rest.Config, secrets corev1listers.SecretNamespaceLister, onChange ChangeFunc) (*Clusters, error) {
-	inCluster, err := New(ctx, InClusterServer, InClusterName, config, onChange)
+// Secrets listed by secrets (nil for none). Handlers added with
+// AddEventHandler are told about every change of a managed object in any of
+// them.
+func NewClusters(ctx context.Context, config *rest.Config, secrets corev1listers.SecretNamespaceLister) (*Clusters, error) {
+	c := &Clusters{
+		ctx:      ctx,
+		qps:      config.QPS,
+		burst:    config.Burst,
+		secrets:  secrets,
+		bySecret: map[string]*secretCluster{},
+	}
+	inCluster, err := New(ctx, InClusterServer, InClusterName, config, c.notify)
 	if err != nil {
 		return nil, err
 	}
-	return &Clusters{
-		ctx:       ctx,
-		inCluster: inCluster,
-		qps:       config.QPS,
-		burst:     config.Burst,
-		secrets:   secrets,
-		onChange:  onChange,
-		bySecret:  map[string]*secretCluster{},
-	}, nil
+	c.inCluster = inCluster
+	return c, nil
+}
+
+// AddEventHandler adds a handler that is told the InstanceLabel value of every
+// managed object that changes in any destination, from now on: a controller
+// built after the clusters (it reads their caches) subscribes this way.
+func (c *Clusters) AddEventHandler(handler ChangeFunc) {
+	c.handlersMu.Lock()
+	defer c.handlersMu.Unlock()
+	c.handlers = append(c.handlers, handler)
+}
+
+// notify tells every handler about a changed managed object.
+func (c *Clusters) notify(instanceLabel string) {
+	c.handlersMu.RLock()
+	defer c.handlersMu.RUnlock()
+	for _, handler := range c.handlers {
+		handler(instanceLabel)
+	}
 }
 
 // ErrUnknownDestination is returned for a destination no cluster matches.
@@ -147,7 +169,7 @@ func (c *Clusters) fromSecret(secret *corev1.Secret) (*Cluster, error) {
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	parsed.Config.QPS, parsed.Config.Burst = c.qps, c.burst
-	cluster, err := New(ctx, parsed.Server, parsed.Name, parsed.Config, c.onChange)
+	cluster, err := New(ctx, parsed.Server, parsed.Name, parsed.Config, c.notify)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("cluster Secret %s: %w", key, err)
@@ -156,6 +178,9 @@ func (c *Clusters) fromSecret(secret *corev1.Secret) (*Cluster, error) {
 	cluster.ClusterResources = parsed.ClusterResources
 	cluster.Project = parsed.Project
 	cluster.Cache.RestrictTo(parsed.Namespaces, parsed.ClusterResources)
+	if len(parsed.Namespaces) > 0 {
+		cluster.NamespaceIndex.disable()
+	}
 	c.bySecret[key] = &secretCluster{resourceVersion: secret.ResourceVersion, cluster: cluster, cancel: cancel}
 	klog.FromContext(c.ctx).Info("Connected destination cluster", "server", parsed.Server, "name", parsed.Name,
 		"secret", key, "resourceVersion", secret.ResourceVersion)

@@ -225,7 +225,7 @@ func newTestClusters(t *testing.T, lister corev1listers.SecretNamespaceLister) *
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	// Building a cluster does not contact it, so no server needs to listen.
-	clusters, err := NewClusters(ctx, &rest.Config{Host: "https://127.0.0.1:1"}, lister, nil)
+	clusters, err := NewClusters(ctx, &rest.Config{Host: "https://127.0.0.1:1"}, lister)
 	if err != nil {
 		t.Fatalf("NewClusters: %v", err)
 	}
@@ -377,5 +377,29 @@ func waitForSecret(t *testing.T, lister corev1listers.SecretNamespaceLister, nam
 	})
 	if err != nil {
 		t.Fatalf("Secret %s did not reach the expected state: %v", name, err)
+	}
+}
+
+func TestATokenSecretReadsBackAsItsCluster(t *testing.T) {
+	secret, err := NewTokenSecret("capstan-system", "cluster-prod", "prod", "https://prod.example.com:6443", "t0ken", []byte("CA PEM"), false, "team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// FromSecret reads stored Secrets: stringData as the API server stores it.
+	secret.Data = map[string][]byte{}
+	for key, value := range secret.StringData {
+		secret.Data[key] = []byte(value)
+	}
+	secret.StringData = nil
+	got, err := FromSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "prod" || got.Server != "https://prod.example.com:6443" || got.Project != "team-a" ||
+		got.Config.BearerToken != "t0ken" || string(got.Config.CAData) != "CA PEM" || got.Config.Insecure {
+		t.Errorf("read back %+v with config %+v", got, got.Config)
+	}
+	if secret.Labels["argocd.argoproj.io/secret-type"] != "cluster" {
+		t.Errorf("labels %v", secret.Labels)
 	}
 }

@@ -142,3 +142,10 @@ func TrackedTo(obj *unstructured.Unstructured, appNamespace, appName string) boo
 	tracking, ok := TrackingOf(obj)
 	return ok && tracking.AppInstance == AppInstance(appNamespace, appName)
 }
+
+// ParseAppInstance splits an instance name ("<namespace>_<name>", as
+// AppInstance writes it) into the Application's namespace and name.
+func ParseAppInstance(instance string) (namespace, name string, ok bool) {
+	namespace, name, ok = strings.Cut(instance, "_")
+	return namespace, name, ok && namespace != "" && name != ""
+}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/inspect"
 	"capstan.dev/capstan/pkg/project"
 )
 
@@ -29,7 +30,7 @@ var ErrNotAResource = errors.New("not a resource of the application")
 // WriteClient (the project's ServiceAccount with impersonation), and only
 // where the project's rules permit the resource (and every object the
 // action creates). The request comes back with its status filled in.
-func (c *Comparer) RunAction(ctx context.Context, app *v1alpha1.Application, opts InspectOptions, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error) {
+func (c *Comparer) RunAction(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error) {
 	if opts.ProjectMissing {
 		return nil, fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project)
 	}

@@ -13,39 +13,23 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
+	"capstan.dev/capstan/pkg/inspect"
+	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/target"
 )
 
 // ErrComparison wraps failures that leave no diff to show, such as a render error.
 var ErrComparison = errors.New("comparison failed")
 
-// InspectOptions are what the diff and manifests subresources ask for, and
-// what their caller may see.
-type InspectOptions struct {
-	// Revision renders this revision instead of the target revision.
-	Revision string
-	// Hard bypasses the caches of resolved revisions and rendered manifests.
-	Hard bool
-	// Project is the Application's AppProject; its rules are enforced as a
-	// sync would. ProjectMissing fails the request as it fails a comparison.
-	Project        *v1alpha1.AppProject
-	ProjectMissing bool
-	// MayRead tells whether the caller may get objects of a resource in a
-	// namespace of the in-cluster destination (a SubjectAccessReview); a live
-	// object the caller may not read is not shown, nor its diff. Nil shows
-	// everything. For other clusters, where the caller has no identity, the
-	// project's rules and the right to the subresource are the gate.
-	MayRead func(ctx context.Context, resource schema.GroupVersionResource, namespace string) (bool, error)
-}
-
 // Diff computes the ApplicationDiff of app now: one item per managed resource
 // with its status, a unified text diff and the normalized objects, Secret
 // values masked before any ignore rule applies. It asks the destination for a
 // fresh dry-run of every resource.
-func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts InspectOptions) (*v1alpha1.ApplicationDiff, error) {
+func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error) {
 	// Live objects are read as the comparison reads them (untracked objects
 	// adopted by key included), looked up now even where a comparison found
 	// nothing a moment ago, so that the diff shows the state at request time.
-	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing, RecheckAbsent: true})
+	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing, Manifests: opts.Manifests, RecheckAbsent: true})
 	if result.Cluster == nil {
 		return nil, fmt.Errorf("%w: %s", ErrComparison, conditionMessages(result.Conditions))
 	}
@@ -71,6 +55,12 @@ func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts Ins
 		}
 		item := v1alpha1.ResourceDiffItem{
 			Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name, Status: status,
+		}
+		if refusal := project.ResourceRefusal(opts.Project, app.Spec.Destination, result.Targets[key], key.Namespace != ""); refusal != nil {
+			// Never dry-run what the project refuses to sync.
+			item.Message = refusal.Error()
+			out.Items = append(out.Items, item)
+			continue
 		}
 		if live := result.Live[key]; live != nil {
 			if refusal, err := readable(live); err != nil || refusal != "" {
@@ -132,9 +122,22 @@ func readableLive(ctx context.Context, destination *cluster.Cluster, mayRead fun
 	}
 }
 
+// target is the target state: the given manifests (copied, since
+// comparing changes them), or what app's sources render.
+func (c *Comparer) target(ctx context.Context, app *v1alpha1.Application, opts target.Options, manifests []*unstructured.Unstructured) (*target.Target, error) {
+	if manifests == nil {
+		return c.Targets.Target(ctx, app, opts)
+	}
+	desired := &target.Target{Objects: make([]*unstructured.Unstructured, 0, len(manifests))}
+	for _, obj := range manifests {
+		desired.Objects = append(desired.Objects, obj.DeepCopy())
+	}
+	return desired, nil
+}
+
 // Manifests renders app's target state as its sources produce it, after the
 // project's rules accept the Application and its destination cluster.
-func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, opts InspectOptions) (*v1alpha1.ApplicationManifests, error) {
+func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationManifests, error) {
 	if opts.ProjectMissing {
 		return nil, fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project)
 	}

@@ -51,6 +51,12 @@ type ScriptRules interface {
 	Health(ctx context.Context, obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
 }
 
+// Assessor assesses the health of one live object; nil means its kind has no
+// health. *Checker is one; the comparison and the sync engine take any.
+type Assessor interface {
+	Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
+}
+
 // Checker assesses the health of objects. Its zero value applies the built-in
 // checks and kstatus without user rules. A Checker is safe for concurrent use.
 type Checker struct {

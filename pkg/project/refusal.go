@@ -236,3 +236,12 @@ func (p Policy) ApplicationSetRefusal(proj *v1alpha1.AppProject, appSet *v1alpha
 	}
 	return DestinationRefusal(proj, destination)
 }
+
+// NameOf is the project an Application's spec.project names: the default
+// project when it is empty, as in Argo CD.
+func NameOf(specProject string) string {
+	if specProject == "" {
+		return v1alpha1.DefaultAppProjectName
+	}
+	return specProject
+}

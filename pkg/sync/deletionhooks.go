@@ -22,7 +22,7 @@ type DeletionHooksInput struct {
 	// Client changes the destination cluster.
 	Client Applier
 	// Health assesses hooks; nil uses health.Assess.
-	Health HealthAssessor
+	Health health.Assessor
 }
 
 // DeletionHooksState is where a set of deletion hooks stands.
@@ -135,7 +135,7 @@ func hookPhaseName(hooks []*Task) string {
 	return string(hooks[0].Phase)
 }
 
-func healthOf(assessor HealthAssessor) HealthAssessor {
+func healthOf(assessor health.Assessor) health.Assessor {
 	if assessor == nil {
 		return HealthFunc(health.Assess)
 	}

@@ -30,12 +30,6 @@ const (
 	messageTerminationErrors   = "Operation termination had errors"
 )
 
-// HealthAssessor assesses one live object; nil means its kind has no health.
-// *health.Checker is one.
-type HealthAssessor interface {
-	Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
-}
-
 // StepInput is everything one step of a sync needs. The step keeps no state
 // of its own: where the operation stands is read from Previous and Live.
 type StepInput struct {
@@ -48,11 +42,22 @@ type StepInput struct {
 	// Client changes the destination cluster.
 	Client Applier
 	// Health assesses live objects; nil uses health.Assess.
-	Health HealthAssessor
+	Health health.Assessor
 	// Terminating stops the operation: running hooks are deleted.
 	Terminating bool
 	// Parallelism bounds concurrent API calls; zero means DefaultParallelism.
 	Parallelism int
+	// Validator checks objects that do not exist yet against the cluster's
+	// schemas before the first apply, without a request each (a client-side
+	// dry run, as Argo CD's); nil dry-runs them on the server.
+	Validator Validator
+}
+
+// Validator checks an object against the cluster's schema of its kind;
+// *cluster.SchemaValidator is one. It returns an error wrapping
+// cluster.ErrNoSchema when it has no schema for the kind.
+type Validator interface {
+	Validate(obj *unstructured.Unstructured) error
 }
 
 // StepOutput is the outcome of one step. The caller persists Resources (and
@@ -72,7 +77,7 @@ type step struct {
 	in     StepInput
 	plan   *Plan
 	client Applier
-	health HealthAssessor
+	health health.Assessor
 	ledger *ledger
 	// all are the plan's tasks and its SyncFail hooks.
 	all         []*Task
@@ -116,7 +121,7 @@ func Sync(ctx context.Context, in StepInput) (StepOutput, error) {
 	return StepOutput{Phase: phase, Message: message, Resources: s.ledger.list()}, nil
 }
 
-// HealthFunc adapts a function to HealthAssessor.
+// HealthFunc adapts a function to health.Assessor.
 type HealthFunc func(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
 
 // Assess calls f.

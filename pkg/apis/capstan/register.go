@@ -42,8 +42,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationActionRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
+		&ApplicationDiffRequest{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
+		&ApplicationSetPreview{},
 	)
 	return nil
 }

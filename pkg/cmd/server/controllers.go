@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
@@ -147,14 +146,10 @@ func (o *ControllerOptions) Validate() []error {
 }
 
 // runElected runs run directly, or while this replica holds the Lease.
-func (o *ControllerOptions) runElected(ctx context.Context, config *rest.Config, run func(context.Context)) error {
+func (o *ControllerOptions) runElected(ctx context.Context, client kubernetes.Interface, run func(context.Context)) error {
 	if !o.LeaderElect {
 		go run(ctx)
 		return nil
-	}
-	client, err := kubernetes.NewForConfig(config)
-	if err != nil {
-		return err
 	}
 	identity, err := os.Hostname()
 	if err != nil {

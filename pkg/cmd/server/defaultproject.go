@@ -12,13 +12,12 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
-	"capstan.dev/capstan/pkg/registry/capstan/appproject"
 )
 
 // defaultProject is Argo CD's fully permissive default AppProject.
 func defaultProject() *v1alpha1.AppProject {
 	return &v1alpha1.AppProject{
-		ObjectMeta: metav1.ObjectMeta{Name: appproject.DefaultProjectName},
+		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.DefaultAppProjectName},
 		Spec: v1alpha1.AppProjectSpec{
 			SourceRepos:              []string{"*"},
 			Destinations:             []v1alpha1.ApplicationDestination{{Server: "*", Namespace: "*"}},
@@ -36,7 +35,7 @@ func ensureDefaultProject(ctx context.Context, config *rest.Config) error {
 	}
 	projects := client.CapstanV1alpha1().AppProjects()
 	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		_, err := projects.Get(ctx, appproject.DefaultProjectName, metav1.GetOptions{})
+		_, err := projects.Get(ctx, v1alpha1.DefaultAppProjectName, metav1.GetOptions{})
 		if err == nil {
 			return true, nil
 		}

@@ -15,9 +15,8 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/render"
-	"capstan.dev/capstan/pkg/apiserver"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // defaultEtcdPathPrefix keeps Capstan's keys apart when it shares an etcd with kube-apiserver.
@@ -36,8 +35,12 @@ type Options struct {
 	ClientRate *ClientRateOptions
 	// Tenancy configures the project rules: control namespaces and sync impersonation.
 	Tenancy *TenancyOptions
+	// ApplicationSets configure the ApplicationSet controller.
+	ApplicationSets *ApplicationSetOptions
 	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
 	ServingCA *ServingCAOptions
+	// Webhook configures the Git webhook receiver.
+	Webhook *WebhookOptions
 	// Parity configures what repositories written for Argo CD may contain.
 	Parity *ParityOptions
 	// Standalone serves without a Kubernetes API server: no delegated
@@ -49,8 +52,6 @@ type Options struct {
 
 	// embedded is set by Complete when the embedded etcd is to be started.
 	embedded bool
-	// plugins run config management plugins; set by newEngine.
-	plugins render.PluginRenderer
 	// admissionInformers hold the AppProjects the admission plugin reads;
 	// set when the admission chain is built, started once the server runs.
 	admissionInformers informers.SharedInformerFactory
@@ -64,17 +65,19 @@ func NewOptions(out, errOut io.Writer) *Options {
 	o := &Options{
 		RecommendedOptions: genericoptions.NewRecommendedOptions(
 			defaultEtcdPathPrefix,
-			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
+			scheme.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
 		),
-		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
-		Controllers:  NewControllerOptions(),
-		ClientRate:   NewClientRateOptions(),
-		Tenancy:      NewTenancyOptions(),
-		ServingCA:    NewServingCAOptions(),
-		Parity:       NewParityOptions(),
-		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
-		StdOut:       out,
-		StdErr:       errOut,
+		EmbeddedEtcd:    NewEmbeddedEtcdOptions(),
+		Controllers:     NewControllerOptions(),
+		ClientRate:      NewClientRateOptions(),
+		Tenancy:         NewTenancyOptions(),
+		ApplicationSets: NewApplicationSetOptions(),
+		ServingCA:       NewServingCAOptions(),
+		Webhook:         NewWebhookOptions(),
+		Parity:          NewParityOptions(),
+		AlternateDNS:    []string{"capstan-apiserver.capstan-system.svc"},
+		StdOut:          out,
+		StdErr:          errOut,
 	}
 	// MutatingAdmissionPolicy polls the OpenAPI of kube-apiserver every few
 	// seconds for its type converter: requests while idle, for a plugin that
@@ -94,7 +97,9 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
+	o.ApplicationSets.AddFlags(fss.FlagSet("applicationsets"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
+	o.Webhook.AddFlags(fss.FlagSet("webhooks"))
 	o.Parity.AddFlags(fss.FlagSet("argo cd parity"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
@@ -142,6 +147,8 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Controllers.Validate()...)
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
+	errs = append(errs, o.ApplicationSets.Validate()...)
+	errs = append(errs, o.Webhook.Validate(o.Standalone)...)
 	errs = append(errs, o.Parity.Validate()...)
 	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey
 	errs = append(errs, o.ServingCA.Validate(certKey.CertFile != "" || certKey.KeyFile != "", o.Standalone)...)

@@ -1,26 +1,19 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"time"
 
-	"os"
-	"path/filepath"
-
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"capstan.dev/capstan/pkg/cmp"
+	"capstan.dev/capstan/pkg/engine"
 	"capstan.dev/capstan/pkg/luascript"
-	"capstan.dev/capstan/pkg/render"
-	"capstan.dev/capstan/pkg/settings"
 )
 
 // ParityOptions configure how Capstan treats what repositories written for
-// Argo CD contain: health of child Applications, and (in later options)
-// Lua customizations, config management plugins and argoproj.io manifests.
+// Argo CD contain: health of child Applications, Lua customizations and
+// config management plugins.
 type ParityOptions struct {
 	// AssessApplicationHealth gives child Applications of an app of apps
 	// their own health, as the argocd-cm rule users add to Argo CD does.
@@ -83,64 +76,17 @@ func (o *ParityOptions) Validate() []error {
 	return errs
 }
 
-// startSettings reads argocd-cm (--ignore-rules-configmap: Lua
-// customizations and system-level ignore rules) and the CEL health rules
-// (--health-rules-configmap), and keeps them current as they change.
-func (o *Options) startSettings(ctx context.Context, destination *rest.Config) (*settings.Settings, error) {
-	kube, err := kubernetes.NewForConfig(destination)
-	if err != nil {
-		return nil, err
+// engineConfig translates the flags into the engine's configuration.
+func (o *ParityOptions) engineConfig() engine.ParityConfig {
+	return engine.ParityConfig{
+		AssessApplicationHealth: o.AssessApplicationHealth,
+		LuaTimeout:              o.LuaTimeout,
+		Plugins: engine.PluginConfig{
+			SocketsDir:    o.PluginSocketsDir,
+			ConfigsDir:    o.PluginConfigsDir,
+			Runner:        o.PluginRunner,
+			Timeout:       o.PluginTimeout,
+			MaxConcurrent: o.PluginMaxConcurrent,
+		},
 	}
-	limits := luascript.DefaultLimits
-	limits.Timeout = o.Parity.LuaTimeout
-	s := settings.New(settings.Options{
-		Namespace:               o.Controllers.RepoNamespace,
-		ArgoCDConfigMap:         o.Controllers.IgnoreRulesConfigMap,
-		HealthRulesConfigMap:    o.Controllers.HealthRulesConfigMap,
-		AssessApplicationHealth: o.Parity.AssessApplicationHealth,
-		LuaLimits:               limits,
-	})
-	s.Start(ctx, kube)
-	return s, nil
-}
-
-// startPlugins connects the config management plugins: sidecars' sockets,
-// and runners started for --plugin-configs-dir. Nil when neither is set:
-// plugin sources are then refused.
-func (o *Options) startPlugins(ctx context.Context) (render.PluginRenderer, error) {
-	if o.Parity.PluginSocketsDir == "" && o.Parity.PluginConfigsDir == "" {
-		return nil, nil
-	}
-	maxBytes := o.Controllers.MaxManifestBytes
-	if maxBytes <= 0 {
-		maxBytes = render.DefaultMaxManifestBytes
-	}
-	plugins := cmp.NewPlugins(o.Parity.PluginSocketsDir, maxBytes)
-	if o.Parity.PluginConfigsDir == "" {
-		return plugins, nil
-	}
-	runner := o.Parity.PluginRunner
-	if runner == "" {
-		self, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		runner = filepath.Join(filepath.Dir(self), "capstan-cmp-server")
-	}
-	socketDir, err := os.MkdirTemp("", "capstan-plugins-")
-	if err != nil {
-		return nil, err
-	}
-	go func() {
-		<-ctx.Done()
-		_ = os.RemoveAll(socketDir)
-	}()
-	err = plugins.StartLocal(ctx, runner, o.Parity.PluginConfigsDir, socketDir,
-		"--timeout="+o.Parity.PluginTimeout.String(),
-		fmt.Sprintf("--max-output-bytes=%d", maxBytes),
-		fmt.Sprintf("--max-concurrent=%d", o.Parity.PluginMaxConcurrent))
-	if err != nil {
-		return nil, fmt.Errorf("--plugin-configs-dir: %w", err)
-	}
-	return plugins, nil
 }

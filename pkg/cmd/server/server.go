@@ -10,7 +10,9 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apiserver"
+	"capstan.dev/capstan/pkg/engine"
 	"capstan.dev/capstan/pkg/generated/openapi"
+	"capstan.dev/capstan/pkg/scheme"
 	"capstan.dev/capstan/pkg/servingca"
 )
 
@@ -23,8 +25,8 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 			return nil, fmt.Errorf("create self-signed serving certificate: %w", err)
 		}
 	}
-	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
-	namer := openapinamer.NewDefinitionNamer(apiserver.Scheme)
+	serverConfig := genericapiserver.NewRecommendedConfig(scheme.Codecs)
+	namer := openapinamer.NewDefinitionNamer(scheme.Scheme)
 	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
 	serverConfig.OpenAPIConfig.Info.Title = "Capstan"
 	serverConfig.OpenAPIConfig.Info.Version = "v1alpha1"
@@ -67,13 +69,18 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	destination := o.ClientRate.apply(config.GenericConfig.ClientConfig)
-	var gitops *engine
+	var gitops *engine.Engine
 	if destination != nil {
-		gitops, err = o.newEngine(ctx, destination)
+		gitops, err = o.engineConfig(destination).Complete(ctx)
 		if err != nil {
 			return fmt.Errorf("connect to the destination cluster: %w", err)
 		}
-		config.Engine = gitops.comparer
+		config.Engine = gitops.Comparer
+	}
+	config.ApplicationSets = o.applicationSetPreview(gitops)
+	webhooks, err := o.Webhook.listen()
+	if err != nil {
+		return err
 	}
 	server, err := config.Complete().New()
 	if err != nil {
@@ -90,7 +97,10 @@ func (o *Options) Run(ctx context.Context) error {
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
-		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination, gitops)
+		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), gitops)
+	})
+	server.GenericAPIServer.AddPostStartHookOrDie("capstan-webhooks", func(hookCtx genericapiserver.PostStartHookContext) error {
+		return o.serveWebhooks(hookCtx, webhooks, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination)
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

@@ -8,6 +8,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/inspect"
 )
 
 func TestObjectsCreatedAfterAComparisonFoundNothingAreSeenByTheDiffAndLaterComparisons(t *testing.T) {
@@ -25,7 +26,7 @@ func TestObjectsCreatedAfterAComparisonFoundNothingAreSeenByTheDiffAndLaterCompa
 	// absent for a while, but the diff looks again, and what it finds is
 	// known to the comparisons that follow.
 	applyObjects(t, app, objects, false)
-	out, err := comparer.Diff(ctx, app, compare.InspectOptions{})
+	out, err := comparer.Diff(ctx, app, inspect.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/cluster"
-	"capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // rememberingApplier tells the comparer the outcome of every apply of a sync:
@@ -18,13 +18,13 @@ import (
 // It also makes the comparer forget that an object it applies was absent, so
 // that the next comparison looks it up even before the watch delivers it.
 type rememberingApplier struct {
-	sync.Applier
+	syncengine.Applier
 	objects  *cluster.ObjectCache
 	remember func(target, applied *unstructured.Unstructured) error
 }
 
 // Apply applies obj and remembers the outcome of a real (not dry-run) apply.
-func (a rememberingApplier) Apply(ctx context.Context, obj *unstructured.Unstructured, opts sync.ApplyOptions) (sync.Applied, error) {
+func (a rememberingApplier) Apply(ctx context.Context, obj *unstructured.Unstructured, opts syncengine.ApplyOptions) (syncengine.Applied, error) {
 	if !opts.DryRun {
 		a.objects.ForgetAbsent(cluster.KeyOf(obj))
 	}

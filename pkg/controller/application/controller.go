@@ -1,6 +1,15 @@
-// Package application is the refresh half of Argo CD's application controller:
-// it compares every Application's target state with the live state of its
-// destination and publishes sync status, health, resources and conditions.
+// Package application is Argo CD's application controller for Capstan's
+// Applications. Its files say what each part owns:
+//   - controller.go: the queues, the event handlers and the workers;
+//   - refresh.go, status.go: comparing an Application and publishing its
+//     status, and starting automated syncs;
+//   - operation.go: advancing a sync operation one step at a time;
+//   - deletion.go: deleting an Application stage by stage (deletion hooks,
+//     owned objects, finalizers);
+//   - windows.go, identity.go: the project rules those parts apply.
+//
+// The comparison engine is reached through the Comparer interface, so that the
+// decisions can be tested without a cluster.
 package application
 
 import (
@@ -12,9 +21,11 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -25,10 +36,13 @@ import (
 	"capstan.dev/capstan/pkg/compare"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/health"
+	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/refresh"
 )
 
 // RefreshAnnotation asks for a refresh: "normal" or "hard" (also bypass caches).
-const RefreshAnnotation = "argocd.argoproj.io/refresh"
+const RefreshAnnotation = refresh.Annotation
 
 // Options configure the controller.
 type Options struct {
@@ -50,13 +64,28 @@ type Options struct {
 	Projects cache.SharedIndexInformer
 }
 
-// Controller refreshes Applications.
+// Comparer is what the controller needs of the comparison engine;
+// *compare.Comparer is one.
+type Comparer interface {
+	// Compare compares app's target state with its live state.
+	Compare(ctx context.Context, app *v1alpha1.Application, opts compare.Options) compare.Result
+	// LiveState reads app's live objects without rendering its target state.
+	LiveState(ctx context.Context, app *v1alpha1.Application, proj *v1alpha1.AppProject) (*cluster.Cluster, map[cluster.ResourceKey]*unstructured.Unstructured, error)
+	// RememberApplied records that applying target returned applied.
+	RememberApplied(app *v1alpha1.Application, target, applied *unstructured.Unstructured) error
+	// WriteClient is the client that writes app's objects into destination.
+	WriteClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, error)
+	// HealthAssessor is the health rules of comparisons and syncs.
+	HealthAssessor() health.Assessor
+}
+
+// Controller compares Applications, runs their operations and deletes them.
 type Controller struct {
 	client   clientset.Interface
 	lister   listers.ApplicationLister
 	projects listers.AppProjectLister
 	synced   []cache.InformerSynced
-	comparer *compare.Comparer
+	comparer Comparer
 	options  Options
 	queue    workqueue.TypedRateLimitingInterface[string]
 	// operations holds the Applications with an operation to advance; its
@@ -72,7 +101,7 @@ type Controller struct {
 
 // New returns a controller over the Applications of informer.
 func New(client clientset.Interface, informer cache.SharedIndexInformer, lister listers.ApplicationLister,
-	comparer *compare.Comparer, options Options) (*Controller, error) {
+	comparer Comparer, options Options) (*Controller, error) {
 	if options.Workers <= 0 {
 		options.Workers = 1
 	}
@@ -141,10 +170,7 @@ func (c *Controller) projectChanged(oldObj, newObj interface{}) {
 
 // projectName is the Application's project; empty means "default", as in Argo CD.
 func projectName(app *v1alpha1.Application) string {
-	if app.Spec.Project == "" {
-		return "default"
-	}
-	return app.Spec.Project
+	return project.NameOf(app.Spec.Project)
 }
 
 // ManagedObjectChanged is the cluster.ChangeFunc of the destination caches: it
@@ -184,6 +210,7 @@ func needsRefresh(old, app *v1alpha1.Application) bool {
 		(old.Operation == nil) != (app.Operation == nil) ||
 		terminating(app) && !terminating(old) ||
 		app.Annotations[RefreshAnnotation] != "" && old.Annotations[RefreshAnnotation] != app.Annotations[RefreshAnnotation] ||
+		app.Annotations[refresh.PushAnnotation] != "" && old.Annotations[refresh.PushAnnotation] != app.Annotations[refresh.PushAnnotation] ||
 		old.DeletionTimestamp == nil && app.DeletionTimestamp != nil ||
 		app.DeletionTimestamp != nil && !slices.Equal(old.Finalizers, app.Finalizers)
 }

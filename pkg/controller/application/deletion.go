@@ -13,7 +13,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // resourcesFinalizers are the finalizers that make an Application's deletion
@@ -107,13 +107,13 @@ func (c *Controller) deleteResources(ctx context.Context, app *v1alpha1.Applicat
 	if app.Spec.SyncPolicy != nil {
 		appSyncOptions = app.Spec.SyncPolicy.SyncOptions
 	}
-	step := sync.DeletionPlan(sync.DeletionInput{
+	step := syncengine.DeletionPlan(syncengine.DeletionInput{
 		Finalizers:       app.Finalizers,
 		AppSyncOptions:   appSyncOptions,
 		Live:             live,
 		AppNamespace:     app.Namespace,
 		AppName:          app.Name,
-		DeletionApproved: sync.DeletionApproved(app.Annotations, app.DeletionTimestamp.Time),
+		DeletionApproved: syncengine.DeletionApproved(app.Annotations, app.DeletionTimestamp.Time),
 	})
 	switch {
 	case step.Done:
@@ -155,7 +155,7 @@ func (c *Controller) runDeletionHooks(ctx context.Context, app *v1alpha1.Applica
 	if err != nil {
 		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
 	}
-	state, err := sync.RunDeletionHooks(ctx, in)
+	state, err := syncengine.RunDeletionHooks(ctx, in)
 	switch {
 	case err != nil:
 		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
@@ -179,7 +179,7 @@ func (c *Controller) cleanupDeletionHooks(ctx context.Context, app *v1alpha1.App
 	if err != nil {
 		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
 	}
-	done, err := sync.CleanupDeletionHooks(ctx, in)
+	done, err := syncengine.CleanupDeletionHooks(ctx, in)
 	if err != nil {
 		return deletionRecheck, c.setDeletionError(ctx, app, err.Error())
 	}
@@ -193,28 +193,28 @@ func (c *Controller) cleanupDeletionHooks(ctx context.Context, app *v1alpha1.App
 // generateName hooks are named after the deletion timestamp, so every attempt
 // finds the hooks the previous one created. Hooks pass the project's
 // resource rules, as sync hooks do: a refused hook fails the stage.
-func (c *Controller) deletionHooksInput(app *v1alpha1.Application, proj *v1alpha1.AppProject, result compare.Result, phase v1alpha1.SyncPhase) (sync.DeletionHooksInput, error) {
+func (c *Controller) deletionHooksInput(app *v1alpha1.Application, proj *v1alpha1.AppProject, result compare.Result, phase v1alpha1.SyncPhase) (syncengine.DeletionHooksInput, error) {
 	if result.Cluster == nil || result.Target == nil {
 		message := "the target state cannot be read"
 		if len(result.Conditions) > 0 {
 			message = result.Conditions[0].Message
 		}
-		return sync.DeletionHooksInput{}, fmt.Errorf("cannot run the %s hooks: %s", phase, message)
+		return syncengine.DeletionHooksInput{}, fmt.Errorf("cannot run the %s hooks: %s", phase, message)
 	}
 	live := result.LiveWithHooks()
 	targets := result.AllTargets()
-	plan, err := sync.NewPlan(sync.PlanInput{
+	plan, err := syncengine.NewPlan(syncengine.PlanInput{
 		AppNamespace: app.Namespace, AppName: app.Name,
 		DestinationNamespace: app.Spec.Destination.Namespace,
 		Targets:              targets,
 		Live:                 live,
 		Revision:             result.Target.Revision,
-		OperationID:          sync.OperationID(app.DeletionTimestamp.Time),
-		IsNamespaced:         sync.IsNamespacedFunc(result.Cluster.Cache.RESTMapper()),
+		OperationID:          syncengine.OperationID(app.DeletionTimestamp.Time),
+		IsNamespaced:         syncengine.IsNamespacedFunc(result.Cluster.Cache.RESTMapper()),
 		Refusal:              refusal(app, proj),
 	})
 	if err != nil {
-		return sync.DeletionHooksInput{}, fmt.Errorf("plan the %s hooks: %w", phase, err)
+		return syncengine.DeletionHooksInput{}, fmt.Errorf("plan the %s hooks: %w", phase, err)
 	}
 	hooks := plan.PreDelete
 	if phase == v1alpha1.SyncPhasePostDelete {
@@ -222,13 +222,13 @@ func (c *Controller) deletionHooksInput(app *v1alpha1.Application, proj *v1alpha
 	}
 	client, err := c.applier(app, proj, result.Cluster)
 	if err != nil {
-		return sync.DeletionHooksInput{}, fmt.Errorf("cannot run the %s hooks: %w", phase, err)
+		return syncengine.DeletionHooksInput{}, fmt.Errorf("cannot run the %s hooks: %w", phase, err)
 	}
-	return sync.DeletionHooksInput{
+	return syncengine.DeletionHooksInput{
 		Hooks:  hooks,
 		Live:   live,
 		Client: client,
-		Health: c.comparer.Health,
+		Health: c.comparer.HealthAssessor(),
 	}, nil
 }
 
@@ -289,7 +289,7 @@ func (c *Controller) ensureDeletionHookFinalizers(ctx context.Context, app *v1al
 		return app, nil
 	}
 	targets := result.AllTargets()
-	preDelete, postDelete := sync.DeletionHookTypes(targets)
+	preDelete, postDelete := syncengine.DeletionHookTypes(targets)
 	finalizers := slices.Clone(app.Finalizers)
 	finalizers = withFinalizers(finalizers, preDelete, v1alpha1.PreDeleteFinalizerName, preDeleteCleanupFinalizer)
 	finalizers = withFinalizers(finalizers, postDelete, v1alpha1.PostDeleteFinalizerName, postDeleteCleanupFinalizer)

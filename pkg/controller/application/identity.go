@@ -6,19 +6,19 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/project"
-	"capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // applier applies, prunes and deletes app's objects in destination, hooks
 // included, with the comparer's write client: with sync impersonation as the
 // ServiceAccount the project names (so Kubernetes RBAC limits what the sync
 // can do), without as Capstan itself.
-func (c *Controller) applier(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (sync.Applier, error) {
+func (c *Controller) applier(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (syncengine.Applier, error) {
 	client, err := c.comparer.WriteClient(app, proj, destination)
 	if err != nil {
 		return nil, err
 	}
-	return sync.NewKubeApplier(client, destination.Cache.RESTMapper()), nil
+	return syncengine.NewKubeApplier(client, destination.Cache.RESTMapper()), nil
 }
 
 // refusal is the project's resource check as a sync plan reads it: every

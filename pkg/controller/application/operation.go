@@ -14,7 +14,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // operationFallback re-checks a running operation when no watch event came;
@@ -101,7 +101,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	if err != nil {
 		return operationFallback, err
 	}
-	plan, err := sync.NewPlan(sync.PlanInput{
+	plan, err := syncengine.NewPlan(syncengine.PlanInput{
 		LiveNamespace: liveNamespace,
 		AppNamespace:  app.Namespace, AppName: app.Name,
 		DestinationNamespace:     app.Spec.Destination.Namespace,
@@ -113,9 +113,9 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		OutOfSync:                result.OutOfSync(),
 		IgnoreDifferences:        app.Spec.IgnoreDifferences,
 		Revision:                 result.Target.Revision,
-		OperationID:              sync.OperationID(state.StartedAt.Time),
-		PruneConfirmed:           sync.DeletionApproved(app.Annotations, state.StartedAt.Time),
-		IsNamespaced:             sync.IsNamespacedFunc(mapper),
+		OperationID:              syncengine.OperationID(state.StartedAt.Time),
+		PruneConfirmed:           syncengine.DeletionApproved(app.Annotations, state.StartedAt.Time),
+		IsNamespaced:             syncengine.IsNamespacedFunc(mapper),
 		Refusal:                  refusal(app, proj),
 	})
 	if err != nil {
@@ -129,7 +129,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	if state.SyncResult != nil {
 		previous = state.SyncResult.Resources
 	}
-	out, err := sync.Sync(ctx, sync.StepInput{
+	out, err := syncengine.Sync(ctx, syncengine.StepInput{
 		Plan:     plan,
 		Previous: previous,
 		Live:     live,
@@ -140,8 +140,9 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 				return c.comparer.RememberApplied(app, target, applied)
 			},
 		},
-		Health:      c.comparer.Health,
+		Health:      c.comparer.HealthAssessor(),
 		Terminating: state.Phase == v1alpha1.OperationTerminating,
+		Validator:   result.Cluster.Schemas,
 	})
 	if err != nil {
 		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationError, err.Error())
@@ -149,13 +150,13 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	state = state.DeepCopy()
 	state.SyncResult = syncResult(app, result, out.Resources)
 	if isTerminal(out.Phase) {
-		if out.Phase == v1alpha1.OperationFailed && sync.RetryAllowed(op.Retry, state.RetryCount) {
+		if out.Phase == v1alpha1.OperationFailed && syncengine.RetryAllowed(op.Retry, state.RetryCount) {
 			logger.Info("Sync failed, retrying", "message", out.Message, "retry", state.RetryCount+1)
 			state.RetryCount++
 			state.Phase = v1alpha1.OperationRunning
 			state.Message = fmt.Sprintf("Retrying attempt #%d: %s", state.RetryCount, out.Message)
 			state.SyncResult = nil
-			delay, err := sync.RetryBackoff(op.Retry, state.RetryCount)
+			delay, err := syncengine.RetryBackoff(op.Retry, state.RetryCount)
 			if err != nil {
 				return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationFailed, fmt.Sprintf("%s; retry: %v", out.Message, err))
 			}
@@ -230,7 +231,7 @@ func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Applicat
 	updated.Operation = nil
 	updated.Status.OperationState = state
 	if phase == v1alpha1.OperationSucceeded && !state.Operation.Sync.DryRun {
-		updated.Status.History = sync.AppendHistory(updated.Status.History, sync.HistoryEntry(state, now), app.Spec.RevisionHistoryLimit)
+		updated.Status.History = syncengine.AppendHistory(updated.Status.History, syncengine.HistoryEntry(state, now), app.Spec.RevisionHistoryLimit)
 	}
 	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
@@ -247,6 +248,9 @@ func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Applicat
 func (c *Controller) liveNamespace(ctx context.Context, result compare.Result, namespace string) (*unstructured.Unstructured, error) {
 	if namespace == "" {
 		return nil, nil
+	}
+	if live, known := result.Cluster.NamespaceIndex.Get(namespace); known {
+		return live, nil
 	}
 	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	obj, err := result.Cluster.Dynamic.Resource(gvr).Get(ctx, namespace, metav1.GetOptions{})

@@ -3,7 +3,6 @@ package application
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,8 +11,10 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/sync"
+	"capstan.dev/capstan/pkg/refresh"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // refresh compares one Application and writes its status when it changed.
@@ -37,8 +38,8 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 // when one is due; it hands deletions and operations to their stages.
 func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Application) error {
 	var err error
-	// A requested refresh, normal or hard, resolves revisions again.
-	_, resolve := app.Annotations[RefreshAnnotation]
+	// A requested refresh resolves revisions again (once per push for a webhook's).
+	request := refresh.FromAnnotations(app.Annotations)
 
 	if app.DeletionTimestamp != nil {
 		next, err := c.finalizeDeletion(ctx, app)
@@ -57,7 +58,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		return nil
 	}
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists})
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists})
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {
@@ -114,7 +115,7 @@ func (c *Controller) project(app *v1alpha1.Application) *v1alpha1.AppProject {
 // applicationExists tells whether the Application of an instance
 // ("<namespace>_<name>") is in the informer.
 func (c *Controller) applicationExists(instance string) bool {
-	namespace, name, ok := strings.Cut(instance, "_")
+	namespace, name, ok := cluster.ParseAppInstance(instance)
 	if !ok {
 		return false
 	}
@@ -162,12 +163,12 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 }
 
 // autoSyncDecision applies Argo CD's automated sync rules to a comparison.
-func autoSyncDecision(app *v1alpha1.Application, result compare.Result) sync.AutoSyncDecision {
+func autoSyncDecision(app *v1alpha1.Application, result compare.Result) syncengine.AutoSyncDecision {
 	status := v1alpha1.SyncStatus{Status: result.SyncStatus, Revision: revisionOf(result)}
 	if result.Target != nil {
 		status.Revisions = result.Target.Revisions
 	}
-	return sync.AutoSync(sync.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now()})
+	return syncengine.AutoSync(syncengine.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now()})
 }
 
 func revisionOf(result compare.Result) string {

@@ -24,7 +24,7 @@ import (
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
-	capstansync "capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 	"capstan.dev/capstan/pkg/target"
 	"capstan.dev/capstan/test/fixtures"
 	"capstan.dev/capstan/test/localplane"
@@ -58,7 +58,7 @@ func newBenchEngine(b *testing.B) *benchEngine {
 	counted.QPS = -1
 	counter := &localplane.RequestCounter{}
 	counter.Wrap(counted)
-	clusters, err := cluster.NewClusters(b.Context(), counted, nil, nil)
+	clusters, err := cluster.NewClusters(b.Context(), counted, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func (e *benchEngine) deleteRound(b *testing.B, round benchRound) {
 // operation waits for: the benchmark measures the work, not the latency of
 // the cache.
 func (e *benchEngine) syncApplication(ctx context.Context, app *v1alpha1.Application) error {
-	operationID := capstansync.OperationID(time.Now())
+	operationID := syncengine.OperationID(time.Now())
 	var previous v1alpha1.ResourceResults
 	for range maxSteps {
 		e.steps.Add(1)
@@ -186,20 +186,20 @@ func (e *benchEngine) syncApplication(ctx context.Context, app *v1alpha1.Applica
 		if err != nil {
 			return fmt.Errorf("get namespace %s: %w", app.Spec.Destination.Namespace, err)
 		}
-		plan, err := capstansync.NewPlan(capstansync.PlanInput{
+		plan, err := syncengine.NewPlan(syncengine.PlanInput{
 			LiveNamespace: liveNamespace,
 			AppNamespace:  app.Namespace, AppName: app.Name,
 			DestinationNamespace: app.Spec.Destination.Namespace,
 			Targets:              targets, Live: live, OutOfSync: result.OutOfSync(),
 			Revision: result.Target.Revision, OperationID: operationID,
-			IsNamespaced: capstansync.IsNamespacedFunc(mapper),
+			IsNamespaced: syncengine.IsNamespacedFunc(mapper),
 		})
 		if err != nil {
 			return fmt.Errorf("plan %s: %w", app.Name, err)
 		}
-		out, err := capstansync.Sync(ctx, capstansync.StepInput{
+		out, err := syncengine.Sync(ctx, syncengine.StepInput{
 			Plan: plan, Previous: previous, Live: live,
-			Client: capstansync.NewKubeApplier(result.Cluster.Dynamic, mapper),
+			Client: syncengine.NewKubeApplier(result.Cluster.Dynamic, mapper),
 			Health: e.comparer.Health,
 		})
 		if err != nil {
@@ -226,7 +226,7 @@ func (e *benchEngine) applyPlainly(ctx context.Context, namespace string, object
 	byWave := map[int][]*unstructured.Unstructured{}
 	var waves []int
 	for _, obj := range objects {
-		wave := capstansync.Wave(obj)
+		wave := syncengine.Wave(obj)
 		if _, ok := byWave[wave]; !ok {
 			waves = append(waves, wave)
 		}
@@ -278,7 +278,7 @@ func (e *benchEngine) applyOne(ctx context.Context, namespace string, obj *unstr
 	}
 	force := true
 	_, err = e.plain.Resource(resource).Namespace(namespace).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
-		metav1.PatchOptions{FieldManager: capstansync.FieldManager, Force: &force})
+		metav1.PatchOptions{FieldManager: syncengine.FieldManager, Force: &force})
 	if err != nil {
 		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), namespace, obj.GetName(), err)
 	}

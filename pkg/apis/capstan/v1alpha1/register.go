@@ -45,8 +45,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationActionRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
+		&ApplicationDiffRequest{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
+		&ApplicationSetPreview{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

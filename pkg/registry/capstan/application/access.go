@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -12,7 +13,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/inspect"
 	"capstan.dev/capstan/pkg/project"
 )
 
@@ -33,15 +34,12 @@ type Access struct {
 // inspectOptions checks app against its project and returns the options of
 // the engine call: a refusal is a 403 naming the rule; a missing project is
 // left to the engine, which fails as a comparison does.
-func (a Access) inspectOptions(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (compare.InspectOptions, error) {
-	opts := compare.InspectOptions{Revision: revision, Hard: hard, MayRead: a.mayRead}
+func (a Access) inspectOptions(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (inspect.Options, error) {
+	opts := inspect.Options{Revision: revision, Hard: hard, MayRead: a.mayRead}
 	if a.Project == nil {
 		return opts, nil
 	}
-	name := app.Spec.Project
-	if name == "" {
-		name = "default"
-	}
+	name := project.NameOf(app.Spec.Project)
 	proj, err := a.Project(ctx, name)
 	if err != nil {
 		return opts, apierrors.NewInternalError(fmt.Errorf("read AppProject %s: %w", name, err))
@@ -64,16 +62,40 @@ func (a Access) mayRead(ctx context.Context, resource schema.GroupVersionResourc
 	if a.Authorizer == nil {
 		return true, nil
 	}
+	return Allowed(ctx, a.Authorizer, "get", resource, namespace, "")
+}
+
+// Allowed asks authz whether the request's user may verb resource (named
+// name, or any when empty) in namespace.
+func Allowed(ctx context.Context, authz authorizer.UnconditionalAuthorizer, verb string, resource schema.GroupVersionResource, namespace, name string) (bool, error) {
 	requester, ok := genericapirequest.UserFrom(ctx)
 	if !ok {
 		return false, errors.New("the request has no user")
 	}
-	decision, _, err := a.Authorizer.Authorize(ctx, authorizer.AttributesRecord{
-		User: requester, Verb: "get", ResourceRequest: true,
-		APIGroup: resource.Group, APIVersion: resource.Version, Resource: resource.Resource, Namespace: namespace,
+	decision, _, err := authz.Authorize(ctx, authorizer.AttributesRecord{
+		User: requester, Verb: verb, ResourceRequest: true,
+		APIGroup: resource.Group, APIVersion: resource.Version, Resource: resource.Resource, Namespace: namespace, Name: name,
 	})
 	if decision == authorizer.DecisionAllow {
 		return true, nil
 	}
 	return false, err
+}
+
+// manualSyncAllowed tells whether the sync windows of app's project let a
+// manual sync start now, and why not. A project that does not exist has no
+// windows: the controller reports the missing project.
+func (a Access) manualSyncAllowed(ctx context.Context, app *capstan.Application) (bool, string, error) {
+	if a.Project == nil {
+		return true, "", nil
+	}
+	proj, err := a.Project(ctx, project.NameOf(app.Spec.Project))
+	if err != nil || proj == nil || len(proj.Spec.SyncWindows) == 0 {
+		return err == nil, "", err
+	}
+	served := &v1alpha1.Application{}
+	if err := v1alpha1.Convert_capstan_Application_To_v1alpha1_Application(app, served, nil); err != nil {
+		return false, "", fmt.Errorf("convert application %s: %w", app.Name, err)
+	}
+	return project.WindowsAllow(project.WindowsInput{Windows: proj.Spec.SyncWindows, App: served, Manual: true, Now: time.Now()})
 }

@@ -11,15 +11,15 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/inspect"
 )
 
 // Engine computes what the diff and manifests subresources answer. It works on
 // the served version, as the engine packages do.
 type Engine interface {
-	Diff(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationDiff, error)
-	Manifests(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions) (*v1alpha1.ApplicationManifests, error)
-	RunAction(ctx context.Context, app *v1alpha1.Application, opts compare.InspectOptions, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error)
+	Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error)
+	Manifests(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationManifests, error)
+	RunAction(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error)
 }
 
 // engineCall loads an Application, hands it to the engine in v1alpha1 with
@@ -47,7 +47,7 @@ func (e engineCall) application(ctx context.Context, name string) (*v1alpha1.App
 func (e engineCall) available() error {
 	if e.engine == nil {
 		return apierrors.NewServiceUnavailable(
-			"this subresource needs a destination cluster; capstan-apiserver runs without one (--standalone or --controllers=false)")
+			"this subresource needs a destination cluster; capstan-apiserver runs without one (--standalone)")
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func (r *RollbackREST) Create(ctx context.Context, name string, obj runtime.Obje
 	}
 	var updated *capstan.Application
 	err := guaranteedUpdate(ctx, r.store, name, options.DryRun, func(app *capstan.Application) error {
-		if automated(app) {
+		if app.Spec.SyncPolicy.IsAutomatedSyncEnabled() {
 			return apierrors.NewBadRequest("rollback cannot be initiated when auto-sync is enabled")
 		}
 		if app.Operation != nil {

@@ -52,7 +52,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, en
 	return Storage{
 		Application: &REST{store},
 		Status:      statusrest.New(store, statusStrategy, statusStrategy),
-		Sync:        &SyncREST{store: store},
+		Sync:        &SyncREST{store: store, access: access},
 		Terminate:   &TerminateREST{store: store},
 		Rollback:    &RollbackREST{store: store},
 		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}, table: newTableConvertor()},

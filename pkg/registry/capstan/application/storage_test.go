@@ -15,9 +15,9 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // namespace is where the explicit tests keep their Applications; the generic
@@ -27,7 +27,7 @@ const namespace = "default"
 // newStorage builds the applications storage over a fresh embedded etcd.
 func newStorage(t *testing.T) application.Storage {
 	t.Helper()
-	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), nil, application.Access{})
+	storage, err := application.NewStorage(scheme.Scheme, registrytest.NewEtcdRESTOptions(t, "applications"), nil, application.Access{})
 	if err != nil {
 		t.Fatalf("applications storage: %v", err)
 	}

@@ -10,9 +10,6 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
-	"k8s.io/apiserver/pkg/storage"
-	storeerr "k8s.io/apiserver/pkg/storage/errors"
-	"k8s.io/apiserver/pkg/util/dryrun"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/validation"
@@ -22,15 +19,11 @@ import (
 // sets the Application's operation, as Argo CD's sync API does.
 type SyncREST struct {
 	store *genericregistry.Store
-	// Windows, when set, tells whether the sync windows of the Application's
-	// project let a manual sync start now; a refused sync is answered 403, as
-	// Argo CD's API answers "cannot sync: blocked by sync window".
-	Windows WindowsFunc
+	// access reads the Application's project: its sync windows may refuse a
+	// manual sync, answered 403 as Argo CD's API answers "cannot sync: blocked
+	// by sync window".
+	access Access
 }
-
-// WindowsFunc tells whether the sync windows of app's project allow a manual
-// sync now, and why not.
-type WindowsFunc func(ctx context.Context, app *capstan.Application) (bool, string, error)
 
 var (
 	_ rest.NamedCreater = &SyncREST{}
@@ -71,15 +64,13 @@ func (r *SyncREST) Create(ctx context.Context, name string, obj runtime.Object, 
 			return apierrors.NewConflict(capstan.Resource("applications"), name,
 				fmt.Errorf("another operation is already in progress"))
 		}
-		if r.Windows != nil {
-			allowed, reason, err := r.Windows(ctx, app)
-			if err != nil {
-				return apierrors.NewInternalError(fmt.Errorf("evaluate sync windows: %w", err))
-			}
-			if !allowed {
-				return apierrors.NewForbidden(capstan.Resource("applications/sync"), name,
-					fmt.Errorf("cannot sync: blocked by sync window (%s)", reason))
-			}
+		allowed, reason, err := r.access.manualSyncAllowed(ctx, app)
+		if err != nil {
+			return apierrors.NewInternalError(fmt.Errorf("evaluate sync windows: %w", err))
+		}
+		if !allowed {
+			return apierrors.NewForbidden(capstan.Resource("applications/sync"), name,
+				fmt.Errorf("cannot sync: blocked by sync window (%s)", reason))
 		}
 		op, err := operationFor(app, req, requestingUser(ctx))
 		if err != nil {
@@ -103,49 +94,6 @@ func (r *SyncREST) Create(ctx context.Context, name string, obj runtime.Object, 
 		Operation: accepted,
 	}
 	return out, nil
-}
-
-// guaranteedUpdate applies mutate to the stored Application, retrying on
-// conflicts with concurrent writers; mutate's errors are returned as they are.
-func guaranteedUpdate(ctx context.Context, store *genericregistry.Store, name string, dryRunOpts []string, mutate func(*capstan.Application) error) error {
-	key, err := store.KeyFunc(ctx, name)
-	if err != nil {
-		return err
-	}
-	err = store.Storage.GuaranteedUpdate(ctx, key, &capstan.Application{}, false, nil,
-		storage.SimpleUpdate(func(obj runtime.Object) (runtime.Object, error) {
-			app, ok := obj.(*capstan.Application)
-			if !ok {
-				return nil, fmt.Errorf("unexpected object in storage: %T", obj)
-			}
-			if app.DeletionTimestamp != nil {
-				return nil, apierrors.NewConflict(capstan.Resource("applications"), name,
-					fmt.Errorf("the application is being deleted"))
-			}
-			if err := mutate(app); err != nil {
-				return nil, err
-			}
-			return app, nil
-		}), dryrun.IsDryRun(dryRunOpts), nil)
-	if err != nil {
-		return storeerr.InterpretUpdateError(err, store.DefaultQualifiedResource, name)
-	}
-	return nil
-}
-
-// checkRequestName refuses a request body that names another Application.
-func checkRequestName(urlName, bodyName string) error {
-	if bodyName != "" && bodyName != urlName {
-		return apierrors.NewBadRequest(fmt.Sprintf("metadata.name %q does not match the application %q in the URL", bodyName, urlName))
-	}
-	return nil
-}
-
-func requestingUser(ctx context.Context) string {
-	if user, ok := genericapirequest.UserFrom(ctx); ok {
-		return user.GetName()
-	}
-	return ""
 }
 
 // operationFor builds the operation a sync request asks for, with Argo CD's rules:
@@ -175,7 +123,7 @@ func operationFor(app *capstan.Application, req *capstan.ApplicationSyncRequest,
 		}
 		if sync.Revision == "" {
 			sync.Revision = app.Spec.Source.TargetRevision
-		} else if automated(app) && !spec.DryRun && sync.Revision != target {
+		} else if app.Spec.SyncPolicy.IsAutomatedSyncEnabled() && !spec.DryRun && sync.Revision != target {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf(
 				"cannot sync to %s: auto-sync currently set to %s", sync.Revision, target))
 		}
@@ -221,12 +169,4 @@ func sourceRevisions(sources []capstan.ApplicationSource, spec capstan.Applicati
 		revisions[position-1] = spec.Revisions[i]
 	}
 	return revisions, nil
-}
-
-func automated(app *capstan.Application) bool {
-	policy := app.Spec.SyncPolicy
-	if policy == nil || policy.Automated == nil {
-		return false
-	}
-	return policy.Automated.Enabled == nil || *policy.Automated.Enabled
 }

@@ -3,6 +3,7 @@ package application_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -274,5 +275,30 @@ func TestSyncOfAnApplicationBeingDeletedIsRefusedWithConflict(t *testing.T) {
 	_, err := syncApplication(storage, "guestbook", capstan.ApplicationSyncRequestSpec{}, &metav1.CreateOptions{})
 	if !apierrors.IsConflict(err) {
 		t.Fatalf("sync of a deleting application: got %v, want 409 Conflict", err)
+	}
+}
+
+func TestSyncIsRefusedWith403InsideADenyWindowOfTheProject(t *testing.T) {
+	frozen := &v1alpha1.AppProject{
+		ObjectMeta: metav1.ObjectMeta{Name: "default"},
+		Spec: v1alpha1.AppProjectSpec{SyncWindows: v1alpha1.SyncWindows{
+			{Kind: "deny", Schedule: "* * * * *", Duration: "1h", Applications: []string{"*"}},
+		}},
+	}
+	storage := newStorageWithEngine(t, nil, application.Access{
+		Project: func(context.Context, string) (*v1alpha1.AppProject, error) { return frozen, nil },
+	})
+	app := createApplication(t, storage, validApplication("frozen"))
+	_, err := syncApplication(storage, app.Name, capstan.ApplicationSyncRequestSpec{}, &metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "blocked by sync window") {
+		t.Fatalf("got %v, want 403 blocked by sync window", err)
+	}
+	if stored := getApplication(t, storage, app.Name); stored.Operation != nil {
+		t.Errorf("the refused sync set operation %+v", stored.Operation)
+	}
+
+	frozen.Spec.SyncWindows[0].ManualSync = true
+	if _, err := syncApplication(storage, app.Name, capstan.ApplicationSyncRequestSpec{}, &metav1.CreateOptions{}); err != nil {
+		t.Errorf("a deny window with manualSync refused the sync: %v", err)
 	}
 }

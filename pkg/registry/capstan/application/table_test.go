@@ -11,16 +11,16 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
-	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // tableConvertor is the table convertor of the applications storage, built
 // without a storage backend.
 func tableConvertor(t *testing.T) rest.TableConvertor {
 	t.Helper()
-	storage, err := application.NewStorage(apiserver.Scheme, registrytest.NewTableOnlyRESTOptions("applications"), nil, application.Access{})
+	storage, err := application.NewStorage(scheme.Scheme, registrytest.NewTableOnlyRESTOptions("applications"), nil, application.Access{})
 	if err != nil {
 		t.Fatalf("applications storage: %v", err)
 	}

@@ -18,9 +18,9 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/apis/capstan/validation"
-	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/registry/capstan/applicationset"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // namespace is where the explicit tests keep their ApplicationSets; the generic
@@ -30,7 +30,7 @@ const namespace = "argocd"
 // newStorage builds the applicationsets storage over a fresh embedded etcd.
 func newStorage(t *testing.T) applicationset.Storage {
 	t.Helper()
-	storage, err := applicationset.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "applicationsets"))
+	storage, err := applicationset.NewStorage(scheme.Scheme, registrytest.NewEtcdRESTOptions(t, "applicationsets"), applicationset.PreviewConfig{})
 	if err != nil {
 		t.Fatalf("applicationsets storage: %v", err)
 	}

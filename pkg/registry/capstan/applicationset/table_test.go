@@ -11,16 +11,16 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
-	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/registry/capstan/applicationset"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // tableConvertor is the table convertor of the applicationsets storage, built
 // without a storage backend.
 func tableConvertor(t *testing.T) rest.TableConvertor {
 	t.Helper()
-	storage, err := applicationset.NewStorage(apiserver.Scheme, registrytest.NewTableOnlyRESTOptions("applicationsets"))
+	storage, err := applicationset.NewStorage(scheme.Scheme, registrytest.NewTableOnlyRESTOptions("applicationsets"), applicationset.PreviewConfig{})
 	if err != nil {
 		t.Fatalf("applicationsets storage: %v", err)
 	}

@@ -13,12 +13,10 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/registry/capstan/statusrest"
 	"capstan.dev/capstan/pkg/registry/capstan/table"
 )
-
-// DefaultProjectName is the project every Application may use; it always exists.
-const DefaultProjectName = "default"
 
 // Storage holds every REST endpoint of the appprojects resource.
 type Storage struct {
@@ -94,8 +92,8 @@ func (r *REST) DeleteCollection(ctx context.Context, deleteValidation rest.Valid
 // protectDefault wraps a delete validation so that it refuses the default project.
 func protectDefault(next rest.ValidateObjectFunc) rest.ValidateObjectFunc {
 	return func(ctx context.Context, obj runtime.Object) error {
-		if project, ok := obj.(*capstan.AppProject); ok && project.Name == DefaultProjectName {
-			return apierrors.NewForbidden(capstan.Resource("appprojects"), DefaultProjectName,
+		if project, ok := obj.(*capstan.AppProject); ok && project.Name == v1alpha1.DefaultAppProjectName {
+			return apierrors.NewForbidden(capstan.Resource("appprojects"), v1alpha1.DefaultAppProjectName,
 				fmt.Errorf("the default AppProject cannot be deleted"))
 		}
 		if next == nil {

@@ -17,15 +17,15 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/registry/capstan/appproject"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 // newStorage builds the appprojects storage over a fresh embedded etcd.
 func newStorage(t *testing.T) appproject.Storage {
 	t.Helper()
-	storage, err := appproject.NewStorage(apiserver.Scheme, registrytest.NewEtcdRESTOptions(t, "appprojects"))
+	storage, err := appproject.NewStorage(scheme.Scheme, registrytest.NewEtcdRESTOptions(t, "appprojects"))
 	if err != nil {
 		t.Fatalf("appprojects storage: %v", err)
 	}
@@ -261,7 +261,7 @@ func TestFinalizersKeepTheAppProjectUntilRemoved(t *testing.T) {
 
 func TestTheDefaultProjectCannotBeDeleted(t *testing.T) {
 	storage := newStorage(t)
-	createAppProject(t, storage, validAppProject(appproject.DefaultProjectName))
+	createAppProject(t, storage, validAppProject(v1alpha1.DefaultAppProjectName))
 	for _, name := range []string{"team-a", "team-b"} {
 		project := validAppProject(name)
 		project.Labels = map[string]string{"team": name}
@@ -281,7 +281,7 @@ func TestTheDefaultProjectCannotBeDeleted(t *testing.T) {
 		{
 			name: "deleting the default project is forbidden",
 			delete: func() error {
-				_, _, err := storage.AppProject.Delete(requestContext(), appproject.DefaultProjectName, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{})
+				_, _, err := storage.AppProject.Delete(requestContext(), v1alpha1.DefaultAppProjectName, rest.ValidateAllObjectFunc, &metav1.DeleteOptions{})
 				return err
 			},
 			wantErr:  apierrors.IsForbidden,
@@ -290,7 +290,7 @@ func TestTheDefaultProjectCannotBeDeleted(t *testing.T) {
 		{
 			name: "a dry-run delete of the default project is forbidden too",
 			delete: func() error {
-				_, _, err := storage.AppProject.Delete(requestContext(), appproject.DefaultProjectName, rest.ValidateAllObjectFunc,
+				_, _, err := storage.AppProject.Delete(requestContext(), v1alpha1.DefaultAppProjectName, rest.ValidateAllObjectFunc,
 					&metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}})
 				return err
 			},

@@ -10,13 +10,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
-	"capstan.dev/capstan/pkg/apiserver"
 	"capstan.dev/capstan/pkg/registry/capstan/appproject"
 	"capstan.dev/capstan/pkg/registry/capstan/registrytest"
+	"capstan.dev/capstan/pkg/scheme"
 )
 
 func TestAppProjectTable(t *testing.T) {
-	storage, err := appproject.NewStorage(apiserver.Scheme, registrytest.NewTableOnlyRESTOptions("appprojects"))
+	storage, err := appproject.NewStorage(scheme.Scheme, registrytest.NewTableOnlyRESTOptions("appprojects"))
 	if err != nil {
 		t.Fatalf("appprojects storage: %v", err)
 	}

@@ -56,6 +56,7 @@ type ApplicationInterface interface {
 	Rollback(ctx context.Context, applicationName string, applicationRollbackRequest *capstanv1alpha1.ApplicationRollbackRequest, opts v1.CreateOptions) (*capstanv1alpha1.Application, error)
 	RunAction(ctx context.Context, applicationName string, applicationActionRequest *capstanv1alpha1.ApplicationActionRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationActionRequest, error)
 	GetDiff(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationDiff, error)
+	DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *capstanv1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationDiff, error)
 	GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationManifests, error)
 
 	ApplicationExpansion
@@ -149,6 +150,21 @@ func (c *applications) GetDiff(ctx context.Context, applicationName string, opti
 		Name(applicationName).
 		SubResource("diff").
 		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// DiffManifests takes the representation of a applicationDiffRequest and creates it.  Returns the server's representation of the applicationDiff, and an error, if there is any.
+func (c *applications) DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *capstanv1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (result *capstanv1alpha1.ApplicationDiff, err error) {
+	result = &capstanv1alpha1.ApplicationDiff{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("applications").
+		Name(applicationName).
+		SubResource("diff").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(applicationDiffRequest).
 		Do(ctx).
 		Into(result)
 	return

@@ -1,4 +1,7 @@
-package apiserver
+// Package scheme holds the runtime.Scheme of capstan-apiserver and its codecs:
+// a leaf package, so that registry tests and clients need not import the
+// server to encode and decode Capstan's kinds.
+package scheme
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

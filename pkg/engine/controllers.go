@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/controller/application"
+	"capstan.dev/capstan/pkg/controller/applicationset"
+	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
+	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
+)
+
+// The sources of the Events the controllers record.
+const (
+	applicationComponent    = "capstan-application-controller"
+	applicationSetComponent = "capstan-applicationset-controller"
+)
+
+// RunControllers runs the in-process controllers until ctx ends. loopback
+// reaches this server's own API (Applications, AppProjects).
+func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) error {
+	client, err := clientset.NewForConfig(loopback)
+	if err != nil {
+		return err
+	}
+	factory := informers.NewSharedInformerFactory(client, 0)
+	apps := factory.Capstan().V1alpha1().Applications()
+	controllers := e.config.Controllers
+	c, err := application.New(client, apps.Informer(), apps.Lister(), e.Comparer, application.Options{
+		Workers:          controllers.StatusProcessors,
+		OperationWorkers: controllers.OperationProcessors,
+		SyncTimeout:      controllers.SyncTimeout,
+		Resync:           controllers.AppResync,
+		Recorder:         e.eventRecorder(ctx, applicationComponent),
+		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
+	})
+	if err != nil {
+		return fmt.Errorf("application controller: %w", err)
+	}
+	e.Clusters.AddEventHandler(c.ManagedObjectChanged)
+	appSets, err := applicationset.New(client, factory, applicationset.Options{
+		Workers:             e.config.ApplicationSets.Processors,
+		Generators:          e.Generators,
+		Clusters:            e.appSetClusters,
+		SyncPolicy:          e.config.ApplicationSets.Policy,
+		AllowPolicyOverride: e.config.ApplicationSets.AllowPolicyOverride,
+		ProgressiveSyncs:    e.config.ApplicationSets.ProgressiveSyncs,
+		Policy:              e.config.Policy,
+		Recorder:            e.eventRecorder(ctx, applicationSetComponent),
+		ClusterSecrets:      e.secretInformer,
+	})
+	if err != nil {
+		return fmt.Errorf("applicationset controller: %w", err)
+	}
+	factory.Start(ctx.Done())
+	go func() {
+		if err := appSets.Run(ctx); err != nil {
+			klog.FromContext(ctx).Error(err, "ApplicationSet controller stopped")
+		}
+	}()
+	return c.Run(ctx)
+}
+
+// eventRecorder records Events on Applications in the cluster Capstan runs
+// in: Events are core/v1 objects that Capstan's own API does not serve. The
+// broadcaster stops with ctx.
+func (e *Engine) eventRecorder(ctx context.Context, component string) record.EventRecorder {
+	// The scheme gives the Events' involvedObject the Application's apiVersion and kind.
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: e.Kube.CoreV1().Events("")})
+	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: component})
+}
