@@ -277,18 +277,24 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// maxTreeEntries bounds the files and directories of an uploaded tree.
+const maxTreeEntries = 100_000
+
 // unpack writes a tar stream into dir: regular files and directories only,
-// none outside dir, at most max bytes.
+// none outside dir, at most max bytes and maxTreeEntries entries.
 func unpack(body io.Reader, dir string, max int64, preserveMode bool) error {
 	reader := tar.NewReader(body)
 	var total int64
-	for {
+	for entries := 1; ; entries++ {
 		header, err := reader.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+		if entries > maxTreeEntries {
+			return fmt.Errorf("the source tree has more than %d entries", maxTreeEntries)
 		}
 		name := filepath.Clean("/" + header.Name)
 		if name == "/" {

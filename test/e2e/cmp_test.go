@@ -3,7 +3,9 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -63,6 +65,77 @@ func TestAPluginSourceRendersThroughARealPluginProcessWithParameters(t *testing.
 		out, err := tryKubectl("get", "configmap", "echo-discovered", "-n", ns, "-o", "jsonpath={.data.color}")
 		return out == "red", err
 	})
+}
+
+// sidecarPlugin prints a ConfigMap with a setting of the sidecar's own
+// environment that it passes on (--pass-env), and one it does not.
+const sidecarPlugin = `apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata:
+  name: e2e-sidecar
+spec:
+  version: v1
+  generate:
+    command: [sh, -c]
+    args:
+    - |
+      cat <<EOF
+      apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: sidecar-$ARGOCD_APP_NAME
+      data:
+        passed: "${SIDECAR_SETTING:-absent}"
+        kept: "${SIDECAR_TOKEN:-absent}"
+        greeting: "$PARAM_GREETING"
+      EOF
+`
+
+// startSidecar runs capstan-cmp-server with the plugin in capstan-apiserver's
+// --plugin-sockets-dir, as the sidecar container of the deployed pod does,
+// until the test ends.
+func startSidecar(t *testing.T, plugin string, env []string, args ...string) {
+	t.Helper()
+	dir := cluster.pluginSocketsDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(t.TempDir(), "plugin.yaml")
+	if err := os.WriteFile(config, []byte(plugin), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	socket := filepath.Join(dir, "sidecar-"+strconv.Itoa(os.Getpid())+".sock")
+	cmd := exec.Command(filepath.Join(cluster.binDir, "capstan-cmp-server"), append([]string{"--config=" + config, "--socket=" + socket}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.Remove(socket)
+	})
+}
+
+func TestAPluginSourceRendersThroughASidecarRunnerOnASocket(t *testing.T) {
+	requireCapstanAPIServer(t)
+	startSidecar(t, sidecarPlugin, []string{"SIDECAR_SETTING=vault.example", "SIDECAR_TOKEN=hunter2"}, "--pass-env=SIDECAR_SETTING")
+	ns := createNamespace(t)
+	repo := newGitRepo(t, map[string]string{"src/file.txt": "x\n"})
+	kubectlWithInput(t, pluginApplication(ns, repo.URL, "src", "viasocket", `      name: e2e-sidecar-v1
+      parameters:
+      - {name: greeting, string: hi}`), "apply", "-f", "-")
+	eventually(t, syncTimeout, "the sidecar plugin's ConfigMap to be synced", func() (bool, error) {
+		state := namedAppField(t, ns, "viasocket", "{.status.sync.status}/{.status.health.status}")
+		return state == "Synced/Healthy", fmt.Errorf("state %q, conditions %s", state, namedAppField(t, ns, "viasocket", "{.status.conditions}"))
+	})
+	data := kubectl(t, "get", "configmap", "sidecar-viasocket", "-n", ns, "-o", "jsonpath={.data}")
+	for _, want := range []string{`"passed":"vault.example"`, `"kept":"absent"`, `"greeting":"hi"`} {
+		if !strings.Contains(data, want) {
+			t.Errorf("ConfigMap data %s lacks %s", data, want)
+		}
+	}
 }
 
 func TestANeverExitingOrFloodingPluginEndsWithAClearConditionAndOthersKeepRefreshing(t *testing.T) {
