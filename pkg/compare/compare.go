@@ -23,6 +23,7 @@ import (
 	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/convert"
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/project"
@@ -53,6 +54,10 @@ type Comparer struct {
 	Policy project.Policy
 	// Actions runs resource actions (the actions subresource).
 	Actions actions.Runner
+	// TranslateArgoproj compares and writes rendered argoproj.io/v1alpha1
+	// Applications, ApplicationSets and AppProjects as their capstan.dev
+	// equivalents, so that Argo CD's app-of-apps repositories work unchanged.
+	TranslateArgoproj bool
 	// Impersonation makes every write to a destination — applies, prunes,
 	// deletions, hooks and the dry-run applies of comparisons — act as the
 	// ServiceAccount the project's destinationServiceAccounts name, so that
@@ -339,7 +344,8 @@ func condition(conditionType v1alpha1.ApplicationConditionType, err error) v1alp
 	return v1alpha1.ApplicationCondition{Type: conditionType, Message: err.Error()}
 }
 
-// prepareTargets keys the target objects, fills in the destination namespace of
+// prepareTargets keys the target objects (Argo CD's Application kinds as
+// Capstan's with TranslateArgoproj), fills in the destination namespace of
 // namespaced objects that have none, and makes sure their kinds are watched.
 // A key that appears more than once keeps its last object, as in Argo CD;
 // repeated counts the occurrences of every key.
@@ -350,12 +356,15 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 	repeated = make(map[cluster.ResourceKey]int, len(objects))
 	var errs []error
 	for _, obj := range objects {
+		obj = obj.DeepCopy()
+		if c.TranslateArgoproj {
+			convert.Object(obj)
+		}
 		namespaced, err := c.watchKind(ctx, destination, obj, definedKinds)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err))
 			continue
 		}
-		obj = obj.DeepCopy()
 		if namespaced {
 			if obj.GetNamespace() == "" {
 				obj.SetNamespace(app.Spec.Destination.Namespace)

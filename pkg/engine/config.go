@@ -55,6 +55,9 @@ type ParityConfig struct {
 	LuaTimeout time.Duration
 	// Plugins configure config management plugins.
 	Plugins PluginConfig
+	// TranslateArgoprojManifests applies rendered argoproj.io/v1alpha1
+	// Applications, ApplicationSets and AppProjects as capstan.dev ones.
+	TranslateArgoprojManifests bool
 }
 
 // PluginConfig configures config management plugins. Without SocketsDir

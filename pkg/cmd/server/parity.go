@@ -12,8 +12,8 @@ import (
 )
 
 // ParityOptions configure how Capstan treats what repositories written for
-// Argo CD contain: health of child Applications, Lua customizations and
-// config management plugins.
+// Argo CD contain: health of child Applications, Lua customizations,
+// config management plugins and argoproj.io manifests.
 type ParityOptions struct {
 	// AssessApplicationHealth gives child Applications of an app of apps
 	// their own health, as the argocd-cm rule users add to Argo CD does.
@@ -30,15 +30,20 @@ type ParityOptions struct {
 	// PluginTimeout, PluginMaxConcurrent bound each subprocess runner.
 	PluginTimeout       time.Duration
 	PluginMaxConcurrent int
+	// TranslateArgoprojManifests applies rendered argoproj.io Applications,
+	// ApplicationSets and AppProjects as their capstan.dev equivalents.
+	TranslateArgoprojManifests bool
 }
 
 // NewParityOptions returns the defaults: child Applications have no
-// health, as in Argo CD since 1.8.
+// health, as in Argo CD since 1.8; argoproj.io manifests are translated.
 func NewParityOptions() *ParityOptions {
 	return &ParityOptions{
 		LuaTimeout:          luascript.DefaultLimits.Timeout,
 		PluginTimeout:       cmp.DefaultRunnerOptions.Timeout,
 		PluginMaxConcurrent: cmp.DefaultRunnerOptions.MaxConcurrent,
+		// Argo CD's app-of-apps repositories work unchanged.
+		TranslateArgoprojManifests: true,
 	}
 }
 
@@ -50,6 +55,9 @@ func (o *ParityOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LuaTimeout, "lua-timeout", o.LuaTimeout,
 		"Deadline of one call of a Lua health check or resource action from argocd-cm; a script past it makes the health Unknown "+
 			"or the action fail, with the reason.")
+	fs.BoolVar(&o.TranslateArgoprojManifests, "translate-argoproj-manifests", o.TranslateArgoprojManifests,
+		"Apply rendered argoproj.io/v1alpha1 Applications, ApplicationSets and AppProjects as their capstan.dev equivalents, "+
+			"so that Argo CD's app-of-apps repositories work unchanged (the parent's project must permit writing them).")
 	fs.StringVar(&o.PluginSocketsDir, "plugin-sockets-dir", o.PluginSocketsDir,
 		"Directory of the Unix sockets of config management plugin sidecars (capstan-cmp-server), e.g. /var/run/capstan/plugins; "+
 			"sources with plugin: are rendered by them. Empty: no sidecars.")
@@ -79,8 +87,9 @@ func (o *ParityOptions) Validate() []error {
 // engineConfig translates the flags into the engine's configuration.
 func (o *ParityOptions) engineConfig() engine.ParityConfig {
 	return engine.ParityConfig{
-		AssessApplicationHealth: o.AssessApplicationHealth,
-		LuaTimeout:              o.LuaTimeout,
+		AssessApplicationHealth:    o.AssessApplicationHealth,
+		LuaTimeout:                 o.LuaTimeout,
+		TranslateArgoprojManifests: o.TranslateArgoprojManifests,
 		Plugins: engine.PluginConfig{
 			SocketsDir:    o.PluginSocketsDir,
 			ConfigsDir:    o.PluginConfigsDir,
