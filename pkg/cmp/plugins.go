@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/klog/v2"
 )
@@ -174,19 +175,12 @@ func discovers(ctx context.Context, entry *runnerEntry, tree fs.FS, render Rende
 		}
 	}
 	if d.Find != nil && d.Find.Glob != "" {
-		found := false
-		_ = fs.WalkDir(tree, appPath, func(name string, _ fs.DirEntry, err error) error {
-			if err != nil || found {
-				return err
+		// As in Argo CD, "**" matches any number of directories.
+		if sub, err := fs.Sub(tree, appPath); err == nil {
+			matches, _ := doublestar.Glob(sub, strings.TrimPrefix(d.Find.Glob, "./"), doublestar.WithFailOnIOErrors())
+			if len(matches) > 0 {
+				return true, nil
 			}
-			relative := strings.TrimPrefix(strings.TrimPrefix(name, appPath), "/")
-			if ok, _ := path.Match(strings.TrimPrefix(d.Find.Glob, "./"), relative); ok {
-				found = true
-			}
-			return nil
-		})
-		if found {
-			return true, nil
 		}
 	}
 	if d.Find != nil && len(d.Find.Command) > 0 {

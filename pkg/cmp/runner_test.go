@@ -124,6 +124,59 @@ spec:
 	}
 }
 
+func TestDiscoveryByGlobMatchesAnyDepthAsArgoCDs(t *testing.T) {
+	plugins := cmptest.Serve(t, `apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata: {name: globber}
+spec:
+  generate: {command: [sh, -c, 'echo "{}"']}
+  discover:
+    find:
+      glob: "**/config.txt"
+`, cmp.DefaultRunnerOptions)
+	for appPath, want := range map[string]bool{"apps": true, "apps/web": true, "apps/other": false} {
+		_, err := plugins.Generate(context.Background(), tree, "", cmp.RenderRequest{AppPath: appPath})
+		if got := err == nil; got != want {
+			t.Errorf("source %s: rendered %v (%v), want %v", appPath, got, err, want)
+		}
+	}
+}
+
+func TestArgoCDsPluginFilesAreAcceptedAsTheyAre(t *testing.T) {
+	plugin, err := cmp.ParsePlugin([]byte(`apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata:
+  name: helmfile
+spec:
+  version: v1.0
+  init:
+    command: [sh, -c]
+    args: [helmfile deps]
+  generate:
+    command: [sh, -c]
+    args: [helmfile template --quiet]
+  discover:
+    find:
+      glob: "**/helmfile.yaml"
+  parameters:
+    static:
+    - name: values-files
+      title: Values files
+      collectionType: array
+      array: [values.yaml]
+    dynamic:
+      command: [sh, -c, 'echo "[]"']
+  preserveFileMode: true
+  provideGitCreds: false
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plugin.Name() != "helmfile-v1.0" {
+		t.Errorf("name %q, want helmfile-v1.0", plugin.Name())
+	}
+}
+
 func TestInvalidPluginsAreRefusedWithTheField(t *testing.T) {
 	for spec, want := range map[string]string{
 		"kind: ConfigManagementPlugin\nmetadata: {name: x}\nspec: {}\n":                                     "spec.generate.command is required",

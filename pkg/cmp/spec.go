@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
@@ -44,6 +45,10 @@ type PluginSpec struct {
 	// PreserveFileMode keeps the files' modes (executable bits) in the copy
 	// of the tree; otherwise files are 0644.
 	PreserveFileMode bool `json:"preserveFileMode,omitempty"`
+	// ProvideGitCreds is accepted for Argo CD's files but never honoured:
+	// repository credentials do not reach plugins (pass what a plugin needs
+	// to the runner with --pass-env).
+	ProvideGitCreds bool `json:"provideGitCreds,omitempty"`
 }
 
 // Command is a command and its arguments.
@@ -123,10 +128,11 @@ func ParsePlugin(data []byte) (*Plugin, error) {
 		errs = append(errs, errors.New("spec.init.command is empty"))
 	}
 	if d := plugin.Spec.Discover; d != nil {
-		for field, pattern := range map[string]string{"fileName": d.FileName, "find.glob": globOf(d)} {
-			if _, err := path.Match(pattern, ""); err != nil {
-				errs = append(errs, fmt.Errorf("spec.discover.%s: %w", field, err))
-			}
+		if _, err := path.Match(d.FileName, ""); err != nil {
+			errs = append(errs, fmt.Errorf("spec.discover.fileName: %w", err))
+		}
+		if glob := globOf(d); !doublestar.ValidatePattern(glob) {
+			errs = append(errs, fmt.Errorf("spec.discover.find.glob: %q is not a valid pattern", glob))
 		}
 	}
 	return plugin, errors.Join(errs...)
