@@ -20,8 +20,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
+	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/convert"
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/project"
@@ -44,9 +46,18 @@ type Comparer struct {
 	// SystemRules are the system-level ignore rules (argocd-cm), used with
 	// every Application's own ignoreDifferences.
 	SystemRules diff.SystemRules
+	// SystemRulesFrom, when set, returns the current system-level rules in
+	// place of SystemRules: they change when argocd-cm does.
+	SystemRulesFrom func() diff.SystemRules
 	// Policy holds the server-wide settings of the project rules (the control
 	// namespaces).
 	Policy project.Policy
+	// Actions runs resource actions (the actions subresource).
+	Actions actions.Runner
+	// TranslateArgoproj compares and writes rendered argoproj.io/v1alpha1
+	// Applications, ApplicationSets and AppProjects as their capstan.dev
+	// equivalents, so that Argo CD's app-of-apps repositories work unchanged.
+	TranslateArgoproj bool
 	// Impersonation makes every write to a destination — applies, prunes,
 	// deletions, hooks and the dry-run applies of comparisons — act as the
 	// ServiceAccount the project's destinationServiceAccounts name, so that
@@ -78,6 +89,10 @@ type Options struct {
 	// ("<namespace>_<name>") exists: objects tracked to an Application that is
 	// gone count as orphaned. Nil counts every tracked object as managed.
 	ApplicationExists func(instance string) bool
+	// RecheckAbsent looks up target objects the cache remembers as absent,
+	// as Hard does, without bypassing the caches of revisions and renders:
+	// the diff subresource shows the live state at request time.
+	RecheckAbsent bool
 }
 
 // Result is the outcome of comparing one Application.
@@ -167,7 +182,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		result.Conditions = append(result.Conditions, warnings...)
 		return result
 	}
-	live, hooks, err := c.liveObjects(ctx, destination, app, targets, opts.Hard)
+	live, hooks, err := c.liveObjects(ctx, destination, app, targets, opts.Hard || opts.RecheckAbsent)
 	if err != nil {
 		result := failed(v1alpha1.ApplicationConditionComparisonError, err)
 		result.Target = desired
@@ -289,7 +304,7 @@ func (c *Comparer) RememberApplied(app *v1alpha1.Application, target, applied *u
 
 // ignoreRules are the Application's ignoreDifferences plus the system-level rules.
 func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
-	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.SystemRules.Rules)
+	return diff.NewIgnoreRules(0, app.Spec.IgnoreDifferences, c.systemRules().Rules)
 }
 
 // invalidSystemRule fails the comparison when a system-level rule that could
@@ -297,7 +312,7 @@ func (c *Comparer) ignoreRules(app *v1alpha1.Application) *diff.IgnoreRules {
 // comparison would show the differences it was meant to hide, and an
 // automated sync could act on them.
 func (c *Comparer) invalidSystemRule(maps ...map[cluster.ResourceKey]*unstructured.Unstructured) error {
-	for _, invalid := range c.SystemRules.Invalid {
+	for _, invalid := range c.systemRules().Invalid {
 		for _, m := range maps {
 			for key := range m {
 				if invalid.Selects(key.Group, key.Kind) {
@@ -307,6 +322,14 @@ func (c *Comparer) invalidSystemRule(maps ...map[cluster.ResourceKey]*unstructur
 		}
 	}
 	return nil
+}
+
+// systemRules returns the current system-level ignore rules.
+func (c *Comparer) systemRules() diff.SystemRules {
+	if c.SystemRulesFrom != nil {
+		return c.SystemRulesFrom()
+	}
+	return c.SystemRules
 }
 
 func failed(conditionType v1alpha1.ApplicationConditionType, err error) Result {
@@ -321,7 +344,8 @@ func condition(conditionType v1alpha1.ApplicationConditionType, err error) v1alp
 	return v1alpha1.ApplicationCondition{Type: conditionType, Message: err.Error()}
 }
 
-// prepareTargets keys the target objects, fills in the destination namespace of
+// prepareTargets keys the target objects (Argo CD's Application kinds as
+// Capstan's with TranslateArgoproj), fills in the destination namespace of
 // namespaced objects that have none, and makes sure their kinds are watched.
 // A key that appears more than once keeps its last object, as in Argo CD;
 // repeated counts the occurrences of every key.
@@ -332,12 +356,15 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 	repeated = make(map[cluster.ResourceKey]int, len(objects))
 	var errs []error
 	for _, obj := range objects {
+		obj = obj.DeepCopy()
+		if c.TranslateArgoproj {
+			convert.Object(obj)
+		}
 		namespaced, err := c.watchKind(ctx, destination, obj, definedKinds)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err))
 			continue
 		}
-		obj = obj.DeepCopy()
 		if namespaced {
 			if obj.GetNamespace() == "" {
 				obj.SetNamespace(app.Spec.Destination.Namespace)
@@ -414,6 +441,7 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 		}
 		if obj, ok := destination.Cache.Get(mapping.Resource, key.Namespace, key.Name); ok {
 			live[key] = obj
+			destination.Cache.ForgetAbsent(key)
 			continue
 		}
 		if !hard && destination.Cache.KnownAbsent(key, time.Now()) {
@@ -436,6 +464,9 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 		if err != nil {
 			return nil, nil, fmt.Errorf("get %s: %w", key, err)
 		}
+		// Found after all (a hard refresh, or created by someone else since):
+		// later comparisons must not take it to be absent.
+		destination.Cache.ForgetAbsent(key)
 		live[key] = obj
 	}
 	return live, hooks, nil

@@ -26,7 +26,10 @@ var ErrComparison = errors.New("comparison failed")
 // values masked before any ignore rule applies. It asks the destination for a
 // fresh dry-run of every resource.
 func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error) {
-	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing, Manifests: opts.Manifests})
+	// Live objects are read as the comparison reads them (untracked objects
+	// adopted by key included), looked up now even where a comparison found
+	// nothing a moment ago, so that the diff shows the state at request time.
+	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing, Manifests: opts.Manifests, RecheckAbsent: true})
 	if result.Cluster == nil {
 		return nil, fmt.Errorf("%w: %s", ErrComparison, conditionMessages(result.Conditions))
 	}

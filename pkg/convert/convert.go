@@ -62,7 +62,7 @@ func Convert(in io.Reader, out io.Writer, source string) (Stats, error) {
 		if obj.Object == nil {
 			continue
 		}
-		if convertObject(obj) {
+		if Object(obj) {
 			stats.Converted++
 		} else {
 			stats.Unchanged++
@@ -83,13 +83,15 @@ func Convert(in io.Reader, out io.Writer, source string) (Stats, error) {
 	}
 }
 
-// convertObject rewrites obj in place and reports whether it was an Argo CD kind.
-// Lists (kind: List) are converted item by item.
-func convertObject(obj *unstructured.Unstructured) bool {
+// Object rewrites obj in place as its Capstan equivalent and reports whether
+// it was an Argo CD kind: Applications, ApplicationSets and AppProjects of
+// argoproj.io/v1alpha1 get apiVersion capstan.dev/v1alpha1, and AppProjects
+// lose their namespace. Lists (kind: List) are converted item by item.
+func Object(obj *unstructured.Unstructured) bool {
 	if obj.IsList() {
 		converted := false
 		_ = obj.EachListItem(func(item runtime.Object) error {
-			if u, ok := item.(*unstructured.Unstructured); ok && convertObject(u) {
+			if u, ok := item.(*unstructured.Unstructured); ok && Object(u) {
 				converted = true
 			}
 			return nil

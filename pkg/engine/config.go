@@ -39,6 +39,41 @@ type Config struct {
 	Controllers ControllerConfig
 	// ApplicationSets configure the ApplicationSet controller and generators.
 	ApplicationSets ApplicationSetConfig
+	// Parity configures what repositories written for Argo CD may use: Lua
+	// customizations, the health of child Applications, config management
+	// plugins.
+	Parity ParityConfig
+}
+
+// ParityConfig configures the Argo CD features repositories rely on.
+type ParityConfig struct {
+	// AssessApplicationHealth gives child Applications of an app of apps
+	// their own health, as the argocd-cm rule users add to Argo CD does.
+	AssessApplicationHealth bool
+	// LuaTimeout bounds one call of a Lua script of argocd-cm; zero means
+	// luascript.DefaultLimits.
+	LuaTimeout time.Duration
+	// Plugins configure config management plugins.
+	Plugins PluginConfig
+	// TranslateArgoprojManifests applies rendered argoproj.io/v1alpha1
+	// Applications, ApplicationSets and AppProjects as capstan.dev ones.
+	TranslateArgoprojManifests bool
+}
+
+// PluginConfig configures config management plugins. Without SocketsDir
+// and ConfigsDir, plugin sources are refused.
+type PluginConfig struct {
+	// SocketsDir holds the Unix sockets of plugin sidecars.
+	SocketsDir string
+	// ConfigsDir holds ConfigManagementPlugin files whose runners the engine
+	// starts as subprocesses of Runner (make run, tests).
+	ConfigsDir string
+	// Runner is the capstan-cmp-server binary; empty means the one next to
+	// this executable.
+	Runner string
+	// Timeout and MaxConcurrent bound each subprocess runner.
+	Timeout       time.Duration
+	MaxConcurrent int
 }
 
 // ApplicationSetConfig configures the ApplicationSet controller, with Argo

@@ -14,11 +14,11 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/appset/generators"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/diff"
-	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/git"
@@ -57,7 +57,7 @@ const secretTypeLabel = "argocd.argoproj.io/secret-type"
 const knownHostsConfigMap = "argocd-ssh-known-hosts-cm"
 
 // Complete builds the engine: it connects to the cluster Capstan runs in,
-// syncs the Argo CD Secrets, reads the settings ConfigMaps once, and opens the
+// syncs the Argo CD Secrets, watches the settings ConfigMaps, and opens the
 // caches. Settings that cannot be read are logged and do not stop the server.
 func (c Config) Complete(ctx context.Context) (*Engine, error) {
 	kube, err := kubernetes.NewForConfig(c.Destination)
@@ -71,17 +71,19 @@ func (c Config) Complete(ctx context.Context) (*Engine, error) {
 	if e.Clusters, err = cluster.NewClusters(ctx, c.Destination, e.Secrets); err != nil {
 		return nil, err
 	}
-	checker, err := e.healthChecker(ctx)
+	settings := e.startSettings(ctx)
+	plugins, err := e.startPlugins(ctx)
 	if err != nil {
 		return nil, err
 	}
-	targets, err := e.targetSource(ctx)
+	targets, err := e.targetSource(ctx, plugins)
 	if err != nil {
 		return nil, err
 	}
 	e.Comparer = &compare.Comparer{
-		Clusters: e.Clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker,
-		SystemRules: e.systemRules(ctx), Policy: c.Policy, Impersonation: c.Impersonation,
+		Clusters: e.Clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: settings,
+		SystemRulesFrom: settings.SystemRules, Actions: actions.Runner{Customizations: settings.Customizations},
+		Policy: c.Policy, Impersonation: c.Impersonation, TranslateArgoproj: c.Parity.TranslateArgoprojManifests,
 	}
 	if err := e.newGenerators(targets); err != nil {
 		return nil, err
@@ -131,8 +133,8 @@ func (e *Engine) newGenerators(targets *target.Source) error {
 
 // targetSource builds the source → render pipeline: repository credentials
 // from the Secrets, Git object stores and chart archives under the cache
-// directory, and the renderers.
-func (e *Engine) targetSource(ctx context.Context) (*target.Source, error) {
+// directory, and the renderers (plugins may be nil).
+func (e *Engine) targetSource(ctx context.Context, plugins render.PluginRenderer) (*target.Source, error) {
 	sources := e.config.Sources
 	store := credentials.NewSecretStore(e.Secrets)
 	if knownHosts := e.knownHosts(ctx); knownHosts != nil {
@@ -155,6 +157,7 @@ func (e *Engine) targetSource(ctx context.Context) (*target.Source, error) {
 		Timeout:              sources.RenderTimeout,
 		MaxConcurrentRenders: sources.MaxConcurrentRenders,
 		AllowRemoteBases:     sources.AllowKustomizeRemoteBases,
+		Plugins:              plugins,
 	}, store), nil
 }
 
@@ -176,50 +179,6 @@ func (e *Engine) knownHosts(ctx context.Context) *credentials.KnownHosts {
 		return nil
 	}
 	return knownHosts
-}
-
-// healthChecker returns the health checker with the custom rules of the
-// health rules ConfigMap, read once at start-up. Rules that cannot be read or
-// compiled are logged and do not stop the server: a kind whose rule does not
-// compile gets health Unknown, every other kind its built-in rule.
-func (e *Engine) healthChecker(ctx context.Context) (*health.Checker, error) {
-	logger := klog.FromContext(ctx).WithValues("configMap", klog.KRef(e.config.RepoNamespace, e.config.HealthRulesConfigMap))
-	rules, err := e.configMapData(ctx, e.config.HealthRulesConfigMap)
-	if err != nil {
-		logger.Error(err, "Custom health rules not loaded; only the built-in rules apply")
-	}
-	checker, err := health.NewChecker(health.Options{Rules: rules})
-	if err != nil {
-		logger.Error(err, "Some custom health rules do not compile; their kinds get health Unknown")
-	}
-	if checker == nil {
-		return health.NewChecker(health.Options{})
-	}
-	if len(rules) > 0 {
-		logger.Info("Loaded custom health rules", "rules", len(rules))
-	}
-	return checker, nil
-}
-
-// systemRules reads the system-level ignore rules once at start-up. A
-// ConfigMap that cannot be read is logged and means no rules; entries that
-// cannot be parsed are logged here and fail the comparisons of the resources
-// they select, with the key named.
-func (e *Engine) systemRules(ctx context.Context) diff.SystemRules {
-	logger := klog.FromContext(ctx).WithValues("configMap", klog.KRef(e.config.RepoNamespace, e.config.IgnoreRulesConfigMap))
-	data, err := e.configMapData(ctx, e.config.IgnoreRulesConfigMap)
-	if err != nil {
-		logger.Error(err, "System-level ignore rules not loaded")
-		return diff.SystemRules{}
-	}
-	rules := diff.ParseSystemRules(data)
-	for _, invalid := range rules.Invalid {
-		logger.Error(invalid.Err, "Invalid system-level ignore rule; comparisons of the resources it selects fail until it is fixed")
-	}
-	if len(rules.Rules) > 0 {
-		logger.Info("Loaded system-level ignore rules", "rules", len(rules.Rules))
-	}
-	return rules
 }
 
 // configMapData reads a settings ConfigMap of the repository namespace. A

@@ -111,3 +111,109 @@ func rolloutObservedGeneration(r *fieldReader, obj map[string]any) (int64, bool)
 	}
 	return r.integer(obj, "status", "observedGeneration")
 }
+
+// argoChecks cover the Argo projects' kinds besides Workflows and Rollouts,
+// and Capstan's own ApplicationSets, assessed like Argo CD's.
+var argoChecks = mergeChecks(
+	kinds("argoproj.io", map[string]check{
+		"AnalysisRun": argoPhaseRule("Waiting for analysis run to finish: status has not been reconciled.", map[string]phaseHealth{
+			"Pending":      {status: v1alpha1.HealthStatusProgressing, message: "Analysis run is running"},
+			"Running":      {status: v1alpha1.HealthStatusProgressing, message: "Analysis run is running"},
+			"Successful":   {status: v1alpha1.HealthStatusHealthy, message: "Analysis run completed successfully", messageField: []string{"status", "message"}},
+			"Failed":       {status: v1alpha1.HealthStatusDegraded, message: "Analysis run failed", messageField: []string{"status", "message"}},
+			"Error":        {status: v1alpha1.HealthStatusDegraded, message: "Analysis run had an error", messageField: []string{"status", "message"}},
+			"Inconclusive": {status: v1alpha1.HealthStatusUnknown, message: "Analysis run was inconclusive", messageField: []string{"status", "message"}},
+		}),
+		"Experiment": argoPhaseRule("Waiting for experiment to finish: status has not been reconciled.", map[string]phaseHealth{
+			"Pending":    {status: v1alpha1.HealthStatusProgressing, message: "Experiment is pending"},
+			"Running":    {status: v1alpha1.HealthStatusProgressing, message: "Experiment is running"},
+			"Successful": {status: v1alpha1.HealthStatusHealthy, message: "Experiment is successful"},
+			"Failed":     {status: v1alpha1.HealthStatusDegraded, message: "Experiment has failed"},
+			"Error":      {status: v1alpha1.HealthStatusDegraded, message: "Experiment had an error"},
+		}),
+		"CronWorkflow":   cronWorkflowHealth,
+		"EventBus":       eventBusHealth,
+		"ApplicationSet": applicationSetHealth,
+	}),
+	kinds(v1alpha1.GroupName, map[string]check{"ApplicationSet": applicationSetHealth}),
+)
+
+// argoPhaseRule maps status.phase; an object with a status but an unlisted
+// phase has no health, as Argo CD's scripts return an empty result.
+func argoPhaseRule(waiting string, phases map[string]phaseHealth) check {
+	return func(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus {
+		if r.object(obj, "status") == nil {
+			return newHealth(v1alpha1.HealthStatusProgressing, waiting)
+		}
+		known, ok := phases[r.str(obj, "status", "phase")]
+		if !ok {
+			return nil
+		}
+		if known.messageField != nil {
+			if message, set := r.optionalString(obj, known.messageField...); set {
+				return newHealth(known.status, message)
+			}
+		}
+		return newHealth(known.status, known.message)
+	}
+}
+
+// cronWorkflowHealth is Degraded on a spec or submission error, else Healthy.
+var cronWorkflowHealth = conditionRule{passes: [][]conditionCase{{
+	{Type: "SpecError", Status: conditionTrue, Health: v1alpha1.HealthStatusDegraded},
+	{Type: "SubmissionError", Status: conditionTrue, Health: v1alpha1.HealthStatusDegraded},
+	{Type: "Completed", Status: conditionTrue, Health: v1alpha1.HealthStatusHealthy},
+}}}.healthyByDefault("CronWorkflow is healthy.")
+
+// healthyByDefault is the rule, with Healthy and message when no condition
+// decides instead of Progressing.
+func (rule conditionRule) healthyByDefault(message string) check {
+	return func(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus {
+		health := rule.check(r, obj)
+		if health.Status == v1alpha1.HealthStatusProgressing && health.Message == rule.waiting {
+			return newHealth(v1alpha1.HealthStatusHealthy, message)
+		}
+		return health
+	}
+}
+
+// eventBusHealth follows the Deployed condition; its message falls back on
+// the reason.
+func eventBusHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus {
+	for _, c := range r.conditions(obj) {
+		if c.Type != "Deployed" {
+			continue
+		}
+		switch c.Status {
+		case conditionFalse:
+			return newHealth(v1alpha1.HealthStatusDegraded, c.messageOr(c.Reason))
+		case conditionTrue:
+			return newHealth(v1alpha1.HealthStatusHealthy, c.messageOr(c.Reason))
+		}
+	}
+	return newHealth(v1alpha1.HealthStatusProgressing, "Waiting for initialization")
+}
+
+// applicationSetHealth: an error, or resources not up to date, is Degraded;
+// a progressive sync under way is Progressing; resources up to date Healthy.
+var applicationSetHealth = conditionRule{waiting: "Waiting for the status to be reported", passes: [][]conditionCase{
+	{{Type: "ErrorOccurred", Status: conditionTrue, Health: v1alpha1.HealthStatusDegraded}},
+	{{Type: "ResourcesUpToDate", Status: conditionFalse, Health: v1alpha1.HealthStatusDegraded}},
+	{{Type: "RolloutProgressing", Status: conditionTrue, Health: v1alpha1.HealthStatusProgressing}},
+	{{Type: "ResourcesUpToDate", Status: conditionTrue, Health: v1alpha1.HealthStatusHealthy}},
+}}.check
+
+// applicationHealthWaiting is the message of a child Application that has
+// not reported its own yet, with --assess-application-health.
+const applicationHealthWaiting = "Waiting for application to be reconciled"
+
+// applicationHealth is a child Application's own status.health, as the
+// argocd-cm rule app-of-apps users add back; off unless
+// Options.AssessApplicationHealth.
+func applicationHealth(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus {
+	status := r.str(obj, "status", "health", "status")
+	if status == "" {
+		return newHealth(v1alpha1.HealthStatusProgressing, applicationHealthWaiting)
+	}
+	return newHealth(v1alpha1.HealthStatusCode(status), r.str(obj, "status", "health", "message"))
+}

@@ -75,16 +75,16 @@ func hpaV1Health(r *fieldReader, obj map[string]any) *v1alpha1.HealthStatus {
 	return hpaConditionsHealth(conditions)
 }
 
-// hpaConditionsHealth is Degraded when any condition reports a failure to
-// scale or to read metrics, else Healthy when one says the autoscaler is able
-// to scale or is limited, else Progressing.
+// hpaConditionsHealth takes the first condition, in order, that decides:
+// one reporting a failure to scale or to read metrics is Degraded, one
+// saying the autoscaler is able to scale or is limited is Healthy; with
+// neither the autoscaler is Progressing. Argo CD walks the list the same
+// way, so an AbleToScale=True before a failed metric is Healthy.
 func hpaConditionsHealth(conditions []hpaCondition) *v1alpha1.HealthStatus {
 	for _, condition := range conditions {
 		if hpaDegraded(condition) {
 			return newHealth(v1alpha1.HealthStatusDegraded, condition.Message)
 		}
-	}
-	for _, condition := range conditions {
 		if (condition.Type == "AbleToScale" || condition.Type == "ScalingLimited") && condition.Status == conditionTrue {
 			return newHealth(v1alpha1.HealthStatusHealthy, condition.Message)
 		}

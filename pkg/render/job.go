@@ -64,7 +64,7 @@ func (r *Renderer) prepare(req *Request) (*renderJob, error) {
 	if err != nil {
 		return job, err
 	}
-	if job.sourceType == v1alpha1.ApplicationSourceTypePlugin {
+	if job.sourceType == v1alpha1.ApplicationSourceTypePlugin && r.opts.Plugins == nil {
 		return job, ErrPluginUnsupported
 	}
 	job.env = newBuildEnv(req)
@@ -111,12 +111,14 @@ func cacheKey(job *renderJob) (string, error) {
 	}
 	usesEnv := strings.Contains(string(spec), "$")
 	isHelm := job.sourceType == v1alpha1.ApplicationSourceTypeHelm
-	if isHelm || usesEnv {
+	// A plugin sees the whole environment: every field of it keys the result.
+	isPlugin := job.sourceType == v1alpha1.ApplicationSourceTypePlugin
+	if isHelm || isPlugin || usesEnv {
 		fields.AppName = job.req.AppName
 		fields.Namespace = job.req.DestinationNamespace
 		fields.Project = job.req.Project
 	}
-	if isHelm {
+	if isHelm || isPlugin {
 		fields.KubeVersion = job.req.KubeVersion
 		fields.APIVersions = append([]string(nil), job.req.APIVersions...)
 		sort.Strings(fields.APIVersions)

@@ -123,6 +123,9 @@ type Options struct {
 	// MaxConcurrentRenders bounds the renders running at once, abandoned ones
 	// included; 0 or less means twice GOMAXPROCS.
 	MaxConcurrentRenders int
+	// Plugins run config management plugins; nil refuses plugin sources
+	// with ErrPluginUnsupported.
+	Plugins PluginRenderer
 }
 
 // Stats counts what a Renderer did, for tests and metrics.
@@ -319,6 +322,10 @@ func (r *Renderer) runTool(ctx context.Context, job *renderJob) ([]*unstructured
 		return r.renderKustomize(ctx, job)
 	case v1alpha1.ApplicationSourceTypeDirectory:
 		return r.renderDirectory(ctx, job)
+	case v1alpha1.ApplicationSourceTypePlugin:
+		if r.opts.Plugins != nil {
+			return r.renderPlugin(ctx, job)
+		}
 	}
 	return nil, fmt.Errorf("%w (source type %s)", ErrPluginUnsupported, job.sourceType)
 }

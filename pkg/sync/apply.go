@@ -150,13 +150,25 @@ func (a *KubeApplier) resource(ctx context.Context, gk schema.GroupKind, version
 }
 
 // Apply creates or changes obj: server-side apply by default, replace with
-// Replace, a client-side three-way merge without ServerSide.
+// Replace, a client-side three-way merge without ServerSide. Argo CD's
+// tracking metadata left on an object it deployed is removed afterwards.
 func (a *KubeApplier) Apply(ctx context.Context, obj *unstructured.Unstructured, opts ApplyOptions) (Applied, error) {
 	gvk := obj.GroupVersionKind()
 	client, err := a.resource(ctx, gvk.GroupKind(), gvk.Version, obj.GetNamespace(), !opts.DryRun)
 	if err != nil {
 		return Applied{}, err
 	}
+	applied, err := a.apply(ctx, client, obj, opts)
+	if err != nil || opts.DryRun {
+		return applied, err
+	}
+	if applied.Object, err = dropArgoCDTracking(ctx, client, obj, applied.Object); err != nil {
+		return applied, fmt.Errorf("remove Argo CD's tracking: %w", err)
+	}
+	return applied, nil
+}
+
+func (a *KubeApplier) apply(ctx context.Context, client dynamic.ResourceInterface, obj *unstructured.Unstructured, opts ApplyOptions) (Applied, error) {
 	switch {
 	case opts.CreateOnly:
 		created, err := client.Create(ctx, obj, metav1.CreateOptions{FieldManager: FieldManager, DryRun: dryRun(opts), FieldValidation: fieldValidation(opts)})

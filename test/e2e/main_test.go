@@ -174,11 +174,22 @@ func (p *plane) printLogTails() {
 	}
 }
 
+// pluginSocketsDir is the --plugin-sockets-dir of capstan-apiserver, where
+// tests start plugin runners as a sidecar would.
+func (p *plane) pluginSocketsDir() string {
+	return filepath.Join(p.localDir, "plugins")
+}
+
 // script prepares hack/NAME for this plane, with its output on stderr.
 func (p *plane) script(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(p.rootDir, "hack", name), args...)
 	cmd.Dir = p.rootDir
 	cmd.Env = append(os.Environ(),
+		// The plugins of test/e2e/testdata/plugins run as subprocesses of
+		// capstan-apiserver; tests start sidecar runners in pluginSocketsDir.
+		"CAPSTAN_APISERVER_EXTRA_ARGS="+os.Getenv("CAPSTAN_APISERVER_EXTRA_ARGS")+
+			" --plugin-configs-dir="+filepath.Join(p.rootDir, "test", "e2e", "testdata", "plugins")+" --plugin-timeout=5s"+
+			" --plugin-sockets-dir="+p.pluginSocketsDir(),
 		"CAPSTAN_LOCAL_DIR="+p.localDir,
 		"CAPSTAN_BIN_DIR="+p.binDir,
 		"CAPSTAN_PORT_BASE="+strconv.Itoa(p.portBase),

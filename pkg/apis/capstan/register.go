@@ -39,6 +39,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationSyncRequest{},
 		&ApplicationTerminateRequest{},
 		&ApplicationRollbackRequest{},
+		&ApplicationActionRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
 		&ApplicationDiffRequest{},

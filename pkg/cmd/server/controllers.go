@@ -106,11 +106,12 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 		"Accept file:// repository URLs. For local development only: they read the server's disk.")
 	fs.StringVar(&o.HealthRulesConfigMap, "health-rules-configmap", o.HealthRulesConfigMap,
 		"ConfigMap in --repository-namespace holding custom health rules: keys <group>_<Kind> (or <Kind> for the core group), "+
-			"values CEL expressions. Read once at start-up: restart the server to apply changes. A missing ConfigMap means no custom rules; empty disables them.")
+			"values CEL expressions. Watched: changes apply without a restart. A missing ConfigMap means no custom rules; empty disables them.")
 	fs.StringVar(&o.IgnoreRulesConfigMap, "ignore-rules-configmap", o.IgnoreRulesConfigMap,
-		"ConfigMap in --repository-namespace holding Argo CD's system-level comparison settings: keys "+
+		"Argo CD's argocd-cm in --repository-namespace: system-level comparison settings (keys "+
 			"resource.customizations.ignoreDifferences.<group>_<Kind> (or .<Kind>, or .all) and resource.compareoptions (ignoreAggregatedRoles), "+
-			"used with every Application's ignoreDifferences. Read once at start-up: restart the server to apply changes. "+
+			"used with every Application's ignoreDifferences) and Lua customizations (resource.customizations.health.<group>_<Kind>, "+
+			"resource.customizations.actions.<group>_<Kind>, resource.customizations). Watched: changes apply without a restart. "+
 			"A missing ConfigMap means no system rules; empty disables them.")
 }
 

@@ -41,6 +41,8 @@ type Options struct {
 	ServingCA *ServingCAOptions
 	// Webhook configures the Git webhook receiver.
 	Webhook *WebhookOptions
+	// Parity configures what repositories written for Argo CD may contain.
+	Parity *ParityOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
@@ -72,6 +74,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		ApplicationSets: NewApplicationSetOptions(),
 		ServingCA:       NewServingCAOptions(),
 		Webhook:         NewWebhookOptions(),
+		Parity:          NewParityOptions(),
 		AlternateDNS:    []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:          out,
 		StdErr:          errOut,
@@ -97,6 +100,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.ApplicationSets.AddFlags(fss.FlagSet("applicationsets"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
 	o.Webhook.AddFlags(fss.FlagSet("webhooks"))
+	o.Parity.AddFlags(fss.FlagSet("argo cd parity"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
 	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
@@ -145,6 +149,7 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Tenancy.Validate()...)
 	errs = append(errs, o.ApplicationSets.Validate()...)
 	errs = append(errs, o.Webhook.Validate(o.Standalone)...)
+	errs = append(errs, o.Parity.Validate()...)
 	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey
 	errs = append(errs, o.ServingCA.Validate(certKey.CertFile != "" || certKey.KeyFile != "", o.Standalone)...)
 	if o.Standalone {

@@ -36,6 +36,7 @@ func (o *Options) engineConfig(destination *rest.Config) engine.Config {
 			AppResync:           c.AppResync,
 		},
 		ApplicationSets: o.ApplicationSets.engineConfig(),
+		Parity:          o.Parity.engineConfig(),
 	}
 }
 

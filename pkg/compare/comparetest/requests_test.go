@@ -83,22 +83,43 @@ var resources = map[string]schema.GroupVersionResource{
 // leaves them: tracked to app, server-side applied by Capstan's manager.
 func deploy(t testing.TB, app *v1alpha1.Application, objects []*unstructured.Unstructured) {
 	t.Helper()
+	createNamespace(t, app.Spec.Destination.Namespace)
+	applyObjects(t, app, objects, true)
+}
+
+// createNamespace creates a namespace, deleted when the test ends.
+func createNamespace(t testing.TB, name string) {
+	t.Helper()
 	ctx := context.Background()
 	client, err := dynamic.NewForConfig(config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": app.Spec.Destination.Namespace}}}
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}}}
 	if _, err := client.Resource(namespaces).Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		_ = client.Resource(namespaces).Delete(context.Background(), ns.GetName(), metav1.DeleteOptions{})
 	})
+}
+
+// applyObjects server-side applies the objects into app's destination
+// namespace with Capstan's manager; tracked marks them as app's, otherwise
+// they carry no tracking (deployed by someone else, to be adopted).
+func applyObjects(t testing.TB, app *v1alpha1.Application, objects []*unstructured.Unstructured, tracked bool) {
+	t.Helper()
+	ctx := context.Background()
+	client, err := dynamic.NewForConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, obj := range objects {
 		obj = obj.DeepCopy()
 		obj.SetNamespace(app.Spec.Destination.Namespace)
-		cluster.SetTracking(obj, app.Namespace, app.Name)
+		if tracked {
+			cluster.SetTracking(obj, app.Namespace, app.Name)
+		}
 		data, err := obj.MarshalJSON()
 		if err != nil {
 			t.Fatal(err)

@@ -34,12 +34,16 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1alpha1.ActionParam{}.OpenAPIModelName():                             schema_pkg_apis_capstan_v1alpha1_ActionParam(ref),
+		v1alpha1.ActionResourceRef{}.OpenAPIModelName():                       schema_pkg_apis_capstan_v1alpha1_ActionResourceRef(ref),
 		v1alpha1.AppHealthStatus{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_AppHealthStatus(ref),
 		v1alpha1.AppProject{}.OpenAPIModelName():                              schema_pkg_apis_capstan_v1alpha1_AppProject(ref),
 		v1alpha1.AppProjectList{}.OpenAPIModelName():                          schema_pkg_apis_capstan_v1alpha1_AppProjectList(ref),
 		v1alpha1.AppProjectSpec{}.OpenAPIModelName():                          schema_pkg_apis_capstan_v1alpha1_AppProjectSpec(ref),
 		v1alpha1.AppProjectStatus{}.OpenAPIModelName():                        schema_pkg_apis_capstan_v1alpha1_AppProjectStatus(ref),
 		v1alpha1.Application{}.OpenAPIModelName():                             schema_pkg_apis_capstan_v1alpha1_Application(ref),
+		v1alpha1.ApplicationActionRequest{}.OpenAPIModelName():                schema_pkg_apis_capstan_v1alpha1_ApplicationActionRequest(ref),
+		v1alpha1.ApplicationActionRequestStatus{}.OpenAPIModelName():          schema_pkg_apis_capstan_v1alpha1_ApplicationActionRequestStatus(ref),
 		v1alpha1.ApplicationCondition{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_ApplicationCondition(ref),
 		v1alpha1.ApplicationDestination{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDestination(ref),
 		v1alpha1.ApplicationDestinationServiceAccount{}.OpenAPIModelName():    schema_pkg_apis_capstan_v1alpha1_ApplicationDestinationServiceAccount(ref),
@@ -235,6 +239,86 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.Unknown{}.OpenAPIModelName():                                  schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		intstr.IntOrString{}.OpenAPIModelName():                               schema_apimachinery_pkg_util_intstr_IntOrString(ref),
 		version.Info{}.OpenAPIModelName():                                     schema_k8sio_apimachinery_pkg_version_Info(ref),
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ActionParam(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ActionParam is one parameter of a resource action.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the parameter.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"value": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Value of the parameter.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ActionResourceRef(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ActionResourceRef names one resource of an Application.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"group": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Group of the resource; empty for the core group.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"version": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Version of the resource; empty means the version the Application records.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind of the resource.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Namespace of the resource; empty for cluster-scoped resources.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the resource.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"kind", "name"},
+			},
+		},
 	}
 }
 
@@ -699,6 +783,126 @@ func schema_pkg_apis_capstan_v1alpha1_Application(ref common.ReferenceCallback) 
 		},
 		Dependencies: []string{
 			v1alpha1.ApplicationSpec{}.OpenAPIModelName(), v1alpha1.ApplicationStatus{}.OpenAPIModelName(), v1alpha1.Operation{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationActionRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationActionRequest is the body of POST applications/NAME/actions: run a resource action (Argo CD's built-in ones such as restart, or a Lua action of argocd-cm) on one resource of the Application. The server answers with the request and what the action changed.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata; name, if set, must equal the Application's name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"resource": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Resource is the resource of the Application to act on.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.ActionResourceRef{}.OpenAPIModelName()),
+						},
+					},
+					"action": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Action is the name of the action, e.g. restart.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"params": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"name",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Params are the action's parameters, given to Lua actions as actionParams.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ActionParam{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is filled by the server with what the action did.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.ApplicationActionRequestStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"resource", "action"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ActionParam{}.OpenAPIModelName(), v1alpha1.ActionResourceRef{}.OpenAPIModelName(), v1alpha1.ApplicationActionRequestStatus{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationActionRequestStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationActionRequestStatus reports what an action did.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"message": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Message says what was done.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"changed": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Changed lists the resources the action patched or created.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ActionResourceRef{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ActionResourceRef{}.OpenAPIModelName()},
 	}
 }
 

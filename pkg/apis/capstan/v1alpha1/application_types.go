@@ -8,6 +8,7 @@ import (
 // +genclient:method=Sync,verb=create,subresource=sync,input=ApplicationSyncRequest,result=ApplicationSyncRequest
 // +genclient:method=Terminate,verb=create,subresource=terminate,input=ApplicationTerminateRequest,result=ApplicationTerminateRequest
 // +genclient:method=Rollback,verb=create,subresource=rollback,input=ApplicationRollbackRequest,result=Application
+// +genclient:method=RunAction,verb=create,subresource=actions,input=ApplicationActionRequest,result=ApplicationActionRequest
 // +genclient:method=GetDiff,verb=get,subresource=diff,result=ApplicationDiff
 // +genclient:method=DiffManifests,verb=create,subresource=diff,input=ApplicationDiffRequest,result=ApplicationDiff
 // +genclient:method=GetManifests,verb=get,subresource=manifests,result=ApplicationManifests

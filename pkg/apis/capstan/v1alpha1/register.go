@@ -42,6 +42,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationSyncRequest{},
 		&ApplicationTerminateRequest{},
 		&ApplicationRollbackRequest{},
+		&ApplicationActionRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
 		&ApplicationDiffRequest{},

@@ -238,6 +238,69 @@ type ApplicationManifestsOptions struct {
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
+// ApplicationActionRequest is the body of POST applications/NAME/actions: run
+// a resource action (Argo CD's built-in ones such as restart, or a Lua action
+// of argocd-cm) on one resource of the Application. The server answers with
+// the request and what the action changed.
+type ApplicationActionRequest struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata; name, if set, must equal the Application's name.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Resource is the resource of the Application to act on.
+	Resource ActionResourceRef `json:"resource"`
+	// Action is the name of the action, e.g. restart.
+	Action string `json:"action"`
+	// Params are the action's parameters, given to Lua actions as actionParams.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Params []ActionParam `json:"params,omitempty"`
+	// Status is filled by the server with what the action did.
+	// +optional
+	Status ApplicationActionRequestStatus `json:"status,omitempty"`
+}
+
+// ActionResourceRef names one resource of an Application.
+type ActionResourceRef struct {
+	// Group of the resource; empty for the core group.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// Version of the resource; empty means the version the Application records.
+	// +optional
+	Version string `json:"version,omitempty"`
+	// Kind of the resource.
+	Kind string `json:"kind"`
+	// Namespace of the resource; empty for cluster-scoped resources.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the resource.
+	Name string `json:"name"`
+}
+
+// ActionParam is one parameter of a resource action.
+type ActionParam struct {
+	// Name of the parameter.
+	Name string `json:"name"`
+	// Value of the parameter.
+	// +optional
+	Value string `json:"value,omitempty"`
+}
+
+// ApplicationActionRequestStatus reports what an action did.
+type ApplicationActionRequestStatus struct {
+	// Message says what was done.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Changed lists the resources the action patched or created.
+	// +optional
+	// +listType=atomic
+	Changed []ActionResourceRef `json:"changed,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
 // ApplicationSetPreview is returned by GET applicationsets/NAME/preview, and by
 // POST of an unsaved candidate ApplicationSet: the Applications its generators
 // produce now, and what the controller would do to each.

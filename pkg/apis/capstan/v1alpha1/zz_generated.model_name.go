@@ -22,6 +22,16 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ActionParam) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ActionParam"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ActionResourceRef) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ActionResourceRef"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in AppHealthStatus) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.AppHealthStatus"
 }
@@ -49,6 +59,16 @@ func (in AppProjectStatus) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in Application) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.Application"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationActionRequest) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationActionRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationActionRequestStatus) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationActionRequestStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

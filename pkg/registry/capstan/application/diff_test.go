@@ -2,6 +2,7 @@ package application_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -12,8 +13,10 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/inspect"
 	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/registry/capstan/application"
@@ -40,6 +43,20 @@ func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Applicati
 	e.compared = app.DeepCopy()
 	e.options = opts
 	return &v1alpha1.ApplicationManifests{}, nil
+}
+
+func (e *recordingEngine) RunAction(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error) {
+	e.compared = app.DeepCopy()
+	e.options = opts
+	if req.Action == "unknown" {
+		return nil, fmt.Errorf("%w %q", actions.ErrUnknownAction, req.Action)
+	}
+	if req.Resource.Name == "stranger" {
+		return nil, fmt.Errorf("ConfigMap stranger: %w", compare.ErrNotAResource)
+	}
+	out := req.DeepCopy()
+	out.Status.Message = "action " + req.Action + " ran"
+	return out, nil
 }
 
 func newStorageWithEngine(t *testing.T, engine application.Engine, access ...application.Access) application.Storage {

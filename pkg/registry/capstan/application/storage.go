@@ -19,6 +19,7 @@ type Storage struct {
 	Rollback    *RollbackREST
 	Diff        *DiffREST
 	Manifests   *ManifestsREST
+	Actions     *ActionsREST
 }
 
 // NewStorage builds the applications storage and its subresources over optsGetter.
@@ -56,6 +57,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, en
 		Rollback:    &RollbackREST{store: store},
 		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}, table: newTableConvertor()},
 		Manifests:   &ManifestsREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
+		Actions:     &ActionsREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
 	}, nil
 }
 

@@ -97,6 +97,12 @@ func ExtractApplication(application *capstanv1alpha1.Application, fieldManager s
 	return ExtractApplicationFrom(application, fieldManager, "")
 }
 
+// ExtractApplicationActions extracts the applied configuration owned by fieldManager from
+// application for the actions subresource.
+func ExtractApplicationActions(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {
+	return ExtractApplicationFrom(application, fieldManager, "actions")
+}
+
 // ExtractApplicationDiff extracts the applied configuration owned by fieldManager from
 // application for the diff subresource.
 func ExtractApplicationDiff(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {

@@ -54,6 +54,7 @@ type ApplicationInterface interface {
 	Sync(ctx context.Context, applicationName string, applicationSyncRequest *capstanv1alpha1.ApplicationSyncRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationSyncRequest, error)
 	Terminate(ctx context.Context, applicationName string, applicationTerminateRequest *capstanv1alpha1.ApplicationTerminateRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationTerminateRequest, error)
 	Rollback(ctx context.Context, applicationName string, applicationRollbackRequest *capstanv1alpha1.ApplicationRollbackRequest, opts v1.CreateOptions) (*capstanv1alpha1.Application, error)
+	RunAction(ctx context.Context, applicationName string, applicationActionRequest *capstanv1alpha1.ApplicationActionRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationActionRequest, error)
 	GetDiff(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationDiff, error)
 	DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *capstanv1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationDiff, error)
 	GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationManifests, error)
@@ -120,6 +121,21 @@ func (c *applications) Rollback(ctx context.Context, applicationName string, app
 		SubResource("rollback").
 		VersionedParams(&opts, scheme.ParameterCodec).
 		Body(applicationRollbackRequest).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// RunAction takes the representation of a applicationActionRequest and creates it.  Returns the server's representation of the applicationActionRequest, and an error, if there is any.
+func (c *applications) RunAction(ctx context.Context, applicationName string, applicationActionRequest *capstanv1alpha1.ApplicationActionRequest, opts v1.CreateOptions) (result *capstanv1alpha1.ApplicationActionRequest, err error) {
+	result = &capstanv1alpha1.ApplicationActionRequest{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("applications").
+		Name(applicationName).
+		SubResource("actions").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(applicationActionRequest).
 		Do(ctx).
 		Into(result)
 	return

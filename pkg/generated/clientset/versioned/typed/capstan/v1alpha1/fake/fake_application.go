@@ -92,6 +92,18 @@ func (c *fakeApplications) Rollback(ctx context.Context, applicationName string,
 	return obj.(*v1alpha1.Application), err
 }
 
+// RunAction takes the representation of a applicationActionRequest and creates it.  Returns the server's representation of the applicationActionRequest, and an error, if there is any.
+func (c *fakeApplications) RunAction(ctx context.Context, applicationName string, applicationActionRequest *v1alpha1.ApplicationActionRequest, opts v1.CreateOptions) (result *v1alpha1.ApplicationActionRequest, err error) {
+	emptyResult := &v1alpha1.ApplicationActionRequest{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), applicationName, "actions", c.Namespace(), applicationActionRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.ApplicationActionRequest), err
+}
+
 // GetDiff takes name of the application, and returns the corresponding applicationDiff object, and an error if there is any.
 func (c *fakeApplications) GetDiff(ctx context.Context, applicationName string, options v1.GetOptions) (result *v1alpha1.ApplicationDiff, err error) {
 	emptyResult := &v1alpha1.ApplicationDiff{}
