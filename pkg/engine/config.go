@@ -36,6 +36,8 @@ type Config struct {
 	Impersonation bool
 	// Controllers configure the controllers RunControllers starts.
 	Controllers ControllerConfig
+	// Sharding spreads the Applications over several replicas.
+	Sharding ShardingConfig
 }
 
 // SourceConfig configures Git, Helm and the renderers.

@@ -28,21 +28,32 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 	if err != nil {
 		return err
 	}
+	shard, err := e.startSharding(ctx, client)
+	if err != nil {
+		return fmt.Errorf("sharding: %w", err)
+	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps := factory.Capstan().V1alpha1().Applications()
 	controllers := e.config.Controllers
-	c, err := application.New(client, apps.Informer(), apps.Lister(), e.Comparer, application.Options{
+	options := application.Options{
 		Workers:          controllers.StatusProcessors,
 		OperationWorkers: controllers.OperationProcessors,
 		SyncTimeout:      controllers.SyncTimeout,
 		Resync:           controllers.AppResync,
 		Recorder:         e.eventRecorder(ctx),
 		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
-	})
+	}
+	if shard != nil {
+		options.Shard = shard
+	}
+	c, err := application.New(client, apps.Informer(), apps.Lister(), e.Comparer, options)
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)
 	}
 	e.Clusters.AddEventHandler(c.ManagedObjectChanged)
+	if shard != nil {
+		followShard(ctx, shard, apps.Informer(), c.OwnershipChanged)
+	}
 	factory.Start(ctx.Done())
 	return c.Run(ctx)
 }

@@ -37,12 +37,16 @@ type Options struct {
 	Tenancy *TenancyOptions
 	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
 	ServingCA *ServingCAOptions
+	// Sharding spreads the Applications over replicas.
+	Sharding *ShardingOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
 	// AlternateDNS are extra names for the self-signed serving certificate,
 	// or the one issued by the serving CA.
 	AlternateDNS []string
+	// PrintVersion prints Capstan's version and exits.
+	PrintVersion bool
 
 	// embedded is set by Complete when the embedded etcd is to be started.
 	embedded bool
@@ -66,6 +70,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		ClientRate:   NewClientRateOptions(),
 		Tenancy:      NewTenancyOptions(),
 		ServingCA:    NewServingCAOptions(),
+		Sharding:     NewShardingOptions(),
 		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:       out,
 		StdErr:       errOut,
@@ -88,6 +93,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
+	o.Sharding.AddFlags(fss.FlagSet("sharding"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
@@ -106,6 +112,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	fs.StringSliceVar(&o.AlternateDNS, "alternate-dns", o.AlternateDNS,
 		"DNS names of the serving certificate, self-signed or issued by --serving-ca-secret, when no --tls-cert-file is given. "+
 			"The aggregator verifies it for the APIService's Service as NAME.NAMESPACE.svc.")
+	fs.BoolVar(&o.PrintVersion, "version", o.PrintVersion, "Print Capstan's version and exit.")
 }
 
 // Complete fills in what follows from other options.
@@ -133,6 +140,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, o.EmbeddedEtcd.Validate()...)
 	}
 	errs = append(errs, o.Controllers.Validate()...)
+	errs = append(errs, o.Sharding.Validate(o.Controllers.LeaderElect)...)
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
 	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey

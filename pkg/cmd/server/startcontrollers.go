@@ -35,6 +35,7 @@ func (o *Options) engineConfig(destination *rest.Config) engine.Config {
 			SyncTimeout:         c.SyncTimeout,
 			AppResync:           c.AppResync,
 		},
+		Sharding: o.Sharding.config(),
 	}
 }
 
