@@ -61,6 +61,7 @@ check_ports() {
   [[ ${SKIP_APISERVER} == 1 ]] || checks+=(
     "capstan-apiserver:${PORT_APISERVER}" "capstan-apiserver (embedded etcd):${PORT_APISERVER_ETCD}"
     "capstan-apiserver (embedded etcd peer):$((PORT_APISERVER_ETCD + 1))"
+    "capstan-apiserver (webhooks):${PORT_WEBHOOK}"
   )
   local check busy=0 owner
   for check in "${checks[@]}"; do
@@ -97,6 +98,8 @@ PORT_KUBE_APISERVER=${PORT_KUBE_APISERVER}
 PORT_APISERVER=${PORT_APISERVER}
 PORT_APISERVER_ETCD=${PORT_APISERVER_ETCD}
 PORT_GIT=${PORT_GIT}
+PORT_WEBHOOK=${PORT_WEBHOOK}
+CAPSTAN_WEBHOOK_URL=http://127.0.0.1:${PORT_WEBHOOK}/api/webhook
 EOF
 }
 
@@ -272,6 +275,8 @@ start_capstan_apiserver() {
     --data-dir="${CAPSTAN_LOCAL_DIR}/capstan-data" \
     --embedded-etcd-port="${PORT_APISERVER_ETCD}" \
     --cache-dir="${CAPSTAN_LOCAL_DIR}/capstan-cache" \
+    --webhook-bind-address=127.0.0.1 \
+    --webhook-port="${PORT_WEBHOOK}" \
     --v=2 \
     "${extra[@]}"
 }
@@ -348,6 +353,7 @@ Local control plane is up in $(capstan::elapsed)s (state in ${CAPSTAN_LOCAL_DIR}
   kubectl api-resources --api-group=capstan.dev
   kubectl get applications -A
 
+Git webhooks: POST http://127.0.0.1:${PORT_WEBHOOK}/api/webhook (keys in Secret capstan-system/argocd-secret)
 Logs: ${LOG_DIR}/   Stop: make down (hack/local-down.sh)
 EOF
 }

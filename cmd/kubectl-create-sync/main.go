@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cmd/plugin"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 )
 
@@ -30,14 +31,8 @@ type syncOptions struct {
 	printFlags  *genericclioptions.PrintFlags
 	streams     genericiooptions.IOStreams
 
-	revision    string
-	revisions   []string
-	prune       bool
-	force       bool
-	applyOnly   bool
-	resources   []string
-	syncOptions []string
-	dryRun      string
+	sync   plugin.SyncFlags
+	dryRun string
 }
 
 func newCommand(streams genericiooptions.IOStreams) *cobra.Command {
@@ -67,13 +62,7 @@ func newCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	flags := cmd.Flags()
 	o.configFlags.AddFlags(flags)
 	o.printFlags.AddFlags(cmd)
-	flags.StringVar(&o.revision, "revision", "", "Revision to sync to; default the Application's targetRevision.")
-	flags.StringSliceVar(&o.revisions, "revisions", nil, "Revisions of a multi-source Application, one per source in order.")
-	flags.BoolVar(&o.prune, "prune", false, "Delete resources that are no longer in the target state.")
-	flags.BoolVar(&o.force, "force", false, "Replace resources that cannot be updated in place.")
-	flags.BoolVar(&o.applyOnly, "apply-only", false, "Use the apply strategy: skip hooks.")
-	flags.StringSliceVar(&o.resources, "resource", nil, "Sync only this resource, as GROUP:KIND:NAME or GROUP:KIND:NAMESPACE/NAME. Repeatable.")
-	flags.StringSliceVar(&o.syncOptions, "sync-option", nil, "Sync option such as CreateNamespace=true. Repeatable.")
+	o.sync.AddFlags(flags)
 	flags.StringVar(&o.dryRun, "dry-run", o.dryRun, `Must be "none", "server" or "client". "server" validates the request without setting the operation; "client" prints the request only.`)
 	flags.Lookup("dry-run").NoOptDefVal = "server"
 	return cmd
@@ -124,31 +113,7 @@ func (o *syncOptions) request(name string) (*v1alpha1.ApplicationSyncRequest, er
 	default:
 		return nil, fmt.Errorf(`--dry-run: must be "none", "server" or "client", not %q`, o.dryRun)
 	}
-	spec := v1alpha1.ApplicationSyncRequestSpec{
-		Revision:    o.revision,
-		Revisions:   o.revisions,
-		Prune:       o.prune,
-		SyncOptions: o.syncOptions,
-	}
-	if o.force || o.applyOnly {
-		apply := &v1alpha1.SyncStrategyApply{Force: o.force}
-		if o.applyOnly {
-			spec.Strategy = &v1alpha1.SyncStrategy{Apply: apply}
-		} else {
-			spec.Strategy = &v1alpha1.SyncStrategy{Hook: &v1alpha1.SyncStrategyHook{SyncStrategyApply: *apply}}
-		}
-	}
-	for _, value := range o.resources {
-		resource, err := parseResource(value)
-		if err != nil {
-			return nil, err
-		}
-		spec.Resources = append(spec.Resources, resource)
-	}
-	return &v1alpha1.ApplicationSyncRequest{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       spec,
-	}, nil
+	return o.sync.Request(name)
 }
 
 func setKind(request *v1alpha1.ApplicationSyncRequest) {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/refresh"
 )
 
 // runColdSync creates every Application with automated sync and times how
@@ -145,7 +146,9 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 func application(a app, repoURL string) *v1alpha1.Application {
 	return &v1alpha1.Application{
 		ObjectMeta: metav1.ObjectMeta{Name: a.Name, Namespace: appNamespace,
-			Labels: map[string]string{"bench.capstan.dev/flavour": string(a.Flavour)}},
+			Labels: map[string]string{"bench.capstan.dev/flavour": string(a.Flavour)},
+			// A monorepo's apps: a push webhook refreshes only those whose files changed.
+			Annotations: map[string]string{refresh.ManifestGeneratePathsAnnotation: "."}},
 		Spec: v1alpha1.ApplicationSpec{
 			Project: benchProject,
 			Source:  &v1alpha1.ApplicationSource{RepoURL: repoURL, Path: a.Path(), TargetRevision: "main"},

@@ -49,6 +49,7 @@ capstan::ports() {
   PORT_APISERVER_ETCD=${CAPSTAN_PORT_APISERVER_ETCD:-$((base + 381))} # capstan's embedded etcd; peer = +1
   PORT_KUBE_APISERVER=${CAPSTAN_PORT_KUBE_APISERVER:-$((base + 443))}
   PORT_APISERVER=${CAPSTAN_PORT_APISERVER:-$((base + 444))}
+  PORT_WEBHOOK=${CAPSTAN_PORT_WEBHOOK:-$((base + 445))} # capstan-apiserver's Git webhook receiver (HTTP)
   PORT_GIT=${CAPSTAN_PORT_GIT:-$((base + 80))} # demo Git server (make run)
 }
 

@@ -25,6 +25,9 @@ type Config struct {
 	Engine application.Engine
 	// Policy holds the server-wide project settings (control namespaces).
 	Policy project.Policy
+	// ApplicationSets configure the preview subresource; its Generators are
+	// nil without a destination cluster.
+	ApplicationSets applicationset.PreviewConfig
 }
 
 // CapstanServer is a running capstan.dev API server.
@@ -33,9 +36,10 @@ type CapstanServer struct {
 }
 
 type completedConfig struct {
-	GenericConfig genericapiserver.CompletedConfig
-	Engine        application.Engine
-	Policy        project.Policy
+	GenericConfig   genericapiserver.CompletedConfig
+	Engine          application.Engine
+	Policy          project.Policy
+	ApplicationSets applicationset.PreviewConfig
 }
 
 // CompletedConfig is a Config whose defaults are filled in; only it can build a server.
@@ -45,7 +49,8 @@ type CompletedConfig struct {
 
 // Complete fills in the fields of cfg that were left unset.
 func (cfg *Config) Complete() CompletedConfig {
-	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Engine: cfg.Engine, Policy: cfg.Policy}}
+	return CompletedConfig{&completedConfig{GenericConfig: cfg.GenericConfig.Complete(), Engine: cfg.Engine, Policy: cfg.Policy,
+		ApplicationSets: cfg.ApplicationSets}}
 }
 
 // New builds the server and installs the capstan.dev group in it.
@@ -54,7 +59,7 @@ func (c completedConfig) New() (*CapstanServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.Engine, c.Policy, c.GenericConfig.Authorization.Authorizer)
+	storage, err := newStorage(c.GenericConfig.RESTOptionsGetter, c.Engine, c.Policy, c.GenericConfig.Authorization.Authorizer, c.ApplicationSets)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +73,8 @@ func (c completedConfig) New() (*CapstanServer, error) {
 }
 
 // newStorage builds the REST storage of every resource and subresource, keyed by path.
-func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine, policy project.Policy, authz authorizer.Authorizer) (map[string]rest.Storage, error) {
+func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine, policy project.Policy, authz authorizer.Authorizer,
+	appSetPreview applicationset.PreviewConfig) (map[string]rest.Storage, error) {
 	projects, err := appproject.NewStorage(scheme.Scheme, optsGetter)
 	if err != nil {
 		return nil, fmt.Errorf("appprojects storage: %w", err)
@@ -82,21 +88,24 @@ func newStorage(optsGetter generic.RESTOptionsGetter, engine application.Engine,
 	if err != nil {
 		return nil, fmt.Errorf("applications storage: %w", err)
 	}
-	appSets, err := applicationset.NewStorage(scheme.Scheme, optsGetter)
+	appSetPreview.Access = applicationset.Access{Policy: policy, Project: getProject, Authorizer: access.Authorizer}
+	appSetPreview.Applications = applicationLister(apps.Application)
+	appSets, err := applicationset.NewStorage(scheme.Scheme, optsGetter, appSetPreview)
 	if err != nil {
 		return nil, fmt.Errorf("applicationsets storage: %w", err)
 	}
 	return map[string]rest.Storage{
-		"applications":           apps.Application,
-		"applications/status":    apps.Status,
-		"applications/sync":      apps.Sync,
-		"applications/terminate": apps.Terminate,
-		"applications/rollback":  apps.Rollback,
-		"applications/diff":      apps.Diff,
-		"applications/manifests": apps.Manifests,
-		"applicationsets":        appSets.ApplicationSet,
-		"applicationsets/status": appSets.Status,
-		"appprojects":            projects.AppProject,
-		"appprojects/status":     projects.Status,
+		"applications":            apps.Application,
+		"applications/status":     apps.Status,
+		"applications/sync":       apps.Sync,
+		"applications/terminate":  apps.Terminate,
+		"applications/rollback":   apps.Rollback,
+		"applications/diff":       apps.Diff,
+		"applications/manifests":  apps.Manifests,
+		"applicationsets":         appSets.ApplicationSet,
+		"applicationsets/status":  appSets.Status,
+		"applicationsets/preview": appSets.Preview,
+		"appprojects":             projects.AppProject,
+		"appprojects/status":      projects.Status,
 	}, nil
 }

@@ -44,6 +44,10 @@ type Cluster struct {
 	// NamespaceObjects holds every object of the namespaces whose orphaned
 	// resources are reported; it watches nothing until asked.
 	NamespaceObjects *NamespaceObjects
+	// NamespaceIndex knows which namespaces exist; it watches nothing until asked.
+	NamespaceIndex *NamespaceIndex
+	// Schemas checks objects against the cluster's OpenAPI schemas.
+	Schemas *SchemaValidator
 
 	discovery discovery.CachedDiscoveryInterface
 	// config reaches the cluster with Capstan's own credentials; impersonating
@@ -88,6 +92,8 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 		Dynamic:          dynamicClient,
 		Cache:            NewObjectCache(ctx, dynamicClient, mapper, onChange),
 		NamespaceObjects: NewNamespaceObjects(ctx, metadataClient, cached),
+		NamespaceIndex:   newNamespaceIndex(ctx, metadataClient),
+		Schemas:          NewSchemaValidator(discoveryClient.OpenAPIV3()),
 		discovery:        cached,
 		config:           config,
 	}, nil
@@ -125,13 +131,25 @@ func (c *Cluster) Versions() (string, []string, error) {
 	if c.kubeVersion != "" {
 		return c.kubeVersion, c.apiVersions, nil
 	}
-	info, err := c.discovery.ServerVersion()
+	kubeVersion, apiVersions, err := DiscoverVersions(c.discovery)
 	if err != nil {
-		return "", nil, fmt.Errorf("cluster %s: server version: %w", c.Server, err)
+		return "", nil, fmt.Errorf("cluster %s: %w", c.Server, err)
 	}
-	groups, err := c.discovery.ServerGroups()
+	c.kubeVersion, c.apiVersions = kubeVersion, apiVersions
+	return c.kubeVersion, c.apiVersions, nil
+}
+
+// DiscoverVersions asks a cluster for its Kubernetes version and its API
+// group versions (sorted), as Helm's --kube-version and --api-versions take
+// them.
+func DiscoverVersions(client discovery.DiscoveryInterface) (string, []string, error) {
+	info, err := client.ServerVersion()
 	if err != nil {
-		return "", nil, fmt.Errorf("cluster %s: API groups: %w", c.Server, err)
+		return "", nil, fmt.Errorf("server version: %w", err)
+	}
+	groups, err := client.ServerGroups()
+	if err != nil {
+		return "", nil, fmt.Errorf("API groups: %w", err)
 	}
 	var versions []string
 	for _, group := range groups.Groups {
@@ -140,6 +158,5 @@ func (c *Cluster) Versions() (string, []string, error) {
 		}
 	}
 	sort.Strings(versions)
-	c.kubeVersion, c.apiVersions = info.GitVersion, versions
-	return c.kubeVersion, c.apiVersions, nil
+	return info.GitVersion, versions, nil
 }

@@ -183,6 +183,9 @@ func (c *Clusters) fromSecret(secret *corev1.Secret) (*Cluster, error) {
 	c.handlersMu.RLock()
 	cluster.Cache.ShardBy(c.keep)
 	c.handlersMu.RUnlock()
+	if len(parsed.Namespaces) > 0 {
+		cluster.NamespaceIndex.disable()
+	}
 	c.bySecret[key] = &secretCluster{resourceVersion: secret.ResourceVersion, cluster: cluster, cancel: cancel}
 	klog.FromContext(c.ctx).Info("Connected destination cluster", "server", parsed.Server, "name", parsed.Name,
 		"secret", key, "resourceVersion", secret.ResourceVersion)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 )
@@ -48,22 +49,22 @@ type SecretCluster struct {
 // ClusterConfig writes it. The TLS data are base64 strings because Argo CD
 // marshals them from byte slices.
 type clusterConfig struct {
-	Username           string          `json:"username"`
-	Password           string          `json:"password"`
-	BearerToken        string          `json:"bearerToken"`
+	Username           string          `json:"username,omitempty"`
+	Password           string          `json:"password,omitempty"`
+	BearerToken        string          `json:"bearerToken,omitempty"`
 	TLSClientConfig    tlsClientConfig `json:"tlsClientConfig"`
-	ProxyURL           string          `json:"proxyUrl"`
-	DisableCompression bool            `json:"disableCompression"`
-	AWSAuthConfig      json.RawMessage `json:"awsAuthConfig"`
-	ExecProviderConfig json.RawMessage `json:"execProviderConfig"`
+	ProxyURL           string          `json:"proxyUrl,omitempty"`
+	DisableCompression bool            `json:"disableCompression,omitempty"`
+	AWSAuthConfig      json.RawMessage `json:"awsAuthConfig,omitempty"`
+	ExecProviderConfig json.RawMessage `json:"execProviderConfig,omitempty"`
 }
 
 type tlsClientConfig struct {
 	Insecure   bool   `json:"insecure"`
-	ServerName string `json:"serverName"`
-	CAData     string `json:"caData"`
-	CertData   string `json:"certData"`
-	KeyData    string `json:"keyData"`
+	ServerName string `json:"serverName,omitempty"`
+	CAData     string `json:"caData,omitempty"`
+	CertData   string `json:"certData,omitempty"`
+	KeyData    string `json:"keyData,omitempty"`
 }
 
 // secretValue returns a key of a Secret, from data or, for Secrets not yet
@@ -198,4 +199,29 @@ func describeJSONError(err error) error {
 		return fmt.Errorf("config is not valid JSON (syntax error at byte %d)", syntaxError.Offset)
 	}
 	return errors.New("config is not a valid JSON object")
+}
+
+// NewTokenSecret builds the Argo CD cluster Secret namespace/name that
+// reaches server with a bearer token, verifying its certificate with caData
+// (or not at all when insecure), in the format FromSecret reads: for
+// `kubectl capstan cluster add`. project, when set, scopes the cluster to
+// one AppProject.
+func NewTokenSecret(namespace, name, clusterName, server, token string, caData []byte, insecure bool, project string) (*corev1.Secret, error) {
+	config := clusterConfig{BearerToken: token, TLSClientConfig: tlsClientConfig{Insecure: insecure}}
+	if !insecure && len(caData) > 0 {
+		config.TLSClientConfig.CAData = base64.StdEncoding.EncodeToString(caData)
+	}
+	raw, err := json.Marshal(config)
+	if err != nil {
+		return nil, err
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{secretTypeLabel: secretTypeCluster}},
+		Type:       corev1.SecretTypeOpaque,
+		StringData: map[string]string{"name": clusterName, "server": server, "config": string(raw)},
+	}
+	if project != "" {
+		secret.StringData["project"] = project
+	}
+	return secret, nil
 }

@@ -379,3 +379,27 @@ func waitForSecret(t *testing.T, lister corev1listers.SecretNamespaceLister, nam
 		t.Fatalf("Secret %s did not reach the expected state: %v", name, err)
 	}
 }
+
+func TestATokenSecretReadsBackAsItsCluster(t *testing.T) {
+	secret, err := NewTokenSecret("capstan-system", "cluster-prod", "prod", "https://prod.example.com:6443", "t0ken", []byte("CA PEM"), false, "team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// FromSecret reads stored Secrets: stringData as the API server stores it.
+	secret.Data = map[string][]byte{}
+	for key, value := range secret.StringData {
+		secret.Data[key] = []byte(value)
+	}
+	secret.StringData = nil
+	got, err := FromSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "prod" || got.Server != "https://prod.example.com:6443" || got.Project != "team-a" ||
+		got.Config.BearerToken != "t0ken" || string(got.Config.CAData) != "CA PEM" || got.Config.Insecure {
+		t.Errorf("read back %+v with config %+v", got, got.Config)
+	}
+	if secret.Labels["argocd.argoproj.io/secret-type"] != "cluster" {
+		t.Errorf("labels %v", secret.Labels)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/refresh"
 	"capstan.dev/capstan/pkg/target"
 )
 
@@ -57,8 +58,14 @@ type Comparer struct {
 type Options struct {
 	// Hard bypasses the caches of resolved revisions and rendered manifests.
 	Hard bool
+	// Push is the push a webhook reported, for a refresh it asked for: the
+	// listed refs are renewed once per push rather than per Application.
+	Push *refresh.Push
 	// Revision renders this revision instead of the target revision.
 	Revision string
+	// Manifests, when not nil, are the target objects instead of what the
+	// Application's sources render (a diff of locally rendered files).
+	Manifests []*unstructured.Unstructured
 	// Project is the Application's AppProject: its sourceRepos, destinations
 	// and resource lists are enforced, and when it sets orphanedResources the
 	// comparison reports the orphaned objects of the destination namespace.
@@ -148,7 +155,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
-	desired, err := c.Targets.Target(ctx, app, targetOptions(kubeVersion, apiVersions, opts))
+	desired, err := c.target(ctx, app, targetOptions(kubeVersion, apiVersions, opts), opts.Manifests)
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
@@ -416,6 +423,14 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 		if !hard && destination.Cache.KnownAbsent(key, time.Now()) {
 			continue
 		}
+		if key.Namespace != "" {
+			if exists, known := destination.NamespaceIndex.Exists(key.Namespace); known && !exists {
+				// Nothing exists in a namespace that does not: the objects of
+				// a new Application's new namespace cost no request each.
+				destination.Cache.MarkAbsent(key, time.Now())
+				continue
+			}
+		}
 		// Not tracked yet: look it up once; an existing object is adopted by key.
 		obj, err := destination.Dynamic.Resource(mapping.Resource).Namespace(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -506,7 +521,7 @@ func (c *Comparer) assess(live *unstructured.Unstructured) *v1alpha1.HealthStatu
 }
 
 func targetOptions(kubeVersion string, apiVersions []string, opts Options) target.Options {
-	return target.Options{KubeVersion: kubeVersion, APIVersions: apiVersions, Hard: opts.Hard, Revision: opts.Revision}
+	return target.Options{KubeVersion: kubeVersion, APIVersions: apiVersions, Hard: opts.Hard, Push: opts.Push, Revision: opts.Revision}
 }
 
 func keyOf(resource v1alpha1.ResourceStatus) cluster.ResourceKey {

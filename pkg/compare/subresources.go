@@ -14,6 +14,8 @@ import (
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/inspect"
+	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/target"
 )
 
 // ErrComparison wraps failures that leave no diff to show, such as a render error.
@@ -24,7 +26,7 @@ var ErrComparison = errors.New("comparison failed")
 // values masked before any ignore rule applies. It asks the destination for a
 // fresh dry-run of every resource.
 func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error) {
-	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing})
+	result := c.Compare(ctx, app, Options{Revision: opts.Revision, Hard: opts.Hard, Project: opts.Project, ProjectMissing: opts.ProjectMissing, Manifests: opts.Manifests})
 	if result.Cluster == nil {
 		return nil, fmt.Errorf("%w: %s", ErrComparison, conditionMessages(result.Conditions))
 	}
@@ -50,6 +52,12 @@ func (c *Comparer) Diff(ctx context.Context, app *v1alpha1.Application, opts ins
 		}
 		item := v1alpha1.ResourceDiffItem{
 			Group: resource.Group, Kind: resource.Kind, Namespace: resource.Namespace, Name: resource.Name, Status: status,
+		}
+		if refusal := project.ResourceRefusal(opts.Project, app.Spec.Destination, result.Targets[key], key.Namespace != ""); refusal != nil {
+			// Never dry-run what the project refuses to sync.
+			item.Message = refusal.Error()
+			out.Items = append(out.Items, item)
+			continue
 		}
 		if live := result.Live[key]; live != nil {
 			if refusal, err := readable(live); err != nil || refusal != "" {
@@ -109,6 +117,19 @@ func readableLive(ctx context.Context, destination *cluster.Cluster, mayRead fun
 		}
 		return fmt.Sprintf("the live object is not shown: you may not get %s %s", q.resource.GroupResource(), where), nil
 	}
+}
+
+// target is the target state: the given manifests (copied, since
+// comparing changes them), or what app's sources render.
+func (c *Comparer) target(ctx context.Context, app *v1alpha1.Application, opts target.Options, manifests []*unstructured.Unstructured) (*target.Target, error) {
+	if manifests == nil {
+		return c.Targets.Target(ctx, app, opts)
+	}
+	desired := &target.Target{Objects: make([]*unstructured.Unstructured, 0, len(manifests))}
+	for _, obj := range manifests {
+		desired.Objects = append(desired.Objects, obj.DeepCopy())
+	}
+	return desired, nil
 }
 
 // Manifests renders app's target state as its sources produce it, after the

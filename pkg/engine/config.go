@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/project"
 )
 
@@ -38,6 +39,26 @@ type Config struct {
 	Controllers ControllerConfig
 	// Sharding spreads the Applications over several replicas.
 	Sharding ShardingConfig
+	// ApplicationSets configure the ApplicationSet controller and generators.
+	ApplicationSets ApplicationSetConfig
+}
+
+// ApplicationSetConfig configures the ApplicationSet controller, with Argo
+// CD's ApplicationSet controller settings.
+type ApplicationSetConfig struct {
+	// Policy is the applicationsSync policy of every ApplicationSet; empty
+	// means sync, and lets each ApplicationSet choose its own.
+	Policy v1alpha1.ApplicationsSyncPolicy
+	// AllowPolicyOverride lets ApplicationSets choose their own policy even
+	// when Policy is set.
+	AllowPolicyOverride bool
+	// ProgressiveSyncs enables the RollingSync strategy.
+	ProgressiveSyncs bool
+	// AllowedSCMProviders are the only API URLs SCM Provider and Pull
+	// Request generators may reach; empty allows any.
+	AllowedSCMProviders []string
+	// Processors is the number of ApplicationSets reconciled in parallel.
+	Processors int
 }
 
 // SourceConfig configures Git, Helm and the renderers.

@@ -11,15 +11,20 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/controller/application"
+	"capstan.dev/capstan/pkg/controller/applicationset"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 )
 
-// eventComponent is the source of the Events the controllers record.
-const eventComponent = "capstan-application-controller"
+// The sources of the Events the controllers record.
+const (
+	applicationComponent    = "capstan-application-controller"
+	applicationSetComponent = "capstan-applicationset-controller"
+)
 
 // RunControllers runs the in-process controllers until ctx ends. loopback
 // reaches this server's own API (Applications, AppProjects).
@@ -40,7 +45,7 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 		OperationWorkers: controllers.OperationProcessors,
 		SyncTimeout:      controllers.SyncTimeout,
 		Resync:           controllers.AppResync,
-		Recorder:         e.eventRecorder(ctx),
+		Recorder:         e.eventRecorder(ctx, applicationComponent),
 		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
 	}
 	if shard != nil {
@@ -54,19 +59,38 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 	if shard != nil {
 		followShard(ctx, shard, apps.Informer(), c.OwnershipChanged)
 	}
+	appSets, err := applicationset.New(client, factory, applicationset.Options{
+		Workers:             e.config.ApplicationSets.Processors,
+		Generators:          e.Generators,
+		Clusters:            e.appSetClusters,
+		SyncPolicy:          e.config.ApplicationSets.Policy,
+		AllowPolicyOverride: e.config.ApplicationSets.AllowPolicyOverride,
+		ProgressiveSyncs:    e.config.ApplicationSets.ProgressiveSyncs,
+		Policy:              e.config.Policy,
+		Recorder:            e.eventRecorder(ctx, applicationSetComponent),
+		ClusterSecrets:      e.secretInformer,
+	})
+	if err != nil {
+		return fmt.Errorf("applicationset controller: %w", err)
+	}
 	factory.Start(ctx.Done())
+	go func() {
+		if err := appSets.Run(ctx); err != nil {
+			klog.FromContext(ctx).Error(err, "ApplicationSet controller stopped")
+		}
+	}()
 	return c.Run(ctx)
 }
 
 // eventRecorder records Events on Applications in the cluster Capstan runs
 // in: Events are core/v1 objects that Capstan's own API does not serve. The
 // broadcaster stops with ctx.
-func (e *Engine) eventRecorder(ctx context.Context) record.EventRecorder {
+func (e *Engine) eventRecorder(ctx context.Context, component string) record.EventRecorder {
 	// The scheme gives the Events' involvedObject the Application's apiVersion and kind.
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: e.Kube.CoreV1().Events("")})
-	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: eventComponent})
+	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: component})
 }

@@ -7,11 +7,14 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/appset/generators"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/diff"
@@ -31,6 +34,8 @@ type Engine struct {
 	// Secrets are the Argo CD Secrets (repository, repo-creds, cluster) of
 	// the repository namespace, from one informer.
 	Secrets corev1listers.SecretNamespaceLister
+	// secretInformer is the informer behind Secrets.
+	secretInformer cache.SharedIndexInformer
 	// Clusters are the destinations and their managed-object caches.
 	Clusters *cluster.Clusters
 	// Git is the Git object store every reader of repositories shares.
@@ -38,6 +43,11 @@ type Engine struct {
 	// Comparer compares Applications; the diff and manifests subresources
 	// and the controllers share it.
 	Comparer *compare.Comparer
+	// Generators run ApplicationSets' generators; the ApplicationSet
+	// controller and the preview subresource share them.
+	Generators *generators.Generators
+	// appSetClusters are the destination clusters as the generators see them.
+	appSetClusters generators.ClusterSource
 }
 
 // secretTypeLabel marks Argo CD's repository, repo-creds and cluster Secrets.
@@ -73,6 +83,9 @@ func (c Config) Complete(ctx context.Context) (*Engine, error) {
 		Clusters: e.Clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: checker,
 		SystemRules: e.systemRules(ctx), Policy: c.Policy, Impersonation: c.Impersonation,
 	}
+	if err := e.newGenerators(targets); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -84,7 +97,9 @@ func (e *Engine) argoSecrets(ctx context.Context) (corev1listers.SecretNamespace
 	factory := kubeinformers.NewSharedInformerFactoryWithOptions(e.Kube, 0,
 		kubeinformers.WithNamespace(namespace),
 		kubeinformers.WithTweakListOptions(func(options *metav1.ListOptions) { options.LabelSelector = secretTypeLabel }))
-	lister := factory.Core().V1().Secrets().Lister().Secrets(namespace)
+	secrets := factory.Core().V1().Secrets()
+	e.secretInformer = secrets.Informer()
+	lister := secrets.Lister().Secrets(namespace)
 	factory.Start(ctx.Done())
 	for informer, synced := range factory.WaitForCacheSync(ctx.Done()) {
 		if !synced {
@@ -92,6 +107,26 @@ func (e *Engine) argoSecrets(ctx context.Context) (corev1listers.SecretNamespace
 		}
 	}
 	return lister, nil
+}
+
+// newGenerators builds the ApplicationSet generators over the engine's
+// cluster Secrets and Git object store, and the destination cluster for
+// Secrets, ConfigMaps and duck-typed resources.
+func (e *Engine) newGenerators(targets *target.Source) error {
+	dynamicClient, err := dynamic.NewForConfig(e.config.Destination)
+	if err != nil {
+		return err
+	}
+	e.appSetClusters = generators.SecretClusters{Secrets: e.Secrets}
+	e.Generators = generators.New(generators.Sources{
+		Clusters:            e.appSetClusters,
+		Git:                 targets,
+		Kube:                e.Kube,
+		Dynamic:             dynamicClient,
+		RepositoryNamespace: e.config.RepoNamespace,
+		AllowedSCMProviders: e.config.ApplicationSets.AllowedSCMProviders,
+	})
+	return nil
 }
 
 // targetSource builds the source → render pipeline: repository credentials

@@ -6,6 +6,7 @@ package inspect
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
@@ -18,6 +19,9 @@ type Options struct {
 	Revision string
 	// Hard bypasses the caches of resolved revisions and rendered manifests.
 	Hard bool
+	// Manifests, when not nil, are compared instead of the rendered target
+	// state: objects the caller rendered (`kubectl capstan diff --local`).
+	Manifests []*unstructured.Unstructured
 	// Project is the Application's AppProject; its rules are enforced as a
 	// sync would. ProjectMissing fails the request as it fails a comparison.
 	Project        *v1alpha1.AppProject

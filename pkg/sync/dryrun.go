@@ -7,16 +7,20 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
 )
 
 // messageSkippedDryRun is the dry-run result of an object whose kind the
 // cluster does not serve yet.
 const messageSkippedDryRun = "dry run skipped: the cluster does not serve the kind yet"
 
-// dryRun validates every task on the API server (dryRun=All) before anything
-// is applied, and returns the tasks that failed, each with a SyncFailed
-// result. When the operation itself is a dry run, every task also gets the
-// result it would have had.
+// dryRun validates every task before anything is applied, and returns the
+// tasks that failed, each with a SyncFailed result. When the operation itself
+// is a dry run, every task also gets the result it would have had. Objects
+// that exist are dry-run on the API server (dryRun=All); objects that do not
+// yet are checked against the cluster's schemas on the client (when a
+// Validator is given), as Argo CD's client-side dry run does, so that creating
+// an Application's objects costs one request each, the apply.
 //
 // The server sees the cluster as it is, not as the sync will make it, so
 // some failures are expected and let through: objects in a namespace the sync
@@ -39,6 +43,16 @@ func (s *step) dryRun(ctx context.Context, tasks []*Task) []*Task {
 		opts := s.applyOptions(task, true)
 		if task.Hook && task.hasPolicy(BeforeHookCreation) && s.existing(ctx, task) != nil {
 			opts.CreateOnly = true
+		}
+		if opts.Live == nil && !opts.CreateOnly && s.in.Validator != nil {
+			if err := s.validate(task, opts); !errors.Is(err, cluster.ErrNoSchema) {
+				if err != nil {
+					s.ledger.set(task, v1alpha1.ResultCodeSyncFailed, v1alpha1.OperationFailed, err.Error())
+					return false
+				}
+				s.recordDryRun(task, kubectlName(task.Target)+" "+VerbCreated+" (dry run)")
+				return true
+			}
 		}
 		applied, err := s.client.Apply(ctx, task.Target, opts)
 		if err != nil && task.Options.Force && !opts.CreateOnly && cannotChangeInPlace(err) {
@@ -66,6 +80,15 @@ func (s *step) dryRun(ctx context.Context, tasks []*Task) []*Task {
 		}
 	}
 	return failed
+}
+
+// validate checks an object that does not exist yet against its schema on the
+// client; Validate=false skips the check, as the server would.
+func (s *step) validate(task *Task, opts ApplyOptions) error {
+	if !opts.Validate {
+		return nil
+	}
+	return s.in.Validator.Validate(task.Target)
 }
 
 // recordDryRun records a dry run's result when the operation is a dry run;

@@ -47,6 +47,17 @@ type StepInput struct {
 	Terminating bool
 	// Parallelism bounds concurrent API calls; zero means DefaultParallelism.
 	Parallelism int
+	// Validator checks objects that do not exist yet against the cluster's
+	// schemas before the first apply, without a request each (a client-side
+	// dry run, as Argo CD's); nil dry-runs them on the server.
+	Validator Validator
+}
+
+// Validator checks an object against the cluster's schema of its kind;
+// *cluster.SchemaValidator is one. It returns an error wrapping
+// cluster.ErrNoSchema when it has no schema for the kind.
+type Validator interface {
+	Validate(obj *unstructured.Unstructured) error
 }
 
 // StepOutput is the outcome of one step. The caller persists Resources (and

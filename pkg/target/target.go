@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/refresh"
 	"capstan.dev/capstan/pkg/render"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/git"
@@ -67,6 +68,10 @@ type Options struct {
 	// Hard bypasses the cache of resolved revisions and the renderer's
 	// memory of failed renders.
 	Hard bool
+	// Push is the push a webhook reported: the Git sources' listed refs are
+	// renewed unless a listing already shows it (once per push, whatever the
+	// number of Applications refreshed for it).
+	Push *refresh.Push
 	// Revision replaces the targetRevision of a single-source Application.
 	Revision string
 }
@@ -93,7 +98,7 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 		if source.Chart != "" {
 			kind = "helm"
 		}
-		r, err := s.resolve(ctx, app, source, opts.Hard)
+		r, err := s.resolve(ctx, app, source, opts)
 		observeSince(sourceDuration, kind, start)
 		if err != nil {
 			return nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(source.RepoURL), err)
@@ -146,10 +151,13 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 }
 
 // resolve finds the commit of a Git source and opens its tree.
-func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source v1alpha1.ApplicationSource, hard bool) (resolvedSource, error) {
-	if hard {
+func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source v1alpha1.ApplicationSource, opts Options) (resolvedSource, error) {
+	switch {
+	case opts.Hard:
 		s.git.Invalidate(source.RepoURL)
 		s.charts.client.Invalidate(source.RepoURL)
+	case opts.Push != nil && source.Chart == "":
+		s.git.InvalidateForPush(source.RepoURL, opts.Push.Ref, opts.Push.Commit)
 	}
 	if source.Chart != "" {
 		passCredentials := source.Helm != nil && source.Helm.PassCredentials
@@ -175,4 +183,23 @@ func (s *Source) resolve(ctx context.Context, app *v1alpha1.Application, source 
 		return resolvedSource{}, err
 	}
 	return resolvedSource{source: source, revision: revision.Commit, files: files}, nil
+}
+
+// GitFiles resolves revision of a Git repository with the credentials
+// project may use, and returns the commit and its files, from the same object
+// store and ref listings the renders use (for the ApplicationSet Git
+// generator). hard lists the refs again instead of reusing the shared listing.
+func (s *Source) GitFiles(ctx context.Context, repoURL, revision, project string, hard bool) (string, fs.FS, error) {
+	if hard {
+		s.git.Invalidate(repoURL)
+	}
+	creds, err := s.credentials.Lookup(repoURL, credentials.LookupOptions{Project: project})
+	if err != nil {
+		return "", nil, err
+	}
+	resolved, tree, err := s.git.Open(ctx, repoURL, revision, creds)
+	if err != nil {
+		return "", nil, err
+	}
+	return resolved.Commit, tree, nil
 }

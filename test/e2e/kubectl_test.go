@@ -41,6 +41,12 @@ func kubectlWithInput(t *testing.T, stdin string, args ...string) string {
 func tryKubectl(args ...string) (string, error) { return runKubectl("", args...) }
 
 func runKubectl(stdin string, args ...string) (string, error) {
+	return runKubectlWith(nil, stdin, args...)
+}
+
+// runKubectlWith is runKubectl with more environment variables, which win
+// over the plane's (KUBECONFIG, PATH).
+func runKubectlWith(env []string, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), kubectlTimeout)
 	defer cancel()
 	// The kubeconfig and a discovery cache of this plane's own (another plane
@@ -53,6 +59,7 @@ func runKubectl(stdin string, args ...string) (string, error) {
 		"KUBECACHEDIR="+filepath.Join(cluster.localDir, "kubectl-cache"),
 		"PATH="+cluster.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if stdin != "" {

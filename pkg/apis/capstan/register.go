@@ -41,8 +41,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationRollbackRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
+		&ApplicationDiffRequest{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
+		&ApplicationSetPreview{},
 	)
 	return nil
 }

@@ -35,10 +35,14 @@ type Options struct {
 	ClientRate *ClientRateOptions
 	// Tenancy configures the project rules: control namespaces and sync impersonation.
 	Tenancy *TenancyOptions
+	// ApplicationSets configure the ApplicationSet controller.
+	ApplicationSets *ApplicationSetOptions
 	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
 	ServingCA *ServingCAOptions
 	// Sharding spreads the Applications over replicas.
 	Sharding *ShardingOptions
+	// Webhook configures the Git webhook receiver.
+	Webhook *WebhookOptions
 	// Standalone serves without a Kubernetes API server: no delegated
 	// authentication or authorization, no admission webhooks. Loopback only.
 	Standalone bool
@@ -65,15 +69,17 @@ func NewOptions(out, errOut io.Writer) *Options {
 			defaultEtcdPathPrefix,
 			scheme.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
 		),
-		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
-		Controllers:  NewControllerOptions(),
-		ClientRate:   NewClientRateOptions(),
-		Tenancy:      NewTenancyOptions(),
-		ServingCA:    NewServingCAOptions(),
-		Sharding:     NewShardingOptions(),
-		AlternateDNS: []string{"capstan-apiserver.capstan-system.svc"},
-		StdOut:       out,
-		StdErr:       errOut,
+		EmbeddedEtcd:    NewEmbeddedEtcdOptions(),
+		Controllers:     NewControllerOptions(),
+		ClientRate:      NewClientRateOptions(),
+		Tenancy:         NewTenancyOptions(),
+		ApplicationSets: NewApplicationSetOptions(),
+		ServingCA:       NewServingCAOptions(),
+		Webhook:         NewWebhookOptions(),
+		Sharding:        NewShardingOptions(),
+		AlternateDNS:    []string{"capstan-apiserver.capstan-system.svc"},
+		StdOut:          out,
+		StdErr:          errOut,
 	}
 	// MutatingAdmissionPolicy polls the OpenAPI of kube-apiserver every few
 	// seconds for its type converter: requests while idle, for a plugin that
@@ -94,7 +100,9 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
 	o.Sharding.AddFlags(fss.FlagSet("sharding"))
+	o.ApplicationSets.AddFlags(fss.FlagSet("applicationsets"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
+	o.Webhook.AddFlags(fss.FlagSet("webhooks"))
 	o.RecommendedOptions.Authentication.AddFlags(fss.FlagSet("authentication"))
 	o.RecommendedOptions.Authorization.AddFlags(fss.FlagSet("authorization"))
 	o.RecommendedOptions.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
@@ -143,6 +151,8 @@ func (o *Options) Validate() error {
 	errs = append(errs, o.Sharding.Validate(o.Controllers.LeaderElect)...)
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
+	errs = append(errs, o.ApplicationSets.Validate()...)
+	errs = append(errs, o.Webhook.Validate(o.Standalone)...)
 	certKey := o.RecommendedOptions.SecureServing.ServerCert.CertKey
 	errs = append(errs, o.ServingCA.Validate(certKey.CertFile != "" || certKey.KeyFile != "", o.Standalone)...)
 	if o.Standalone {

@@ -91,6 +91,22 @@ func TestValidate(t *testing.T) {
 		{name: "a serving CA without a Kubernetes API server is refused naming both flags",
 			args:    []string{"--standalone", "--bind-address=127.0.0.1", "--serving-ca-secret=capstan-system/serving-ca"},
 			wantErr: []string{"--serving-ca-secret", "--standalone"}},
+		{name: "a webhook receiver on a port is valid",
+			args: []string{"--webhook-port=8081", "--webhook-bind-address=127.0.0.1"}},
+		{name: "a webhook receiver over TLS with certificate and key is valid",
+			args: []string{"--webhook-port=8081", "--webhook-tls-cert-file=/pki/hook.crt", "--webhook-tls-private-key-file=/pki/hook.key"}},
+		{name: "a webhook certificate without its key is refused naming both flags",
+			args:    []string{"--webhook-port=8081", "--webhook-tls-cert-file=/pki/hook.crt"},
+			wantErr: []string{"--webhook-tls-cert-file", "--webhook-tls-private-key-file"}},
+		{name: "a webhook port that is no port is refused naming the flag",
+			args:    []string{"--webhook-port=70000"},
+			wantErr: []string{"--webhook-port", "70000"}},
+		{name: "a webhook body limit of zero is refused naming the flag",
+			args:    []string{"--webhook-port=8081", "--webhook-max-payload-bytes=0"},
+			wantErr: []string{"--webhook-max-payload-bytes"}},
+		{name: "a webhook receiver without a Kubernetes API server is refused naming both flags",
+			args:    []string{"--standalone", "--bind-address=127.0.0.1", "--webhook-port=8081"},
+			wantErr: []string{"--webhook-port", "--standalone"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,6 +77,11 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		config.Engine = gitops.Comparer
 	}
+	config.ApplicationSets = o.applicationSetPreview(gitops)
+	webhooks, err := o.Webhook.listen()
+	if err != nil {
+		return err
+	}
 	server, err := config.Complete().New()
 	if err != nil {
 		return err
@@ -93,6 +98,9 @@ func (o *Options) Run(ctx context.Context) error {
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
 		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), gitops)
+	})
+	server.GenericAPIServer.AddPostStartHookOrDie("capstan-webhooks", func(hookCtx genericapiserver.PostStartHookContext) error {
+		return o.serveWebhooks(hookCtx, webhooks, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination)
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

@@ -35,7 +35,8 @@ func (o *Options) engineConfig(destination *rest.Config) engine.Config {
 			SyncTimeout:         c.SyncTimeout,
 			AppResync:           c.AppResync,
 		},
-		Sharding: o.Sharding.config(),
+		ApplicationSets: o.ApplicationSets.engineConfig(),
+		Sharding:        o.Sharding.config(),
 	}
 }
 

@@ -196,3 +196,45 @@ func TestReComparingAnUnchangedApplicationIssuesNoRequest(t *testing.T) {
 		t.Errorf("1000 comparisons of an unchanged Application sent %d requests to the destination; last: %v", sent, counter.Recent())
 	}
 }
+
+func TestComparingAnApplicationWhoseNamespaceDoesNotExistAsksForNoObject(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	app := newApplication(fmt.Sprintf("absent-%04x", rand.IntN(1<<16)))
+	objects := guestbookObjects()
+	comparer, counter := newComparer(ctx, t, objects)
+
+	// Once the namespaces are listed, the targets of a namespace that does not
+	// exist are Missing without a GET each (the watches of their kinds and
+	// the namespace watch are the only requests).
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		comparer.Compare(ctx, app, compare.Options{Hard: true})
+		_, known := mustDestination(t, comparer, app).NamespaceIndex.Exists(app.Spec.Destination.Namespace)
+		return known, nil
+	})
+	if err != nil {
+		t.Fatal("the namespaces were never listed")
+	}
+	before := counter.Count()
+	result := comparer.Compare(ctx, app, compare.Options{Hard: true})
+	if result.SyncStatus != v1alpha1.SyncStatusCodeOutOfSync || len(result.Resources) != len(objects) {
+		t.Fatalf("comparison %s with %d resources and conditions %v, want OutOfSync with every target Missing", result.SyncStatus, len(result.Resources), result.Conditions)
+	}
+	for _, resource := range result.Resources {
+		if resource.Health == nil || resource.Health.Status != v1alpha1.HealthStatusMissing {
+			t.Errorf("%s %s is %v, want Missing", resource.Kind, resource.Name, resource.Health)
+		}
+	}
+	if sent := counter.Count() - before; sent != 0 {
+		t.Errorf("a hard comparison of %d targets in a namespace that does not exist sent %d requests; last: %v", len(objects), sent, counter.Recent())
+	}
+}
+
+func mustDestination(t *testing.T, comparer *compare.Comparer, app *v1alpha1.Application) *cluster.Cluster {
+	t.Helper()
+	destination, err := comparer.Destination(app, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return destination
+}

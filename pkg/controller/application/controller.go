@@ -38,10 +38,11 @@ import (
 	listers "capstan.dev/capstan/pkg/generated/listers/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/project"
+	"capstan.dev/capstan/pkg/refresh"
 )
 
 // RefreshAnnotation asks for a refresh: "normal" or "hard" (also bypass caches).
-const RefreshAnnotation = "argocd.argoproj.io/refresh"
+const RefreshAnnotation = refresh.Annotation
 
 // Options configure the controller.
 type Options struct {
@@ -212,6 +213,7 @@ func needsRefresh(old, app *v1alpha1.Application) bool {
 		(old.Operation == nil) != (app.Operation == nil) ||
 		terminating(app) && !terminating(old) ||
 		app.Annotations[RefreshAnnotation] != "" && old.Annotations[RefreshAnnotation] != app.Annotations[RefreshAnnotation] ||
+		app.Annotations[refresh.PushAnnotation] != "" && old.Annotations[refresh.PushAnnotation] != app.Annotations[refresh.PushAnnotation] ||
 		old.DeletionTimestamp == nil && app.DeletionTimestamp != nil ||
 		app.DeletionTimestamp != nil && !slices.Equal(old.Finalizers, app.Finalizers)
 }

@@ -142,6 +142,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		},
 		Health:      c.comparer.HealthAssessor(),
 		Terminating: state.Phase == v1alpha1.OperationTerminating,
+		Validator:   result.Cluster.Schemas,
 	})
 	if err != nil {
 		return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationError, err.Error())
@@ -247,6 +248,9 @@ func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Applicat
 func (c *Controller) liveNamespace(ctx context.Context, result compare.Result, namespace string) (*unstructured.Unstructured, error) {
 	if namespace == "" {
 		return nil, nil
+	}
+	if live, known := result.Cluster.NamespaceIndex.Get(namespace); known {
+		return live, nil
 	}
 	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	obj, err := result.Cluster.Dynamic.Resource(gvr).Get(ctx, namespace, metav1.GetOptions{})

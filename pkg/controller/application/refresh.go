@@ -13,6 +13,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/refresh"
 	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
@@ -37,8 +38,8 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 // when one is due; it hands deletions and operations to their stages.
 func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Application) error {
 	var err error
-	// A requested refresh, normal or hard, resolves revisions again.
-	_, resolve := app.Annotations[RefreshAnnotation]
+	// A requested refresh resolves revisions again (once per push for a webhook's).
+	request := refresh.FromAnnotations(app.Annotations)
 
 	if app.DeletionTimestamp != nil {
 		next, err := c.finalizeDeletion(ctx, app)
@@ -57,7 +58,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		return nil
 	}
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: resolve, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists})
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists})
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {

@@ -2,14 +2,18 @@ package application
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
+	"capstan.dev/capstan/pkg/refresh"
 )
 
 // comparisonConditions are the condition types a refresh owns and replaces
@@ -101,9 +105,26 @@ func mergeConditions(existing, fresh []v1alpha1.ApplicationCondition, now metav1
 	return out
 }
 
+// clearRefreshAnnotation removes the refresh request that was compared (and
+// the webhook push beside it) only if it is still the one that was read: a
+// request written during the comparison stays and is handled next.
 func (c *Controller) clearRefreshAnnotation(ctx context.Context, app *v1alpha1.Application) error {
-	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, RefreshAnnotation))
-	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: compare.FieldManager})
+	var ops []map[string]any
+	for _, key := range []string{RefreshAnnotation, refresh.PushAnnotation} {
+		if value, ok := app.Annotations[key]; ok {
+			path := "/metadata/annotations/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+			ops = append(ops, map[string]any{"op": "test", "path": path, "value": value}, map[string]any{"op": "remove", "path": path})
+		}
+	}
+	patch, err := json.Marshal(ops)
+	if err != nil {
+		return err
+	}
+	_, err = c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: compare.FieldManager})
+	if apierrors.IsInvalid(err) || apierrors.IsNotFound(err) {
+		// A newer request replaced it (its update queued another refresh), or the Application is gone.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("remove the %s annotation: %w", RefreshAnnotation, err)
 	}

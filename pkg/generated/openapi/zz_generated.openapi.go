@@ -45,6 +45,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ApplicationDestinationServiceAccount{}.OpenAPIModelName():    schema_pkg_apis_capstan_v1alpha1_ApplicationDestinationServiceAccount(ref),
 		v1alpha1.ApplicationDiff{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationDiff(ref),
 		v1alpha1.ApplicationDiffOptions{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDiffOptions(ref),
+		v1alpha1.ApplicationDiffRequest{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDiffRequest(ref),
 		v1alpha1.ApplicationList{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationList(ref),
 		v1alpha1.ApplicationManifests{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_ApplicationManifests(ref),
 		v1alpha1.ApplicationManifestsOptions{}.OpenAPIModelName():             schema_pkg_apis_capstan_v1alpha1_ApplicationManifestsOptions(ref),
@@ -57,6 +58,8 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ApplicationSetGenerator{}.OpenAPIModelName():                 schema_pkg_apis_capstan_v1alpha1_ApplicationSetGenerator(ref),
 		v1alpha1.ApplicationSetList{}.OpenAPIModelName():                      schema_pkg_apis_capstan_v1alpha1_ApplicationSetList(ref),
 		v1alpha1.ApplicationSetNestedGenerator{}.OpenAPIModelName():           schema_pkg_apis_capstan_v1alpha1_ApplicationSetNestedGenerator(ref),
+		v1alpha1.ApplicationSetPreview{}.OpenAPIModelName():                   schema_pkg_apis_capstan_v1alpha1_ApplicationSetPreview(ref),
+		v1alpha1.ApplicationSetPreviewItem{}.OpenAPIModelName():               schema_pkg_apis_capstan_v1alpha1_ApplicationSetPreviewItem(ref),
 		v1alpha1.ApplicationSetResourceIgnoreDifferences{}.OpenAPIModelName(): schema_pkg_apis_capstan_v1alpha1_ApplicationSetResourceIgnoreDifferences(ref),
 		v1alpha1.ApplicationSetRolloutStep{}.OpenAPIModelName():               schema_pkg_apis_capstan_v1alpha1_ApplicationSetRolloutStep(ref),
 		v1alpha1.ApplicationSetRolloutStrategy{}.OpenAPIModelName():           schema_pkg_apis_capstan_v1alpha1_ApplicationSetRolloutStrategy(ref),
@@ -910,6 +913,61 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationDiffOptions(ref common.Referenc
 	}
 }
 
+func schema_pkg_apis_capstan_v1alpha1_ApplicationDiffRequest(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationDiffRequest is a body of POST applications/NAME/diff (the other is a candidate Application): objects rendered elsewhere — by `kubectl capstan diff --local` from files on the caller's disk — compared with the live state of the Application NAME exactly as its comparison compares its rendered target state (project rules, normalization, ignore rules, Secret masking, what the caller may read). The answer is an ApplicationDiff; nothing is stored or applied.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata; name, if set, must equal the Application's name.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"manifests": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Manifests are the target objects, as the Application's source would render them: the destination namespace is filled in where they have none.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(runtime.RawExtension{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"manifests"},
+			},
+		},
+		Dependencies: []string{
+			v1.ObjectMeta{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_capstan_v1alpha1_ApplicationList(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -1605,6 +1663,120 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationSetNestedGenerator(ref common.R
 		},
 		Dependencies: []string{
 			v1alpha1.ClusterGenerator{}.OpenAPIModelName(), v1alpha1.DuckTypeGenerator{}.OpenAPIModelName(), v1alpha1.GitGenerator{}.OpenAPIModelName(), v1alpha1.ListGenerator{}.OpenAPIModelName(), v1alpha1.PluginGenerator{}.OpenAPIModelName(), v1alpha1.PullRequestGenerator{}.OpenAPIModelName(), v1alpha1.SCMProviderGenerator{}.OpenAPIModelName(), v1.LabelSelector{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationSetPreview(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationSetPreview is returned by GET applicationsets/NAME/preview, and by POST of an unsaved candidate ApplicationSet: the Applications its generators produce now, and what the controller would do to each.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata of the ApplicationSet the preview was computed for.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"policy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Policy is the applicationsSync policy the actions follow.\n\nPossible enum values:\n - `\"create-delete\"`\n - `\"create-only\"`\n - `\"create-update\"`\n - `\"sync\"`",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"create-delete", "create-only", "create-update", "sync"},
+						},
+					},
+					"items": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Items holds one entry per Application generated, or owned and no longer generated.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ApplicationSetPreviewItem{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ApplicationSetPreviewItem{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationSetPreviewItem(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationSetPreviewItem is what would happen to one Application.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the Application.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"action": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Action is Create, Update, Delete, Unchanged, Kept (the policy forbids the update or deletion) or Refused (the project refuses the Application, or it cannot be written).",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"message": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Message explains Kept and Refused.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"application": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Application is the generated Application (for Delete, the existing one).",
+							Ref:         ref(v1alpha1.Application{}.OpenAPIModelName()),
+						},
+					},
+					"diff": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Diff is a unified diff of the existing Application's labels, annotations, finalizers and spec to the generated ones, for Update and Kept.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"name", "action"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.Application{}.OpenAPIModelName()},
 	}
 }
 

@@ -94,6 +94,8 @@ type Cache struct {
 
 	mu    sync.Mutex
 	repos map[repositoryKey]*repository
+	// pushes are the webhook pushes the listings were brought up to date for.
+	pushes pushLog
 }
 
 // NewCache returns a Cache storing bare repositories under dir, creating it

@@ -10,15 +10,15 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
-	capstansync "capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 func TestApplyModes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	applier := capstansync.NewKubeApplier(e.client, e.mapper)
+	applier := syncengine.NewKubeApplier(e.client, e.mapper)
 	ctx := context.Background()
-	apply := func(obj *unstructured.Unstructured, opts capstansync.ApplyOptions) capstansync.Applied {
+	apply := func(obj *unstructured.Unstructured, opts syncengine.ApplyOptions) syncengine.Applied {
 		t.Helper()
 		obj = obj.DeepCopy()
 		obj.SetNamespace(e.namespace)
@@ -31,54 +31,54 @@ func TestApplyModes(t *testing.T) {
 	}
 
 	t.Run("server-side apply owns fields under manager capstan", func(t *testing.T) {
-		applied := apply(newConfigMap("ssa", nil, map[string]any{"a": "1"}), capstansync.ApplyOptions{ServerSide: true})
-		if applied.Verb != capstansync.VerbSSA || managerOf(applied.Object) != capstansync.FieldManager {
+		applied := apply(newConfigMap("ssa", nil, map[string]any{"a": "1"}), syncengine.ApplyOptions{ServerSide: true})
+		if applied.Verb != syncengine.VerbSSA || managerOf(applied.Object) != syncengine.FieldManager {
 			t.Errorf("verb %s, managers %v", applied.Verb, applied.Object.GetManagedFields())
 		}
 	})
 	t.Run("client-side apply creates, configures and leaves unchanged", func(t *testing.T) {
 		cm := newConfigMap("csa", nil, map[string]any{"a": "1", "b": "2"})
-		if verb := apply(cm, capstansync.ApplyOptions{}).Verb; verb != capstansync.VerbCreated {
+		if verb := apply(cm, syncengine.ApplyOptions{}).Verb; verb != syncengine.VerbCreated {
 			t.Errorf("first apply: %s", verb)
 		}
 		cm.Object["data"] = map[string]any{"a": "1"}
-		applied := apply(cm, capstansync.ApplyOptions{})
-		if applied.Verb != capstansync.VerbConfigured {
+		applied := apply(cm, syncengine.ApplyOptions{})
+		if applied.Verb != syncengine.VerbConfigured {
 			t.Errorf("second apply: %s", applied.Verb)
 		}
 		if _, found := applied.Object.Object["data"].(map[string]any)["b"]; found {
 			t.Errorf("a field removed from the target stays: %v", applied.Object.Object["data"])
 		}
-		if verb := apply(cm, capstansync.ApplyOptions{}).Verb; verb != capstansync.VerbUnchanged {
+		if verb := apply(cm, syncengine.ApplyOptions{}).Verb; verb != syncengine.VerbUnchanged {
 			t.Errorf("third apply: %s", verb)
 		}
 	})
 	t.Run("client-side fields migrate to server-side apply", func(t *testing.T) {
 		cm := newConfigMap("migrate", nil, map[string]any{"a": "1", "b": "2"})
-		apply(cm, capstansync.ApplyOptions{})
+		apply(cm, syncengine.ApplyOptions{})
 		live := e.get(t, configMaps, "migrate")
 		cm.Object["data"] = map[string]any{"a": "1"}
-		applied := apply(cm, capstansync.ApplyOptions{ServerSide: true, Live: live, MigrateManagers: []string{capstansync.FieldManager}})
+		applied := apply(cm, syncengine.ApplyOptions{ServerSide: true, Live: live, MigrateManagers: []string{syncengine.FieldManager}})
 		if _, found := applied.Object.Object["data"].(map[string]any)["b"]; found {
 			t.Errorf("a field owned by the old client-side apply stays: %v", applied.Object.Object["data"])
 		}
 	})
 	t.Run("replace updates the whole object", func(t *testing.T) {
-		apply(newConfigMap("replace", nil, map[string]any{"a": "1"}), capstansync.ApplyOptions{ServerSide: true})
-		applied := apply(newConfigMap("replace", nil, map[string]any{"b": "2"}), capstansync.ApplyOptions{Replace: true})
-		if applied.Verb != capstansync.VerbReplaced || len(applied.Object.Object["data"].(map[string]any)) != 1 {
+		apply(newConfigMap("replace", nil, map[string]any{"a": "1"}), syncengine.ApplyOptions{ServerSide: true})
+		applied := apply(newConfigMap("replace", nil, map[string]any{"b": "2"}), syncengine.ApplyOptions{Replace: true})
+		if applied.Verb != syncengine.VerbReplaced || len(applied.Object.Object["data"].(map[string]any)) != 1 {
 			t.Errorf("verb %s, data %v", applied.Verb, applied.Object.Object["data"])
 		}
 	})
 	t.Run("force re-creates what cannot change in place", func(t *testing.T) {
-		first := apply(newJob("immutable", nil, annotations(kwokCompleteAfter, "1h")), capstansync.ApplyOptions{ServerSide: true})
+		first := apply(newJob("immutable", nil, annotations(kwokCompleteAfter, "1h")), syncengine.ApplyOptions{ServerSide: true})
 		changed := newJob("immutable", nil, annotations(kwokCompleteAfter, "2h"))
 		changed.SetNamespace(e.namespace)
-		if _, err := applier.Apply(ctx, changed, capstansync.ApplyOptions{ServerSide: true, Validate: true}); err == nil {
+		if _, err := applier.Apply(ctx, changed, syncengine.ApplyOptions{ServerSide: true, Validate: true}); err == nil {
 			t.Fatalf("changing a Job's template was accepted without force")
 		}
-		applied := apply(changed, capstansync.ApplyOptions{ServerSide: true, Force: true})
-		if applied.Verb != capstansync.VerbReplaced || applied.Object.GetUID() == first.Object.GetUID() {
+		applied := apply(changed, syncengine.ApplyOptions{ServerSide: true, Force: true})
+		if applied.Verb != syncengine.VerbReplaced || applied.Object.GetUID() == first.Object.GetUID() {
 			t.Errorf("verb %s, same object %v", applied.Verb, applied.Object.GetUID() == first.Object.GetUID())
 		}
 	})
@@ -86,19 +86,19 @@ func TestApplyModes(t *testing.T) {
 		odd := newConfigMap("odd", nil, nil)
 		odd.Object["unknownField"] = "x"
 		odd.SetNamespace(e.namespace)
-		if _, err := applier.Apply(ctx, odd, capstansync.ApplyOptions{Validate: true}); err == nil {
+		if _, err := applier.Apply(ctx, odd, syncengine.ApplyOptions{Validate: true}); err == nil {
 			t.Errorf("an unknown field was accepted with validation")
 		}
-		if _, err := applier.Apply(ctx, odd, capstansync.ApplyOptions{}); err != nil {
+		if _, err := applier.Apply(ctx, odd, syncengine.ApplyOptions{}); err != nil {
 			t.Errorf("an unknown field was refused without validation: %v", err)
 		}
 	})
 	t.Run("finalizers are removed one by one", func(t *testing.T) {
 		cm := newConfigMap("final", nil, nil)
-		cm.SetFinalizers([]string{"example.com/a", capstansync.HookFinalizer})
-		apply(cm, capstansync.ApplyOptions{ServerSide: true})
+		cm.SetFinalizers([]string{"example.com/a", syncengine.HookFinalizer})
+		apply(cm, syncengine.ApplyOptions{ServerSide: true})
 		key := cluster.ResourceKey{Kind: "ConfigMap", Namespace: e.namespace, Name: "final"}
-		if err := applier.RemoveFinalizer(ctx, key, capstansync.HookFinalizer); err != nil {
+		if err := applier.RemoveFinalizer(ctx, key, syncengine.HookFinalizer); err != nil {
 			t.Fatal(err)
 		}
 		if got := e.get(t, configMaps, "final").GetFinalizers(); len(got) != 1 || got[0] != "example.com/a" {
@@ -154,15 +154,15 @@ func TestCustomResourceWithItsCRDInTheSameSync(t *testing.T) {
 func TestTerminateDeletesTheRunningHook(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	slow := newJob("slow", annotations(capstansync.AnnotationHook, "PreSync"), annotations(kwokCompleteAfter, "1h"))
+	slow := newJob("slow", annotations(syncengine.AnnotationHook, "PreSync"), annotations(kwokCompleteAfter, "1h"))
 	op := e.operation([]*unstructured.Unstructured{slow, newConfigMap("a", nil, nil)}, v1alpha1.SyncOperation{})
 	wantPhase(t, op.step(t), v1alpha1.OperationRunning, "waiting for completion of hook batch/Job/slow")
 
-	plan, err := capstansync.NewPlan(withLive(op.in, e.live(t)))
+	plan, err := syncengine.NewPlan(withLive(op.in, e.live(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := capstansync.Sync(context.Background(), capstansync.StepInput{
+	out, err := syncengine.Sync(context.Background(), syncengine.StepInput{
 		Plan: plan, Previous: op.previous, Live: e.live(t), Client: op.applier, Terminating: true,
 	})
 	if err != nil {
@@ -178,7 +178,7 @@ func TestTerminateDeletesTheRunningHook(t *testing.T) {
 	}
 }
 
-func withLive(in capstansync.PlanInput, live map[cluster.ResourceKey]*unstructured.Unstructured) capstansync.PlanInput {
+func withLive(in syncengine.PlanInput, live map[cluster.ResourceKey]*unstructured.Unstructured) syncengine.PlanInput {
 	in.Live = live
 	return in
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	capstansync "capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 	"capstan.dev/capstan/test/fixtures"
 	"capstan.dev/capstan/test/localplane"
 )
@@ -126,6 +126,6 @@ func (e *benchEngine) syncAll(ctx context.Context, round benchRound) error {
 // apps at a time, each with the sync engine's parallelism.
 func (e *benchEngine) applyAllPlainly(ctx context.Context, round benchRound) error {
 	return inParallel(round.apps, operationProcessors, func(app benchApp) error {
-		return e.applyPlainly(ctx, round.plainNamespace, app.objects, capstansync.DefaultParallelism)
+		return e.applyPlainly(ctx, round.plainNamespace, app.objects, syncengine.DefaultParallelism)
 	})
 }

@@ -23,7 +23,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
-	capstansync "capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 var (
@@ -144,40 +144,43 @@ func (e *env) create(t *testing.T, gvr schema.GroupVersionResource, obj *unstruc
 // results persisted in between.
 type operation struct {
 	env      *env
-	in       capstansync.PlanInput
-	applier  capstansync.Applier
+	in       syncengine.PlanInput
+	applier  syncengine.Applier
 	previous v1alpha1.ResourceResults
-	steps    []capstansync.StepOutput
+	steps    []syncengine.StepOutput
 	// observe, when set, runs after every step.
-	observe func(capstansync.StepOutput)
+	observe func(syncengine.StepOutput)
+	// validator, when set, checks objects that do not exist yet on the
+	// client, as the controller does; nil dry-runs them on the server.
+	validator syncengine.Validator
 }
 
 func (e *env) operation(targets []*unstructured.Unstructured, op v1alpha1.SyncOperation, appOptions ...string) *operation {
 	return &operation{
 		env:     e,
-		applier: capstansync.NewKubeApplier(e.client, e.mapper),
-		in: capstansync.PlanInput{
+		applier: syncengine.NewKubeApplier(e.client, e.mapper),
+		in: syncengine.PlanInput{
 			AppNamespace: e.namespace, AppName: e.app, DestinationNamespace: e.namespace,
 			Operation: op, AppSyncOptions: appOptions, Targets: targets,
-			Revision: "0123456789abcdef", OperationID: capstansync.OperationID(time.Now()),
-			IsNamespaced: capstansync.IsNamespacedFunc(e.mapper),
+			Revision: "0123456789abcdef", OperationID: syncengine.OperationID(time.Now()),
+			IsNamespaced: syncengine.IsNamespacedFunc(e.mapper),
 		},
 	}
 }
 
-func (o *operation) step(t *testing.T) capstansync.StepOutput {
+func (o *operation) step(t *testing.T) syncengine.StepOutput {
 	t.Helper()
 	in := o.in
 	in.Live = o.env.live(t)
 	if ns, err := o.env.client.Resource(namespaces).Get(context.Background(), in.DestinationNamespace, metav1.GetOptions{}); err == nil {
 		in.LiveNamespace = ns
 	}
-	plan, err := capstansync.NewPlan(in)
+	plan, err := syncengine.NewPlan(in)
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	out, err := capstansync.Sync(context.Background(), capstansync.StepInput{
-		Plan: plan, Previous: o.previous, Live: in.Live, Client: o.applier,
+	out, err := syncengine.Sync(context.Background(), syncengine.StepInput{
+		Plan: plan, Previous: o.previous, Live: in.Live, Client: o.applier, Validator: o.validator,
 	})
 	if err != nil {
 		t.Fatalf("step: %v", err)
@@ -191,15 +194,15 @@ func (o *operation) step(t *testing.T) capstansync.StepOutput {
 }
 
 // finish steps until the operation ends, polling with a deadline.
-func (o *operation) finish(t *testing.T) capstansync.StepOutput {
+func (o *operation) finish(t *testing.T) syncengine.StepOutput {
 	t.Helper()
-	return o.until(t, func(out capstansync.StepOutput) bool { return out.Phase.IsCompleted() })
+	return o.until(t, func(out syncengine.StepOutput) bool { return out.Phase.IsCompleted() })
 }
 
 // until steps until done says so, polling with a deadline.
-func (o *operation) until(t *testing.T, done func(capstansync.StepOutput) bool) capstansync.StepOutput {
+func (o *operation) until(t *testing.T, done func(syncengine.StepOutput) bool) syncengine.StepOutput {
 	t.Helper()
-	var out capstansync.StepOutput
+	var out syncengine.StepOutput
 	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
 		out = o.step(t)
 		return done(out) || out.Phase.IsCompleted(), nil
@@ -233,7 +236,7 @@ func roundTrip(results v1alpha1.ResourceResults) (v1alpha1.ResourceResults, erro
 	return out, nil
 }
 
-func wantPhase(t *testing.T, out capstansync.StepOutput, phase v1alpha1.OperationPhase, message string) {
+func wantPhase(t *testing.T, out syncengine.StepOutput, phase v1alpha1.OperationPhase, message string) {
 	t.Helper()
 	if out.Phase != phase || !strings.Contains(out.Message, message) {
 		t.Fatalf("phase %s %q, want %s containing %q", out.Phase, out.Message, phase, message)

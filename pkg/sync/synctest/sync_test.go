@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	capstansync "capstan.dev/capstan/pkg/sync"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 const (
@@ -26,11 +26,11 @@ func blueGreen(failCheck bool) []*unstructured.Unstructured {
 	if failCheck {
 		checkPod = annotations(kwokFail, "true")
 	}
-	smoke := newJob("", annotations(capstansync.AnnotationHook, "PostSync", capstansync.AnnotationSyncWave, "1"), nil)
+	smoke := newJob("", annotations(syncengine.AnnotationHook, "PostSync", syncengine.AnnotationSyncWave, "1"), nil)
 	smoke.SetGenerateName("smoke-")
 	return []*unstructured.Unstructured{
-		newJob("check", annotations(capstansync.AnnotationHook, "PreSync", capstansync.AnnotationSyncWave, "-1"), checkPod),
-		newDeployment("blue", annotations(capstansync.AnnotationSyncWave, "0"), annotations(kwokReadyAfter, "2s")),
+		newJob("check", annotations(syncengine.AnnotationHook, "PreSync", syncengine.AnnotationSyncWave, "-1"), checkPod),
+		newDeployment("blue", annotations(syncengine.AnnotationSyncWave, "0"), annotations(kwokReadyAfter, "2s")),
 		smoke,
 	}
 }
@@ -44,7 +44,7 @@ func TestBlueGreenRunsInOrder(t *testing.T) {
 
 	wantPhase(t, out, v1alpha1.OperationSucceeded, "successfully synced")
 	check, blue := e.get(t, jobs, "check"), e.get(t, deployments, "blue")
-	smokeName := capstansync.HookName("smoke-", op.in.Revision, v1alpha1.SyncPhasePostSync, op.in.OperationID)
+	smokeName := syncengine.HookName("smoke-", op.in.Revision, v1alpha1.SyncPhasePostSync, op.in.OperationID)
 	smoke := e.get(t, jobs, smokeName)
 	if check == nil || blue == nil || smoke == nil {
 		t.Fatalf("objects: check %v, blue %v, %s %v", check != nil, blue != nil, smokeName, smoke != nil)
@@ -70,7 +70,7 @@ func TestBlueGreenRunsInOrder(t *testing.T) {
 		}
 	}
 	for _, hook := range []*unstructured.Unstructured{e.get(t, jobs, "check"), e.get(t, jobs, smokeName)} {
-		if slices.Contains(hook.GetFinalizers(), capstansync.HookFinalizer) {
+		if slices.Contains(hook.GetFinalizers(), syncengine.HookFinalizer) {
 			t.Errorf("%s keeps the hook finalizer after it completed", hook.GetName())
 		}
 	}
@@ -82,7 +82,7 @@ func TestBlueGreenRunsInOrder(t *testing.T) {
 func TestFailingPreSyncHookRunsTheSyncFailHook(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	targets := append(blueGreen(true), newJob("notify", annotations(capstansync.AnnotationHook, "SyncFail"), nil))
+	targets := append(blueGreen(true), newJob("notify", annotations(syncengine.AnnotationHook, "SyncFail"), nil))
 	op := e.operation(targets, v1alpha1.SyncOperation{})
 
 	out := op.finish(t)
@@ -115,11 +115,11 @@ func TestPrune(t *testing.T) {
 			}
 			targets := []*unstructured.Unstructured{
 				newConfigMap("a", nil, nil),
-				newConfigMap("b", annotations(capstansync.AnnotationSyncWave, "1"), nil),
+				newConfigMap("b", annotations(syncengine.AnnotationSyncWave, "1"), nil),
 			}
 			op := e.operation(targets, v1alpha1.SyncOperation{Prune: true}, options...)
 			var oldWhenBCreated *bool
-			op.observe = func(capstansync.StepOutput) {
+			op.observe = func(syncengine.StepOutput) {
 				if oldWhenBCreated == nil && e.get(t, configMaps, "b") != nil {
 					exists := e.get(t, configMaps, "old") != nil
 					oldWhenBCreated = &exists
@@ -224,7 +224,7 @@ func TestResumeAfterDroppingAllState(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	first := e.operation(blueGreen(false), v1alpha1.SyncOperation{})
-	first.until(t, func(capstansync.StepOutput) bool { return e.get(t, deployments, "blue") != nil })
+	first.until(t, func(syncengine.StepOutput) bool { return e.get(t, deployments, "blue") != nil })
 	check := e.get(t, jobs, "check")
 
 	// A new process: new clients, a new mapper, a new plan; only the results persisted.
@@ -240,7 +240,7 @@ func TestResumeAfterDroppingAllState(t *testing.T) {
 	if again := e.get(t, jobs, "check"); again == nil || again.GetUID() != check.GetUID() {
 		t.Errorf("the PreSync hook ran again after the restart")
 	}
-	smokeName := capstansync.HookName("smoke-", first.in.Revision, v1alpha1.SyncPhasePostSync, first.in.OperationID)
+	smokeName := syncengine.HookName("smoke-", first.in.Revision, v1alpha1.SyncPhasePostSync, first.in.OperationID)
 	smoke, blue := e.get(t, jobs, smokeName), e.get(t, deployments, "blue")
 	if smoke == nil || blue == nil {
 		t.Fatalf("after the restart: smoke %v, blue %v", smoke != nil, blue != nil)

@@ -9,6 +9,7 @@ import (
 // +genclient:method=Terminate,verb=create,subresource=terminate,input=ApplicationTerminateRequest,result=ApplicationTerminateRequest
 // +genclient:method=Rollback,verb=create,subresource=rollback,input=ApplicationRollbackRequest,result=Application
 // +genclient:method=GetDiff,verb=get,subresource=diff,result=ApplicationDiff
+// +genclient:method=DiffManifests,verb=create,subresource=diff,input=ApplicationDiffRequest,result=ApplicationDiff
 // +genclient:method=GetManifests,verb=get,subresource=manifests,result=ApplicationManifests
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 

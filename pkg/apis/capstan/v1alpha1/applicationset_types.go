@@ -6,6 +6,8 @@ import (
 )
 
 // +genclient
+// +genclient:method=GetPreview,verb=get,subresource=preview,result=ApplicationSetPreview
+// +genclient:method=Preview,verb=create,subresource=preview,input=ApplicationSet,result=ApplicationSetPreview
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // ApplicationSet stamps out Applications from one template: every parameter set

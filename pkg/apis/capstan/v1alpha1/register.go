@@ -44,8 +44,10 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationRollbackRequest{},
 		&ApplicationDiff{},
 		&ApplicationDiffOptions{},
+		&ApplicationDiffRequest{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
+		&ApplicationSetPreview{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -182,6 +182,27 @@ type ApplicationDiffOptions struct {
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
+// ApplicationDiffRequest is a body of POST applications/NAME/diff (the other
+// is a candidate Application): objects rendered elsewhere — by
+// `kubectl capstan diff --local` from files on the caller's disk — compared
+// with the live state of the Application NAME exactly as its comparison
+// compares its rendered target state (project rules, normalization, ignore
+// rules, Secret masking, what the caller may read). The answer is an
+// ApplicationDiff; nothing is stored or applied.
+type ApplicationDiffRequest struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata; name, if set, must equal the Application's name.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Manifests are the target objects, as the Application's source would
+	// render them: the destination namespace is filled in where they have none.
+	// +listType=atomic
+	Manifests []runtime.RawExtension `json:"manifests"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
 // ApplicationManifests is returned by GET applications/NAME/manifests: the
 // rendered target objects of the Application, before Capstan adds tracking.
 type ApplicationManifests struct {
@@ -213,4 +234,44 @@ type ApplicationManifestsOptions struct {
 	// Refresh set to "hard" bypasses the revision and render caches.
 	// +optional
 	Refresh string `json:"refresh,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationSetPreview is returned by GET applicationsets/NAME/preview, and by
+// POST of an unsaved candidate ApplicationSet: the Applications its generators
+// produce now, and what the controller would do to each.
+type ApplicationSetPreview struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata of the ApplicationSet the preview was computed for.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Policy is the applicationsSync policy the actions follow.
+	// +optional
+	Policy ApplicationsSyncPolicy `json:"policy,omitempty"`
+	// Items holds one entry per Application generated, or owned and no longer generated.
+	// +optional
+	// +listType=atomic
+	Items []ApplicationSetPreviewItem `json:"items,omitempty"`
+}
+
+// ApplicationSetPreviewItem is what would happen to one Application.
+type ApplicationSetPreviewItem struct {
+	// Name of the Application.
+	Name string `json:"name"`
+	// Action is Create, Update, Delete, Unchanged, Kept (the policy forbids the
+	// update or deletion) or Refused (the project refuses the Application, or
+	// it cannot be written).
+	Action string `json:"action"`
+	// Message explains Kept and Refused.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Application is the generated Application (for Delete, the existing one).
+	// +optional
+	Application *Application `json:"application,omitempty"`
+	// Diff is a unified diff of the existing Application's labels,
+	// annotations, finalizers and spec to the generated ones, for Update and Kept.
+	// +optional
+	Diff string `json:"diff,omitempty"`
 }

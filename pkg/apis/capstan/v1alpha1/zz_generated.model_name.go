@@ -77,6 +77,11 @@ func (in ApplicationDiffOptions) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationDiffRequest) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationDiffRequest"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationList) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationList"
 }
@@ -134,6 +139,16 @@ func (in ApplicationSetList) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationSetNestedGenerator) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationSetNestedGenerator"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationSetPreview) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationSetPreview"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationSetPreviewItem) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationSetPreviewItem"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -62,13 +62,19 @@ func (a Access) mayRead(ctx context.Context, resource schema.GroupVersionResourc
 	if a.Authorizer == nil {
 		return true, nil
 	}
+	return Allowed(ctx, a.Authorizer, "get", resource, namespace, "")
+}
+
+// Allowed asks authz whether the request's user may verb resource (named
+// name, or any when empty) in namespace.
+func Allowed(ctx context.Context, authz authorizer.UnconditionalAuthorizer, verb string, resource schema.GroupVersionResource, namespace, name string) (bool, error) {
 	requester, ok := genericapirequest.UserFrom(ctx)
 	if !ok {
 		return false, errors.New("the request has no user")
 	}
-	decision, _, err := a.Authorizer.Authorize(ctx, authorizer.AttributesRecord{
-		User: requester, Verb: "get", ResourceRequest: true,
-		APIGroup: resource.Group, APIVersion: resource.Version, Resource: resource.Resource, Namespace: namespace,
+	decision, _, err := authz.Authorize(ctx, authorizer.AttributesRecord{
+		User: requester, Verb: verb, ResourceRequest: true,
+		APIGroup: resource.Group, APIVersion: resource.Version, Resource: resource.Resource, Namespace: namespace, Name: name,
 	})
 	if decision == authorizer.DecisionAllow {
 		return true, nil

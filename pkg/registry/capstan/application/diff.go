@@ -18,7 +18,9 @@ import (
 
 // DiffREST is the storage of applications/diff: GET computes the difference
 // between the target and the live state at request time; POST of a candidate
-// Application previews the difference its unsaved spec would make.
+// Application previews the difference its unsaved spec would make, and POST
+// of an ApplicationDiffRequest the difference objects rendered elsewhere
+// would make.
 type DiffREST struct {
 	call  engineCall
 	table table.Convertor
@@ -32,9 +34,11 @@ var (
 	_ rest.Scoper                   = &DiffREST{}
 )
 
-// New returns an empty Application: the body of a POST is decoded into it.
-// Both GET and POST answer an ApplicationDiff, as GroupVersionKind says.
-func (r *DiffREST) New() runtime.Object { return &capstan.Application{} }
+// New returns nil: the body of a POST is decoded as the kind it names, a
+// candidate Application or an ApplicationDiffRequest (Create tells them
+// apart). Both GET and POST answer an ApplicationDiff, as GroupVersionKind
+// says.
+func (r *DiffREST) New() runtime.Object { return nil }
 
 // GroupVersionKind is ApplicationDiff: the kind discovery and OpenAPI give
 // the subresource, whose answers are ApplicationDiffs.
@@ -80,9 +84,12 @@ func (r *DiffREST) Get(ctx context.Context, name string, options runtime.Object)
 // stored, and the Application need not exist. The body's kind must be
 // Application; the answer is an ApplicationDiff.
 func (r *DiffREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
+	if request, ok := obj.(*capstan.ApplicationDiffRequest); ok {
+		return r.diffManifests(ctx, name, request)
+	}
 	candidate, ok := obj.(*capstan.Application)
 	if !ok {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("POST applications/diff takes a candidate Application, not %T", obj))
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("POST applications/diff takes a candidate Application or an ApplicationDiffRequest, not %s", kindOf(obj)))
 	}
 	if err := checkRequestName(name, candidate.Name); err != nil {
 		return nil, err
@@ -115,6 +122,44 @@ func (r *DiffREST) Create(ctx context.Context, name string, obj runtime.Object, 
 		return nil, engineError(name, err)
 	}
 	return r.call.internal(diff, &capstan.ApplicationDiff{})
+}
+
+// diffManifests compares the objects of request with the live state of the
+// Application name, as a comparison of its target state would: the project
+// and what the caller may read are checked as for GET.
+func (r *DiffREST) diffManifests(ctx context.Context, name string, request *capstan.ApplicationDiffRequest) (runtime.Object, error) {
+	if err := checkRequestName(name, request.Name); err != nil {
+		return nil, err
+	}
+	manifests, errs := validation.ValidateDiffManifests(request.Manifests)
+	if len(errs) > 0 {
+		return nil, apierrors.NewInvalid(capstan.Kind("ApplicationDiffRequest"), name, errs)
+	}
+	app, err := r.call.application(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	inspect, err := r.call.access.inspectOptions(ctx, app, "", false)
+	if err != nil {
+		return nil, err
+	}
+	inspect.Manifests = manifests
+	diff, err := r.call.engine.Diff(ctx, app, inspect)
+	if err != nil {
+		return nil, engineError(name, err)
+	}
+	return r.call.internal(diff, &capstan.ApplicationDiff{})
+}
+
+// kindOf names an object's kind for an error.
+func kindOf(obj runtime.Object) string {
+	if obj == nil {
+		return "nothing"
+	}
+	if kind := obj.GetObjectKind().GroupVersionKind().Kind; kind != "" {
+		return kind
+	}
+	return fmt.Sprintf("%T", obj)
 }
 
 // ConvertToTable prints one row per resource, for `kubectl get app NAME --subresource=diff`.

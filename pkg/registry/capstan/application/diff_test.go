@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -214,6 +215,56 @@ func TestDiffAndManifestsAnswerOnlyWhatTheProjectAndTheCallerAllow(t *testing.T)
 		}
 		if !engine.options.ProjectMissing {
 			t.Errorf("options %+v, want ProjectMissing", engine.options)
+		}
+	})
+}
+
+func TestPostingManifestsComparesThemWithTheApplicationsLiveState(t *testing.T) {
+	engine := &recordingEngine{}
+	storage := newStorageWithEngine(t, engine)
+	if _, err := storage.Application.Create(requestContext(), validApplication("guestbook"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	manifest := func(json string) runtime.RawExtension { return runtime.RawExtension{Raw: []byte(json)} }
+	configMap := manifest(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"},"data":{"k":"v"}}`)
+
+	t.Run("the manifests are handed to the engine as the target state of the stored Application", func(t *testing.T) {
+		request := &capstan.ApplicationDiffRequest{Manifests: []runtime.RawExtension{configMap}}
+		out, err := storage.Diff.Create(requestContext(), "guestbook", request, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff, ok := out.(*capstan.ApplicationDiff); !ok || len(diff.Items) != 1 {
+			t.Fatalf("got %#v", out)
+		}
+		if engine.compared.Name != "guestbook" || len(engine.options.Manifests) != 1 || engine.options.Manifests[0].GetName() != "settings" {
+			t.Errorf("compared %s with %d manifests", engine.compared.Name, len(engine.options.Manifests))
+		}
+	})
+	t.Run("an empty list compares an empty target state", func(t *testing.T) {
+		if _, err := storage.Diff.Create(requestContext(), "guestbook", &capstan.ApplicationDiffRequest{}, rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if engine.options.Manifests == nil {
+			t.Errorf("the engine was asked to render instead")
+		}
+	})
+	t.Run("manifests that are not objects are refused with their index", func(t *testing.T) {
+		request := &capstan.ApplicationDiffRequest{Manifests: []runtime.RawExtension{configMap, manifest(`["not","an","object"]`), manifest(`{"kind":"ConfigMap","metadata":{}}`)}}
+		_, err := storage.Diff.Create(requestContext(), "guestbook", request, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+		if !apierrors.IsInvalid(err) {
+			t.Fatalf("got %v, want 422 Invalid", err)
+		}
+		for _, want := range []string{"manifests[1]", "manifests[2].apiVersion", "manifests[2].metadata.name"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name %s", err, want)
+			}
+		}
+	})
+	t.Run("the manifests of an Application that does not exist are refused", func(t *testing.T) {
+		_, err := storage.Diff.Create(requestContext(), "missing", &capstan.ApplicationDiffRequest{Manifests: []runtime.RawExtension{configMap}}, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("got %v, want 404", err)
 		}
 	})
 }

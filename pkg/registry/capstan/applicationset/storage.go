@@ -18,10 +18,12 @@ import (
 type Storage struct {
 	ApplicationSet *REST
 	Status         *statusrest.REST
+	Preview        *PreviewREST
 }
 
-// NewStorage builds the applicationsets storage and its subresources over optsGetter.
-func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (Storage, error) {
+// NewStorage builds the applicationsets storage and its subresources over
+// optsGetter; preview configures the preview subresource.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, preview PreviewConfig) (Storage, error) {
 	strategy := NewStrategy(scheme)
 	statusStrategy := NewStatusStrategy(strategy)
 	store := &genericregistry.Store{
@@ -43,6 +45,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (S
 	return Storage{
 		ApplicationSet: &REST{store},
 		Status:         statusrest.New(store, statusStrategy, statusStrategy),
+		Preview:        &PreviewREST{store: store, scheme: scheme, config: preview},
 	}, nil
 }
 

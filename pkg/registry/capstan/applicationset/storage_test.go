@@ -30,7 +30,7 @@ const namespace = "argocd"
 // newStorage builds the applicationsets storage over a fresh embedded etcd.
 func newStorage(t *testing.T) applicationset.Storage {
 	t.Helper()
-	storage, err := applicationset.NewStorage(scheme.Scheme, registrytest.NewEtcdRESTOptions(t, "applicationsets"))
+	storage, err := applicationset.NewStorage(scheme.Scheme, registrytest.NewEtcdRESTOptions(t, "applicationsets"), applicationset.PreviewConfig{})
 	if err != nil {
 		t.Fatalf("applicationsets storage: %v", err)
 	}

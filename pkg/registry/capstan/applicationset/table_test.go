@@ -20,7 +20,7 @@ import (
 // without a storage backend.
 func tableConvertor(t *testing.T) rest.TableConvertor {
 	t.Helper()
-	storage, err := applicationset.NewStorage(scheme.Scheme, registrytest.NewTableOnlyRESTOptions("applicationsets"))
+	storage, err := applicationset.NewStorage(scheme.Scheme, registrytest.NewTableOnlyRESTOptions("applicationsets"), applicationset.PreviewConfig{})
 	if err != nil {
 		t.Fatalf("applicationsets storage: %v", err)
 	}

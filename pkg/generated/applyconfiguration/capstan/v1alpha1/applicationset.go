@@ -89,6 +89,12 @@ func ExtractApplicationSet(applicationSet *capstanv1alpha1.ApplicationSet, field
 	return ExtractApplicationSetFrom(applicationSet, fieldManager, "")
 }
 
+// ExtractApplicationSetPreview extracts the applied configuration owned by fieldManager from
+// applicationSet for the preview subresource.
+func ExtractApplicationSetPreview(applicationSet *capstanv1alpha1.ApplicationSet, fieldManager string) (*ApplicationSetApplyConfiguration, error) {
+	return ExtractApplicationSetFrom(applicationSet, fieldManager, "preview")
+}
+
 // ExtractApplicationSetStatus extracts the applied configuration owned by fieldManager from
 // applicationSet for the status subresource.
 func ExtractApplicationSetStatus(applicationSet *capstanv1alpha1.ApplicationSet, fieldManager string) (*ApplicationSetApplyConfiguration, error) {

@@ -55,6 +55,7 @@ type ApplicationInterface interface {
 	Terminate(ctx context.Context, applicationName string, applicationTerminateRequest *capstanv1alpha1.ApplicationTerminateRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationTerminateRequest, error)
 	Rollback(ctx context.Context, applicationName string, applicationRollbackRequest *capstanv1alpha1.ApplicationRollbackRequest, opts v1.CreateOptions) (*capstanv1alpha1.Application, error)
 	GetDiff(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationDiff, error)
+	DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *capstanv1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationDiff, error)
 	GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationManifests, error)
 
 	ApplicationExpansion
@@ -133,6 +134,21 @@ func (c *applications) GetDiff(ctx context.Context, applicationName string, opti
 		Name(applicationName).
 		SubResource("diff").
 		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// DiffManifests takes the representation of a applicationDiffRequest and creates it.  Returns the server's representation of the applicationDiff, and an error, if there is any.
+func (c *applications) DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *capstanv1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (result *capstanv1alpha1.ApplicationDiff, err error) {
+	result = &capstanv1alpha1.ApplicationDiff{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("applications").
+		Name(applicationName).
+		SubResource("diff").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(applicationDiffRequest).
 		Do(ctx).
 		Into(result)
 	return

@@ -51,6 +51,9 @@ type ApplicationSetInterface interface {
 	Apply(ctx context.Context, applicationSet *applyconfigurationcapstanv1alpha1.ApplicationSetApplyConfiguration, opts v1.ApplyOptions) (result *capstanv1alpha1.ApplicationSet, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, applicationSet *applyconfigurationcapstanv1alpha1.ApplicationSetApplyConfiguration, opts v1.ApplyOptions) (result *capstanv1alpha1.ApplicationSet, err error)
+	GetPreview(ctx context.Context, applicationSetName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationSetPreview, error)
+	Preview(ctx context.Context, applicationSetName string, applicationSet *capstanv1alpha1.ApplicationSet, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationSetPreview, error)
+
 	ApplicationSetExpansion
 }
 
@@ -71,4 +74,33 @@ func newApplicationSets(c *CapstanV1alpha1Client, namespace string) *application
 			func() *capstanv1alpha1.ApplicationSetList { return &capstanv1alpha1.ApplicationSetList{} },
 		),
 	}
+}
+
+// GetPreview takes name of the applicationSet, and returns the corresponding capstanv1alpha1.ApplicationSetPreview object, and an error if there is any.
+func (c *applicationSets) GetPreview(ctx context.Context, applicationSetName string, options v1.GetOptions) (result *capstanv1alpha1.ApplicationSetPreview, err error) {
+	result = &capstanv1alpha1.ApplicationSetPreview{}
+	err = c.GetClient().Get().
+		Namespace(c.GetNamespace()).
+		Resource("applicationsets").
+		Name(applicationSetName).
+		SubResource("preview").
+		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Preview takes the representation of a applicationSet and creates it.  Returns the server's representation of the applicationSetPreview, and an error, if there is any.
+func (c *applicationSets) Preview(ctx context.Context, applicationSetName string, applicationSet *capstanv1alpha1.ApplicationSet, opts v1.CreateOptions) (result *capstanv1alpha1.ApplicationSetPreview, err error) {
+	result = &capstanv1alpha1.ApplicationSetPreview{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("applicationsets").
+		Name(applicationSetName).
+		SubResource("preview").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(applicationSet).
+		Do(ctx).
+		Into(result)
+	return
 }

@@ -104,6 +104,18 @@ func (c *fakeApplications) GetDiff(ctx context.Context, applicationName string, 
 	return obj.(*v1alpha1.ApplicationDiff), err
 }
 
+// DiffManifests takes the representation of a applicationDiffRequest and creates it.  Returns the server's representation of the applicationDiff, and an error, if there is any.
+func (c *fakeApplications) DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *v1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (result *v1alpha1.ApplicationDiff, err error) {
+	emptyResult := &v1alpha1.ApplicationDiff{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), applicationName, "diff", c.Namespace(), applicationDiffRequest, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.ApplicationDiff), err
+}
+
 // GetManifests takes name of the application, and returns the corresponding applicationManifests object, and an error if there is any.
 func (c *fakeApplications) GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (result *v1alpha1.ApplicationManifests, err error) {
 	emptyResult := &v1alpha1.ApplicationManifests{}

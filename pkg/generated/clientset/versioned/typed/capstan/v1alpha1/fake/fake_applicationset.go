@@ -19,10 +19,14 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1alpha1 "capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	capstanv1alpha1 "capstan.dev/capstan/pkg/generated/applyconfiguration/capstan/v1alpha1"
 	typedcapstanv1alpha1 "capstan.dev/capstan/pkg/generated/clientset/versioned/typed/capstan/v1alpha1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeApplicationSets implements ApplicationSetInterface
@@ -50,4 +54,28 @@ func newFakeApplicationSets(fake *FakeCapstanV1alpha1, namespace string) typedca
 		),
 		fake,
 	}
+}
+
+// GetPreview takes name of the applicationSet, and returns the corresponding applicationSetPreview object, and an error if there is any.
+func (c *fakeApplicationSets) GetPreview(ctx context.Context, applicationSetName string, options v1.GetOptions) (result *v1alpha1.ApplicationSetPreview, err error) {
+	emptyResult := &v1alpha1.ApplicationSetPreview{}
+	obj, err := c.Fake.
+		Invokes(testing.NewGetSubresourceActionWithOptions(c.Resource(), c.Namespace(), "preview", applicationSetName, options), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.ApplicationSetPreview), err
+}
+
+// Preview takes the representation of a applicationSet and creates it.  Returns the server's representation of the applicationSetPreview, and an error, if there is any.
+func (c *fakeApplicationSets) Preview(ctx context.Context, applicationSetName string, applicationSet *v1alpha1.ApplicationSet, opts v1.CreateOptions) (result *v1alpha1.ApplicationSetPreview, err error) {
+	emptyResult := &v1alpha1.ApplicationSetPreview{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), applicationSetName, "preview", c.Namespace(), applicationSet, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.ApplicationSetPreview), err
 }

@@ -1,4 +1,4 @@
-package main
+package plugin
 
 import (
 	"testing"
@@ -23,18 +23,18 @@ func TestParseResource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseResource(tt.value)
+			got, err := ParseResource(tt.value)
 			if tt.wantErr {
 				if err == nil {
-					t.Fatalf("parseResource(%q) = %+v, want an error", tt.value, got)
+					t.Fatalf("ParseResource(%q) = %+v, want an error", tt.value, got)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("parseResource(%q): %v", tt.value, err)
+				t.Fatalf("ParseResource(%q): %v", tt.value, err)
 			}
 			if got != tt.want {
-				t.Errorf("parseResource(%q) = %+v, want %+v", tt.value, got, tt.want)
+				t.Errorf("ParseResource(%q) = %+v, want %+v", tt.value, got, tt.want)
 			}
 		})
 	}

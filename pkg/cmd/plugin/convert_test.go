@@ -1,4 +1,4 @@
-package main
+package plugin
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
 const (
@@ -87,11 +89,10 @@ func TestConvertCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			cmd := newRootCommand(strings.NewReader(tt.stdin), &out, &errOut)
-			cmd.SetArgs(tt.args)
-			err := cmd.Execute()
-			if (err != nil) != tt.wantFail {
-				t.Fatalf("execute: got error %v, want failure %v", err, tt.wantFail)
+			code := Main(append([]string{"kubectl-capstan"}, tt.args...),
+				genericiooptions.IOStreams{In: strings.NewReader(tt.stdin), Out: &out, ErrOut: &errOut})
+			if (code != 0) != tt.wantFail {
+				t.Fatalf("exit code %d, want failure %v (stderr %s)", code, tt.wantFail, errOut.String())
 			}
 			if out.String() != tt.wantOut {
 				t.Errorf("stdout:\n%s\nwant:\n%s", out.String(), tt.wantOut)

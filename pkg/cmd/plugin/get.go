@@ -1,0 +1,94 @@
+package plugin
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/health"
+	"capstan.dev/capstan/pkg/resourcetree"
+)
+
+func newGetCommand(c *clients) *cobra.Command {
+	printFlags := genericclioptions.NewPrintFlags("")
+	cmd := &cobra.Command{
+		Use:   "get NAME [-o wide|yaml|json|name|jsonpath=...]",
+		Short: "Show an Application with its resource tree",
+		Long: "get shows the Application NAME like argocd app get: its source, destination, sync and health status and " +
+			"last operation, then its managed resources with their sync status and health and, below each, the objects " +
+			"it owns (ReplicaSets and Pods of a Deployment, Jobs and Pods of a CronJob, ...). Objects are read with your own " +
+			"credentials; kinds you may not list are left out with a warning. -o yaml|json prints the Application itself.",
+		Example:           "  kubectl capstan get guestbook -n argocd\n  kubectl capstan get guestbook -o wide\n  kubectl capstan get guestbook -o yaml",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: c.completeApplicationNames,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGet(cmd, c, printFlags, args[0])
+		},
+	}
+	printFlags.AddFlags(cmd)
+	return cmd
+}
+
+func runGet(cmd *cobra.Command, c *clients, printFlags *genericclioptions.PrintFlags, name string) error {
+	apps, _, err := c.applications()
+	if err != nil {
+		return err
+	}
+	app, err := apps.Get(cmd.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	format := *printFlags.OutputFormat
+	if format != "" && format != "wide" {
+		return printObject(printFlags, app, c.streams.Out)
+	}
+	tree := &resourcetree.Tree{}
+	if readsCurrentCluster(app) {
+		if tree, err = c.resourceTree(cmd, app); err != nil {
+			return err
+		}
+	} else {
+		tree = resourcetree.FromStatus(app)
+		tree.Warnings = append(tree.Warnings, fmt.Sprintf("the objects owned by the managed resources are not shown: they are in cluster %s", destinationName(app)))
+	}
+	for _, warning := range tree.Warnings {
+		fmt.Fprintf(c.streams.ErrOut, "Warning: %s\n", warning)
+	}
+	return printApplication(c.streams.Out, app, tree, format == "wide", time.Now())
+}
+
+// resourceTree builds the tree with the user's credentials.
+func (c *clients) resourceTree(cmd *cobra.Command, app *v1alpha1.Application) (*resourcetree.Tree, error) {
+	client, err := c.dynamic()
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := c.restMapper()
+	if err != nil {
+		return nil, err
+	}
+	checker, err := health.NewChecker(health.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return resourcetree.Build(cmd.Context(), app, dynamicReader{client: client, mapper: mapper}, resourcetree.Options{Health: checker})
+}
+
+// readsCurrentCluster tells whether the Application deploys to the cluster
+// Capstan runs in, which the kubeconfig reaches.
+func readsCurrentCluster(app *v1alpha1.Application) bool {
+	destination := app.Spec.Destination
+	return destination.Server == cluster.InClusterServer || destination.Server == "" && (destination.Name == "in-cluster" || destination.Name == "")
+}
+
+func destinationName(app *v1alpha1.Application) string {
+	if app.Spec.Destination.Server != "" {
+		return app.Spec.Destination.Server
+	}
+	return app.Spec.Destination.Name
+}
