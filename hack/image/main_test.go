@@ -129,13 +129,17 @@ func TestBuildRefuses(t *testing.T) {
 	if err := os.WriteFile(certificates, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	noCertificates := filepath.Join(t.TempDir(), "empty.crt")
+	if err := os.WriteFile(noCertificates, []byte("# no certificates here\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		o       options
 		message string
 	}{
 		{"a missing CA bundle, naming the flag", options{binary: self, caCertificates: "/nonexistent/ca.crt"}, "--ca-certificates"},
-		{"a bundle without certificates", options{binary: self, caCertificates: "main.go"}, "holds no PEM certificate"},
+		{"a bundle without certificates", options{binary: self, caCertificates: noCertificates}, "holds no PEM certificate"},
 		{"a file that is no ELF binary", options{binary: "main.go", caCertificates: certificates}, "not an ELF binary"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -167,6 +167,7 @@ func (c *ObjectCache) watch(gvr schema.GroupVersionResource, namespaced bool) (*
 
 // newInformer starts an informer over the labelled objects of gvr in
 // namespace (all when empty); a failure of its first list fails watched.
+// The caller holds c.mu.
 func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionResource, namespace string, watched *watchedResource) cache.SharedIndexInformer {
 	informer := c.newSharedInformer(gvr, namespace)
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{

@@ -87,12 +87,10 @@ func (c *ObjectCache) LiveObjectsOf(ctx context.Context, instanceLabel string) (
 
 // newSharedInformer returns an informer over the managed objects of gvr in
 // namespace (all when empty), keeping only those of the shard when the cache
-// is sharded.
+// is sharded. The caller holds c.mu.
 func (c *ObjectCache) newSharedInformer(gvr schema.GroupVersionResource, namespace string) cache.SharedIndexInformer {
 	indexers := cache.Indexers{instanceIndex: indexByInstance}
-	c.mu.Lock()
 	keep := c.keep
-	c.mu.Unlock()
 	if keep == nil {
 		return dynamicinformer.NewFilteredDynamicInformer(c.client, gvr, namespace, 0, indexers,
 			func(options *metav1.ListOptions) { options.LabelSelector = InstanceLabel }).Informer()
@@ -138,6 +136,7 @@ func (c *ObjectCache) newSharedInformer(gvr schema.GroupVersionResource, namespa
 			}), nil
 		},
 	}
-	return cache.NewSharedIndexInformerWithOptions(listWatch, &unstructured.Unstructured{},
+	// The filtered watch streams the initial list as the client does, when it can.
+	return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(listWatch, c.client), &unstructured.Unstructured{},
 		cache.SharedIndexInformerOptions{Indexers: indexers, ObjectDescription: gvr.String() + " (shard)"})
 }

@@ -56,10 +56,7 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 		return fmt.Errorf("application controller: %w", err)
 	}
 	e.Clusters.AddEventHandler(c.ManagedObjectChanged)
-	if shard != nil {
-		followShard(ctx, shard, apps.Informer(), c.OwnershipChanged)
-	}
-	appSets, err := applicationset.New(client, factory, applicationset.Options{
+	appSetOptions := applicationset.Options{
 		Workers:             e.config.ApplicationSets.Processors,
 		Generators:          e.Generators,
 		Clusters:            e.appSetClusters,
@@ -69,9 +66,16 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 		Policy:              e.config.Policy,
 		Recorder:            e.eventRecorder(ctx, applicationSetComponent),
 		ClusterSecrets:      e.secretInformer,
-	})
+	}
+	if shard != nil {
+		appSetOptions.Owns = shard.Owns
+	}
+	appSets, err := applicationset.New(client, factory, appSetOptions)
 	if err != nil {
 		return fmt.Errorf("applicationset controller: %w", err)
+	}
+	if shard != nil {
+		followShard(ctx, shard, apps.Informer(), c.OwnershipChanged, appSets.OwnershipChanged)
 	}
 	factory.Start(ctx.Done())
 	go func() {

@@ -56,10 +56,12 @@ func (e *Engine) startSharding(ctx context.Context, client clientset.Interface) 
 	return &sharding.Applications{Sharder: sharder, Client: client}, nil
 }
 
-// followShard has the controller and the owner annotations follow the
+// followShard has the controllers and the owner annotations follow the
 // shard's changes, and publishes the replica's share.
-func followShard(ctx context.Context, shard *sharding.Applications, informer cache.SharedIndexInformer, ownershipChanged func()) {
-	shard.AddHandler(ownershipChanged)
+func followShard(ctx context.Context, shard *sharding.Applications, informer cache.SharedIndexInformer, ownershipChanged ...func()) {
+	for _, handler := range ownershipChanged {
+		shard.AddHandler(handler)
+	}
 	go func() {
 		if err := shard.RecordOwners(ctx, informer); err != nil {
 			klog.FromContext(ctx).Error(err, "The Applications' owners are not recorded")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
@@ -26,6 +27,9 @@ type Claim struct {
 	// Lease is the replica's Lease as namespace/name: while it is live, no
 	// other replica touches the operation.
 	Lease string `json:"lease"`
+	// At is when the claim was written: a claim older than the end of the
+	// last operation was for that operation, and claims nothing now.
+	At metav1.Time `json:"at"`
 }
 
 // ClaimOf returns the claim recorded on app, false when there is none or it
@@ -42,6 +46,28 @@ func ClaimOf(app *v1alpha1.Application) (Claim, bool) {
 	return claim, true
 }
 
+// currentClaim returns the claim of app's pending or running operation:
+// false when there is none, or the recorded claim was for an operation that
+// has finished since (FinishedAt has whole seconds: a claim of the same
+// second counts as current, which keeps the operation with its claimant).
+func currentClaim(app *v1alpha1.Application) (Claim, bool) {
+	claim, ok := ClaimOf(app)
+	if !ok || app.Operation == nil {
+		return Claim{}, false
+	}
+	state := app.Status.OperationState
+	if state == nil || state.FinishedAt == nil {
+		return claim, true
+	}
+	return claim, !claim.At.Time.Before(state.FinishedAt.Time.Truncate(time.Second))
+}
+
+// running tells whether app's operation has started and not finished.
+func running(app *v1alpha1.Application) bool {
+	state := app.Status.OperationState
+	return app.Operation != nil && state != nil && state.FinishedAt == nil && state.Phase == v1alpha1.OperationRunning
+}
+
 // Applications shards Applications over the replicas: it is the Shard the
 // Application controller consults.
 type Applications struct {
@@ -55,38 +81,35 @@ func (a *Applications) Owns(namespace, name string) bool {
 	return a.Holding() && a.Sharder.Owns(KeyOf(namespace, name))
 }
 
-// HoldsOperation tells whether this replica holds the claim of app's
+// HoldsOperation tells whether this replica holds the current claim of app's
 // operation (and its own Lease): it runs that operation to its end even when
 // the Application has moved to another replica meanwhile.
 func (a *Applications) HoldsOperation(app *v1alpha1.Application) bool {
-	claim, ok := ClaimOf(app)
-	return ok && app.Operation != nil && claim.Replica == a.Identity() && a.Holding()
+	claim, ok := currentClaim(app)
+	return ok && claim.Replica == a.Identity() && a.Holding()
 }
 
 // ClaimOperation makes this replica the one that runs app's operation, when
-// it may: it holds the claim already, or it owns the Application and the
-// operation has not started, or its claimant's Lease has expired (a takeover:
-// the operation resumes from its persisted step). It returns the Application
-// as written, and false when another replica runs the operation. A conflict
-// means another replica or a user wrote first; the caller tries again later.
+// it may: it holds the current claim already, or it owns the Application and
+// no live replica holds a current claim (none was written for this
+// operation, or its claimant's Lease has expired: a takeover, the operation
+// resumes from its persisted step). It returns the Application as written,
+// and false when another replica runs the operation. The claim is written
+// conditionally on app's resourceVersion, so of two replicas that both
+// believe they own the Application, one fails with a conflict and finds the
+// other's claim on its next try.
 func (a *Applications) ClaimOperation(ctx context.Context, app *v1alpha1.Application) (*v1alpha1.Application, bool, error) {
 	if !a.Holding() || app.Operation == nil {
 		return app, false, nil
 	}
-	claim, claimed := ClaimOf(app)
-	if claimed && claim.Replica == a.Identity() {
+	previous, claimed := currentClaim(app)
+	if claimed && previous.Replica == a.Identity() {
 		return app, true, nil
 	}
-	if !a.Owns(app.Namespace, app.Name) {
+	if claimed && a.Live(previous.Replica) || !a.Owns(app.Namespace, app.Name) {
 		return app, false, nil
 	}
-	state := app.Status.OperationState
-	running := state != nil && state.Phase != v1alpha1.OperationSucceeded &&
-		state.Phase != v1alpha1.OperationFailed && state.Phase != v1alpha1.OperationError
-	if claimed && running && a.Live(claim.Replica) {
-		return app, false, nil
-	}
-	value, err := json.Marshal(Claim{Replica: a.Identity(), Lease: a.LeaseNamespace() + "/" + a.LeaseName()})
+	value, err := json.Marshal(Claim{Replica: a.Identity(), Lease: a.LeaseNamespace() + "/" + a.LeaseName(), At: metav1.Now()})
 	if err != nil {
 		return app, false, err
 	}
@@ -99,10 +122,10 @@ func (a *Applications) ClaimOperation(ctx context.Context, app *v1alpha1.Applica
 	if err != nil {
 		return app, false, fmt.Errorf("claim the operation: %w", err)
 	}
-	if running {
+	if claimed && running(app) {
 		takeovers.Inc()
-		klog.FromContext(ctx).Info("Took the operation over from the persisted step", "previousReplica", claim.Replica,
-			"phase", state.Phase, "replica", a.Identity())
+		klog.FromContext(ctx).Info("Took the operation over from the persisted step", "previousReplica", previous.Replica,
+			"phase", app.Status.OperationState.Phase, "replica", a.Identity())
 	}
 	return written, true, nil
 }
