@@ -199,7 +199,7 @@ apply_cluster_config() {
   )
   # The user roles of the install (capstan-view/-edit aggregate into view, edit
   # and admin), so that namespace editors can use Capstan as in a real cluster.
-  [[ ${SKIP_APISERVER} == 1 ]] || files+=(-f "${RENDERED_DIR}/capstan-apiservice.yaml" -f "${CAPSTAN_ROOT}/artifacts/deploy/rbac-users.yaml")
+  [[ ${SKIP_APISERVER} == 1 ]] || files+=(-f "${RENDERED_DIR}/capstan-apiservice.yaml" -f "${CAPSTAN_ROOT}/artifacts/deploy/base/rbac-users.yaml")
   # The first seconds after /readyz can still miss kube-system; retry until applied.
   capstan::process::wait_until kube-apiserver "the local RBAC, nodes and APIService to be applied" \
     capstan::kubectl apply --server-side --force-conflicts --field-manager=capstan-local-up "${files[@]}"
