@@ -21,6 +21,8 @@ E2E_TIMEOUT ?= 30m
 APPS ?= 1000
 OBJECTS ?= 10
 FUZZTIME ?= 10s
+# Replicas of capstan-apiserver that `make up` starts, sharing the Applications.
+HA ?= 1
 # The image's tag and the version linked into its binary.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 IMAGE_DIR := _output/image
@@ -88,8 +90,8 @@ test-e2e: tools build image ## Tests against a local control plane with the real
 
 # CAPSTAN_SKIP_APISERVER=1 starts the cluster without capstan-apiserver, so no build is needed.
 .PHONY: up
-up: tools $(if $(filter 1,$(CAPSTAN_SKIP_APISERVER)),,build) ## Start the local control plane in the background.
-	hack/local-up.sh
+up: tools $(if $(filter 1,$(CAPSTAN_SKIP_APISERVER)),,build) ## Start the local control plane in the background (HA=N: N sharded replicas of capstan-apiserver).
+	CAPSTAN_HA_REPLICAS=$(HA) hack/local-up.sh
 
 .PHONY: down
 down: ## Stop the local control plane (only the processes it recorded).

@@ -2,9 +2,9 @@
 # Starts one more replica of capstan-apiserver, capstan-apiserver-N, against
 # the same etcd as the local control plane's own (hack/local-up.sh): the
 # embedded etcd of the first replica, on loopback. Every replica serves the
-# whole API; with --sharding (the first replica needs it too:
-# CAPSTAN_APISERVER_EXTRA_ARGS="--sharding --replica-name=capstan-apiserver-1"
-# for hack/local-up.sh) they share the Applications by Lease.
+# whole API; with --sharding they share the Applications by Lease (the first
+# replica needs it too: `make up HA=N` starts it so and calls this script for
+# replicas 2..N).
 #
 #   hack/local-replica.sh N     N = 2..9
 #

@@ -295,9 +295,13 @@ func TestTheHighlyAvailableInstallIsAcceptedByTheAPIServer(t *testing.T) {
 			t.Errorf("the HA install, dry-run applied, does not mention %s:\n%s", want, out)
 		}
 	}
-	statefulSet := kubectlWithInput(t, built, "get", "-f", "-", "--local", "-o",
-		`jsonpath={range .items[?(@.metadata.name=="capstan-apiserver")]}{.spec.replicas} {.spec.template.spec.containers[0].args} {.spec.volumeClaimTemplates}{end}`)
-	for _, want := range []string{"3 ", "--sharding", "--replica-name=$(POD_NAME)", "--etcd-servers=https://capstan-etcd-0.", "--etcd-certfile="} {
+	var statefulSet string
+	for _, doc := range strings.Split(built, "\n---\n") {
+		if strings.Contains(doc, "kind: StatefulSet\nmetadata:\n  labels:\n    app.kubernetes.io/name: capstan-apiserver\n") {
+			statefulSet = doc
+		}
+	}
+	for _, want := range []string{"replicas: 3\n", "--sharding", "--replica-name=$(POD_NAME)", "--etcd-servers=https://capstan-etcd-0.", "--etcd-certfile="} {
 		if !strings.Contains(statefulSet, want) {
 			t.Errorf("the HA StatefulSet of capstan-apiserver lacks %q: %s", want, statefulSet)
 		}

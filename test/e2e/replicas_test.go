@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"capstan.dev/capstan/pkg/sharding"
 )
@@ -113,36 +112,10 @@ func TestAReplicaTakesOverTheOperationOfAReplicaThatDied(t *testing.T) {
 		}
 	}
 
-	wave := func(n int, kind, name, extra string) string {
-		return fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n  annotations:\n    argocd.argoproj.io/sync-wave: \"%d\"\n%s",
-			map[string]string{"ConfigMap": "v1", "Deployment": "apps/v1"}[kind], kind, name, n, extra)
-	}
-	// Wave 1 holds the operation for a while: its Deployment becomes
-	// Available only after its pod has been Pending for 8 s.
-	slowDeployment := `spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: slow
-  template:
-    metadata:
-      labels:
-        app: slow
-      annotations:
-        capstan.dev/kwok-ready-after: "8s"
-    spec:
-      containers:
-      - name: slow
-        image: busybox
-`
-	files := map[string]string{"waves/all.yaml": strings.Join([]string{
-		wave(1, "Deployment", "wave-one", slowDeployment),
-		wave(2, "ConfigMap", "wave-two", "data:\n  wave: two\n"),
-		wave(3, "ConfigMap", "wave-three", "data:\n  wave: three\n"),
-	}, "---\n")}
+	files := map[string]string{"waves/all.yaml": threeWaves()}
 	for _, name := range apps {
 		if name != victim {
-			files[name+"/configmap.yaml"] = wave(0, "ConfigMap", name, "data:\n  app: "+name+"\n")
+			files[name+"/configmap.yaml"] = syncWave(0, "ConfigMap", name, "data:\n  app: "+name+"\n")
 		}
 	}
 	repo := newGitRepo(t, files)
@@ -195,18 +168,7 @@ func TestAReplicaTakesOverTheOperationOfAReplicaThatDied(t *testing.T) {
 		if after := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.metadata.uid}"); after != uid {
 			t.Errorf("wave 1's Deployment was created again after the takeover (uid %s, then %s)", uid, after)
 		}
-		created := func(kind, name string) time.Time {
-			stamp := kubectl(t, "get", kind, name, "-n", ns, "-o", "jsonpath={.metadata.creationTimestamp}")
-			at, err := time.Parse(time.RFC3339, stamp)
-			if err != nil {
-				t.Fatalf("creationTimestamp of %s %s: %v", kind, name, err)
-			}
-			return at
-		}
-		one, two, three := created("deployment", "wave-one"), created("configmap", "wave-two"), created("configmap", "wave-three")
-		if !(one.Before(two) && !three.Before(two)) {
-			t.Errorf("creation order: wave 1 %s, wave 2 %s, wave 3 %s", one, two, three)
-		}
+		checkWaveOrder(t, ns)
 	})
 
 	t.Run("every Application is Synced once and owned by the surviving replica", func(t *testing.T) {
