@@ -191,15 +191,15 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	c.mu.Lock()
+	full := c.full[key]
+	delete(c.full, key)
+	c.mu.Unlock()
 	if !c.owns(key) {
 		// Another replica reconciles it; OwnershipChanged brings it back.
 		c.queue.Forget(key)
 		return true
 	}
-	c.mu.Lock()
-	full := c.full[key]
-	delete(c.full, key)
-	c.mu.Unlock()
 	requeue, err := c.reconcile(ctx, key, full)
 	if err != nil {
 		utilruntime.HandleErrorWithContext(ctx, err, "Reconciling an ApplicationSet", "key", key)
