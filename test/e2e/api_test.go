@@ -255,6 +255,15 @@ func dryRunInstall(t *testing.T, dir string) (built, out string) {
 	return built, kubectlWithInput(t, renamed, "apply", "-f", "-", "--dry-run=server")
 }
 
+// requireMention fails the test when kubectl's output of a dry run does not
+// mention want.
+func requireMention(t *testing.T, out, want string) {
+	t.Helper()
+	if !strings.Contains(out, want) {
+		t.Errorf("the install, dry-run applied, does not mention %s:\n%s", want, out)
+	}
+}
+
 func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
 	requireCapstanAPIServer(t)
 	built, out := dryRunInstall(t, "")
@@ -267,9 +276,7 @@ func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
 		"role.rbac.authorization.k8s.io/capstan-apiserver-serving-ca",
 		"clusterrole.rbac.authorization.k8s.io/capstan-apiserver-apiservice",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the install manifests, dry-run applied, do not mention %s:\n%s", want, out)
-		}
+		requireMention(t, out, want)
 	}
 	// The server publishes its serving CA in the APIService: nothing skips verification.
 	if strings.Contains(built, "insecureSkipTLSVerify") {
@@ -291,9 +298,7 @@ func TestTheHighlyAvailableInstallIsAcceptedByTheAPIServer(t *testing.T) {
 		"poddisruptionbudget.policy/capstan-etcd",
 		"apiservice.apiregistration.k8s.io/v1alpha1.check.capstan.dev",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the HA install, dry-run applied, does not mention %s:\n%s", want, out)
-		}
+		requireMention(t, out, want)
 	}
 	var statefulSet string
 	for _, doc := range strings.Split(built, "\n---\n") {
