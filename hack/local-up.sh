@@ -16,6 +16,9 @@
 #                                 remove a stale APIService)
 #   CAPSTAN_KWOK_NODES            number of fake nodes (default 3)
 #   CAPSTAN_APISERVER_EXTRA_ARGS  more flags for capstan-apiserver (later flags win)
+#   CAPSTAN_HA_REPLICAS           replicas of capstan-apiserver (default 1; `make up HA=3`):
+#                                 the first with --sharding, the others started by
+#                                 hack/local-replica.sh against its etcd
 #   KUBE_APISERVER_EXTRA_ARGS     more flags for kube-apiserver
 #
 # Exit codes: 0 ready, 1 failure (the message names the component and its log),
@@ -34,6 +37,7 @@ LOCAL_MANIFESTS=${CAPSTAN_ROOT}/hack/local
 RENDERED_DIR=${CAPSTAN_LOCAL_DIR}/manifests
 SKIP_APISERVER=${CAPSTAN_SKIP_APISERVER:-0}
 KWOK_NODES=${CAPSTAN_KWOK_NODES:-3}
+HA_REPLICAS=${CAPSTAN_HA_REPLICAS:-1}
 PROBE_IMAGE=registry.k8s.io/pause:3.10
 
 preflight() {
@@ -47,6 +51,7 @@ preflight() {
   fi
   capstan::require_command openssl "to create the local control plane's certificates"
   [[ ${KWOK_NODES} =~ ^[1-9][0-9]?$ ]] || capstan::die "CAPSTAN_KWOK_NODES=${KWOK_NODES} must be 1..99"
+  [[ ${HA_REPLICAS} =~ ^[1-9]$ ]] || capstan::die "CAPSTAN_HA_REPLICAS=${HA_REPLICAS} (HA) must be 1..9"
 
   local running
   running=$(for name in $(capstan::process::names); do capstan::process::alive "${name}" && echo "${name}"; done)
@@ -199,7 +204,7 @@ apply_cluster_config() {
   )
   # The user roles of the install (capstan-view/-edit aggregate into view, edit
   # and admin), so that namespace editors can use Capstan as in a real cluster.
-  [[ ${SKIP_APISERVER} == 1 ]] || files+=(-f "${RENDERED_DIR}/capstan-apiservice.yaml" -f "${CAPSTAN_ROOT}/artifacts/deploy/rbac-users.yaml")
+  [[ ${SKIP_APISERVER} == 1 ]] || files+=(-f "${RENDERED_DIR}/capstan-apiservice.yaml" -f "${CAPSTAN_ROOT}/artifacts/deploy/base/rbac-users.yaml")
   # The first seconds after /readyz can still miss kube-system; retry until applied.
   capstan::process::wait_until kube-apiserver "the local RBAC, nodes and APIService to be applied" \
     capstan::kubectl apply --server-side --force-conflicts --field-manager=capstan-local-up "${files[@]}"
@@ -263,6 +268,7 @@ start_capstan_apiserver() {
   local kubeconfig=${KUBECONFIG_DIR}/capstan-apiserver.kubeconfig
   local -a extra=()
   read -r -a extra <<<"${CAPSTAN_APISERVER_EXTRA_ARGS:-}"
+  ((HA_REPLICAS == 1)) || extra=(--sharding --replica-name=capstan-apiserver-1 "${extra[@]}")
   mkdir -p "${CAPSTAN_LOCAL_DIR}/capstan-data"
   capstan::process::start capstan-apiserver "${CAPSTAN_BIN_DIR}/capstan-apiserver" \
     --bind-address=127.0.0.1 \
@@ -389,6 +395,10 @@ main() {
     capstan::process::wait_until capstan-apiserver "APIService v1alpha1.capstan.dev Available (see also ${LOG_DIR}/kube-apiserver.log)" \
       apiservice_available
     capstan::log "APIService v1alpha1.capstan.dev Available"
+    local replica
+    for ((replica = 2; replica <= HA_REPLICAS; replica++)); do
+      "${CAPSTAN_ROOT}/hack/local-replica.sh" "${replica}"
+    done
   fi
   print_summary
 }

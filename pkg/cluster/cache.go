@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 )
@@ -37,6 +36,8 @@ type ObjectCache struct {
 	// Secret's namespaces); clusterResources then allows cluster-scoped kinds.
 	namespaces       []string
 	clusterResources bool
+	// keep, when set, limits the cache to the replica's shard (shard.go).
+	keep KeepFunc
 
 	mu        sync.Mutex
 	resources map[schema.GroupVersionResource]*watchedResource
@@ -167,10 +168,9 @@ func (c *ObjectCache) watch(gvr schema.GroupVersionResource, namespaced bool) (*
 
 // newInformer starts an informer over the labelled objects of gvr in
 // namespace (all when empty); a failure of its first list fails watched.
+// The caller holds c.mu.
 func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionResource, namespace string, watched *watchedResource) cache.SharedIndexInformer {
-	informer := dynamicinformer.NewFilteredDynamicInformer(c.client, gvr, namespace, 0,
-		cache.Indexers{instanceIndex: indexByInstance},
-		func(options *metav1.ListOptions) { options.LabelSelector = InstanceLabel }).Informer()
+	informer := c.newSharedInformer(gvr, namespace)
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj interface{}) {
 			c.watched(gvr, obj, false)

@@ -30,6 +30,8 @@ type Clusters struct {
 	handlersMu sync.RWMutex
 	// handlers are told about every change of a managed object.
 	handlers []ChangeFunc
+	// keep limits every cluster's cache to the replica's shard; nil keeps all.
+	keep KeepFunc
 
 	mu sync.Mutex
 	// bySecret holds the clusters built from Secrets, by Secret namespace/name.
@@ -178,6 +180,9 @@ func (c *Clusters) fromSecret(secret *corev1.Secret) (*Cluster, error) {
 	cluster.ClusterResources = parsed.ClusterResources
 	cluster.Project = parsed.Project
 	cluster.Cache.RestrictTo(parsed.Namespaces, parsed.ClusterResources)
+	c.handlersMu.RLock()
+	cluster.Cache.ShardBy(c.keep)
+	c.handlersMu.RUnlock()
 	if len(parsed.Namespaces) > 0 {
 		cluster.NamespaceIndex.disable()
 	}
@@ -214,4 +219,23 @@ func (c *Clusters) All() []*Cluster {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Server < out[j].Server })
 	return append([]*Cluster{c.inCluster}, out...)
+}
+
+// ShardBy limits the managed-object caches of every destination, present and
+// future, to the objects keep accepts (the Applications this replica owns).
+func (c *Clusters) ShardBy(keep KeepFunc) {
+	c.handlersMu.Lock()
+	c.keep = keep
+	c.handlersMu.Unlock()
+	for _, cluster := range c.All() {
+		cluster.Cache.ShardBy(keep)
+	}
+}
+
+// ResetCaches makes every managed-object cache list its objects again: the
+// shard changed.
+func (c *Clusters) ResetCaches() {
+	for _, cluster := range c.All() {
+		cluster.Cache.Reset()
+	}
 }

@@ -416,7 +416,11 @@ func (c *Comparer) liveObjects(ctx context.Context, destination *cluster.Cluster
 	instance := cluster.AppInstance(app.Namespace, app.Name)
 	live = map[cluster.ResourceKey]*unstructured.Unstructured{}
 	hooks = map[cluster.ResourceKey]*unstructured.Unstructured{}
-	for _, obj := range destination.Cache.ObjectsOf(cluster.InstanceLabelValue(app.Namespace, app.Name)) {
+	tracked, err := destination.Cache.LiveObjectsOf(ctx, cluster.InstanceLabelValue(app.Namespace, app.Name))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, obj := range tracked {
 		tracking, ok := cluster.TrackingOf(obj)
 		if !ok || tracking.AppInstance != instance || len(obj.GetOwnerReferences()) > 0 {
 			continue

@@ -37,6 +37,8 @@ type Config struct {
 	Impersonation bool
 	// Controllers configure the controllers RunControllers starts.
 	Controllers ControllerConfig
+	// Sharding spreads the Applications over several replicas.
+	Sharding ShardingConfig
 	// ApplicationSets configure the ApplicationSet controller and generators.
 	ApplicationSets ApplicationSetConfig
 	// Parity configures what repositories written for Argo CD may use: Lua

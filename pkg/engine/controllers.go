@@ -33,22 +33,30 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 	if err != nil {
 		return err
 	}
+	shard, err := e.startSharding(ctx, client)
+	if err != nil {
+		return fmt.Errorf("sharding: %w", err)
+	}
 	factory := informers.NewSharedInformerFactory(client, 0)
 	apps := factory.Capstan().V1alpha1().Applications()
 	controllers := e.config.Controllers
-	c, err := application.New(client, apps.Informer(), apps.Lister(), e.Comparer, application.Options{
+	options := application.Options{
 		Workers:          controllers.StatusProcessors,
 		OperationWorkers: controllers.OperationProcessors,
 		SyncTimeout:      controllers.SyncTimeout,
 		Resync:           controllers.AppResync,
 		Recorder:         e.eventRecorder(ctx, applicationComponent),
 		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
-	})
+	}
+	if shard != nil {
+		options.Shard = shard
+	}
+	c, err := application.New(client, apps.Informer(), apps.Lister(), e.Comparer, options)
 	if err != nil {
 		return fmt.Errorf("application controller: %w", err)
 	}
 	e.Clusters.AddEventHandler(c.ManagedObjectChanged)
-	appSets, err := applicationset.New(client, factory, applicationset.Options{
+	appSetOptions := applicationset.Options{
 		Workers:             e.config.ApplicationSets.Processors,
 		Generators:          e.Generators,
 		Clusters:            e.appSetClusters,
@@ -58,9 +66,16 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 		Policy:              e.config.Policy,
 		Recorder:            e.eventRecorder(ctx, applicationSetComponent),
 		ClusterSecrets:      e.secretInformer,
-	})
+	}
+	if shard != nil {
+		appSetOptions.Owns = shard.Owns
+	}
+	appSets, err := applicationset.New(client, factory, appSetOptions)
 	if err != nil {
 		return fmt.Errorf("applicationset controller: %w", err)
+	}
+	if shard != nil {
+		followShard(ctx, shard, apps.Informer(), c.OwnershipChanged, appSets.OwnershipChanged)
 	}
 	factory.Start(ctx.Done())
 	go func() {

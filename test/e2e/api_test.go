@@ -239,18 +239,34 @@ func TestConvertPluginTurnsArgoCDManifestsIntoCapstanOnes(t *testing.T) {
 	kubectl(t, "get", "app", "guestbook", "-n", ns)
 }
 
-func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
-	requireCapstanAPIServer(t)
-	// The local plane registers capstan-apiserver itself (an ExternalName
-	// Service and an APIService with a caBundle), so the install's Service and
-	// APIService are checked under other names; everything is a server-side dry run.
-	built := kubectl(t, "kustomize", filepath.Join(cluster.rootDir, "artifacts", "deploy"))
+// dryRunInstall builds the kustomization dir of artifacts/deploy and applies
+// it with a server-side dry run. The local plane registers capstan-apiserver
+// itself (an ExternalName Service and an APIService with a caBundle), so the
+// install's Service and APIService are checked under other names. It
+// returns the built manifests and kubectl's output.
+func dryRunInstall(t *testing.T, dir string) (built, out string) {
+	t.Helper()
+	built = kubectl(t, "kustomize", filepath.Join(cluster.rootDir, "artifacts", "deploy", dir))
 	renamed := strings.NewReplacer(
 		"name: v1alpha1.capstan.dev", "name: v1alpha1.check.capstan.dev",
 		"group: capstan.dev", "group: check.capstan.dev",
 		"kind: Service\nmetadata:\n  name: capstan-apiserver\n", "kind: Service\nmetadata:\n  name: capstan-apiserver-check\n",
 	).Replace(built)
-	out := kubectlWithInput(t, renamed, "apply", "-f", "-", "--dry-run=server")
+	return built, kubectlWithInput(t, renamed, "apply", "-f", "-", "--dry-run=server")
+}
+
+// requireMention fails the test when kubectl's output of a dry run does not
+// mention want.
+func requireMention(t *testing.T, out, want string) {
+	t.Helper()
+	if !strings.Contains(out, want) {
+		t.Errorf("the install, dry-run applied, does not mention %s:\n%s", want, out)
+	}
+}
+
+func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
+	requireCapstanAPIServer(t)
+	built, out := dryRunInstall(t, "")
 	for _, want := range []string{
 		"namespace/capstan-system",
 		"statefulset.apps/capstan-apiserver",
@@ -260,9 +276,7 @@ func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
 		"role.rbac.authorization.k8s.io/capstan-apiserver-serving-ca",
 		"clusterrole.rbac.authorization.k8s.io/capstan-apiserver-apiservice",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the install manifests, dry-run applied, do not mention %s:\n%s", want, out)
-		}
+		requireMention(t, out, want)
 	}
 	// The server publishes its serving CA in the APIService: nothing skips verification.
 	if strings.Contains(built, "insecureSkipTLSVerify") {
@@ -270,5 +284,34 @@ func TestDeployManifestsAreAcceptedByTheAPIServer(t *testing.T) {
 	}
 	if !strings.Contains(built, "--serving-ca-secret=capstan-system/capstan-apiserver-serving-ca") {
 		t.Errorf("the StatefulSet does not keep the serving CA in capstan-system/capstan-apiserver-serving-ca:\n%s", built)
+	}
+}
+
+func TestTheHighlyAvailableInstallIsAcceptedByTheAPIServer(t *testing.T) {
+	requireCapstanAPIServer(t)
+	built, out := dryRunInstall(t, "ha")
+	for _, want := range []string{
+		"statefulset.apps/capstan-apiserver",
+		"statefulset.apps/capstan-etcd",
+		"service/capstan-etcd",
+		"poddisruptionbudget.policy/capstan-apiserver",
+		"poddisruptionbudget.policy/capstan-etcd",
+		"apiservice.apiregistration.k8s.io/v1alpha1.check.capstan.dev",
+	} {
+		requireMention(t, out, want)
+	}
+	var statefulSet string
+	for _, doc := range strings.Split(built, "\n---\n") {
+		if strings.Contains(doc, "kind: StatefulSet\nmetadata:\n  labels:\n    app.kubernetes.io/name: capstan-apiserver\n") {
+			statefulSet = doc
+		}
+	}
+	for _, want := range []string{"replicas: 3\n", "--sharding", "--replica-name=$(POD_NAME)", "--etcd-servers=https://capstan-etcd-0.", "--etcd-certfile="} {
+		if !strings.Contains(statefulSet, want) {
+			t.Errorf("the HA StatefulSet of capstan-apiserver lacks %q: %s", want, statefulSet)
+		}
+	}
+	if strings.Contains(statefulSet, "--data-dir") || strings.Contains(statefulSet, "volumeClaimTemplates") || strings.Contains(statefulSet, "storage") {
+		t.Errorf("the HA replicas still have an embedded etcd's data: %s", statefulSet)
 	}
 }

@@ -78,33 +78,7 @@ func restartCapstanAPIServer(t *testing.T, extra ...string) {
 func TestAnOperationInterruptedByACrashResumesInOrder(t *testing.T) {
 	requireCapstanAPIServer(t)
 	ns := createNamespace(t)
-	wave := func(n int, kind, name, extra string) string {
-		return fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n  annotations:\n    argocd.argoproj.io/sync-wave: \"%d\"\n%s",
-			map[string]string{"ConfigMap": "v1", "Deployment": "apps/v1"}[kind], kind, name, n, extra)
-	}
-	// Wave 1 holds the operation for a while: its Deployment becomes
-	// Available only after its pod has been Pending for 8 s.
-	slowDeployment := `spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: slow
-  template:
-    metadata:
-      labels:
-        app: slow
-      annotations:
-        capstan.dev/kwok-ready-after: "8s"
-    spec:
-      containers:
-      - name: slow
-        image: busybox
-`
-	manifests := strings.Join([]string{
-		wave(1, "Deployment", "wave-one", slowDeployment),
-		wave(2, "ConfigMap", "wave-two", "data:\n  wave: two\n"),
-		wave(3, "ConfigMap", "wave-three", "data:\n  wave: three\n"),
-	}, "---\n")
+	manifests := threeWaves()
 	repo := newGitRepo(t, map[string]string{"waves/all.yaml": manifests})
 	kubectlWithInput(t, guestbookApplication(ns, repo.URL, "waves"), "apply", "-f", "-")
 	waitForAppState(t, ns, "OutOfSync", "Missing")
@@ -128,18 +102,7 @@ func TestAnOperationInterruptedByACrashResumesInOrder(t *testing.T) {
 	if after := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.metadata.uid}"); after != uid {
 		t.Errorf("wave 1's Deployment was created again after the restart (uid %s, then %s)", uid, after)
 	}
-	created := func(kind, name string) time.Time {
-		stamp := kubectl(t, "get", kind, name, "-n", ns, "-o", "jsonpath={.metadata.creationTimestamp}")
-		at, err := time.Parse(time.RFC3339, stamp)
-		if err != nil {
-			t.Fatalf("creationTimestamp of %s %s: %v", kind, name, err)
-		}
-		return at
-	}
-	one, two, three := created("deployment", "wave-one"), created("configmap", "wave-two"), created("configmap", "wave-three")
-	if !(one.Before(two) && !three.Before(two)) {
-		t.Errorf("creation order: wave 1 %s, wave 2 %s, wave 3 %s", one, two, three)
-	}
+	checkWaveOrder(t, ns)
 	if ready := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.status.availableReplicas}"); ready != "1" {
 		t.Errorf("wave 2 was applied before wave 1 was healthy (available replicas %q)", ready)
 	}
@@ -186,5 +149,57 @@ spec:
 	})
 	if _, err := tryKubectl("get", "deployment", "guestbook-ui", "-n", ns); err == nil {
 		t.Errorf("the Sync phase ran although its PreSync hook never finished")
+	}
+}
+
+// syncWave is an object of kind named name in sync wave n, with extra
+// appended to its manifest.
+func syncWave(n int, kind, name, extra string) string {
+	return fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n  annotations:\n    argocd.argoproj.io/sync-wave: \"%d\"\n%s",
+		map[string]string{"ConfigMap": "v1", "Deployment": "apps/v1"}[kind], kind, name, n, extra)
+}
+
+// threeWaves are the manifests of a sync in three waves: wave 1 holds the
+// operation for a while (its Deployment becomes Available only after its pod
+// has been Pending for 8 s), waves 2 and 3 are ConfigMaps.
+func threeWaves() string {
+	slowDeployment := `spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: slow
+  template:
+    metadata:
+      labels:
+        app: slow
+      annotations:
+        capstan.dev/kwok-ready-after: "8s"
+    spec:
+      containers:
+      - name: slow
+        image: busybox
+`
+	return strings.Join([]string{
+		syncWave(1, "Deployment", "wave-one", slowDeployment),
+		syncWave(2, "ConfigMap", "wave-two", "data:\n  wave: two\n"),
+		syncWave(3, "ConfigMap", "wave-three", "data:\n  wave: three\n"),
+	}, "---\n")
+}
+
+// checkWaveOrder checks that the objects of threeWaves in ns were created
+// wave by wave.
+func checkWaveOrder(t *testing.T, ns string) {
+	t.Helper()
+	created := func(kind, name string) time.Time {
+		stamp := kubectl(t, "get", kind, name, "-n", ns, "-o", "jsonpath={.metadata.creationTimestamp}")
+		at, err := time.Parse(time.RFC3339, stamp)
+		if err != nil {
+			t.Fatalf("creationTimestamp of %s %s: %v", kind, name, err)
+		}
+		return at
+	}
+	one, two, three := created("deployment", "wave-one"), created("configmap", "wave-two"), created("configmap", "wave-three")
+	if !(one.Before(two) && !three.Before(two)) {
+		t.Errorf("creation order: wave 1 %s, wave 2 %s, wave 3 %s", one, two, three)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
+
+	"capstan.dev/capstan/pkg/version"
 )
 
 // NewCommand returns the capstan-apiserver command.
@@ -24,6 +26,10 @@ func NewCommand(ctx context.Context, o *Options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("unexpected arguments: %v", args)
+			}
+			if o.PrintVersion {
+				_, err := fmt.Fprintln(o.StdOut, "capstan-apiserver", version.Version)
+				return err
 			}
 			if err := logsapi.ValidateAndApply(logOptions, nil); err != nil {
 				return err

@@ -39,6 +39,8 @@ type Options struct {
 	ApplicationSets *ApplicationSetOptions
 	// ServingCA makes the server keep its own serving CA and publish it in the APIService.
 	ServingCA *ServingCAOptions
+	// Sharding spreads the Applications over replicas.
+	Sharding *ShardingOptions
 	// Webhook configures the Git webhook receiver.
 	Webhook *WebhookOptions
 	// Parity configures what repositories written for Argo CD may contain.
@@ -49,6 +51,8 @@ type Options struct {
 	// AlternateDNS are extra names for the self-signed serving certificate,
 	// or the one issued by the serving CA.
 	AlternateDNS []string
+	// PrintVersion prints Capstan's version and exits.
+	PrintVersion bool
 
 	// embedded is set by Complete when the embedded etcd is to be started.
 	embedded bool
@@ -75,6 +79,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 		ServingCA:       NewServingCAOptions(),
 		Webhook:         NewWebhookOptions(),
 		Parity:          NewParityOptions(),
+		Sharding:        NewShardingOptions(),
 		AlternateDNS:    []string{"capstan-apiserver.capstan-system.svc"},
 		StdOut:          out,
 		StdErr:          errOut,
@@ -97,6 +102,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	o.RecommendedOptions.Etcd.AddFlags(fss.FlagSet("etcd"))
 	o.EmbeddedEtcd.AddFlags(fss.FlagSet("embedded etcd"))
 	o.Controllers.AddFlags(fss.FlagSet("controllers"))
+	o.Sharding.AddFlags(fss.FlagSet("sharding"))
 	o.ApplicationSets.AddFlags(fss.FlagSet("applicationsets"))
 	o.Tenancy.AddFlags(fss.FlagSet("tenancy"))
 	o.Webhook.AddFlags(fss.FlagSet("webhooks"))
@@ -118,6 +124,7 @@ func (o *Options) AddFlags(fss *cliflag.NamedFlagSets) {
 	fs.StringSliceVar(&o.AlternateDNS, "alternate-dns", o.AlternateDNS,
 		"DNS names of the serving certificate, self-signed or issued by --serving-ca-secret, when no --tls-cert-file is given. "+
 			"The aggregator verifies it for the APIService's Service as NAME.NAMESPACE.svc.")
+	fs.BoolVar(&o.PrintVersion, "version", o.PrintVersion, "Print Capstan's version and exit.")
 }
 
 // Complete fills in what follows from other options.
@@ -145,6 +152,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, o.EmbeddedEtcd.Validate()...)
 	}
 	errs = append(errs, o.Controllers.Validate()...)
+	errs = append(errs, o.Sharding.Validate(o.Controllers.LeaderElect)...)
 	errs = append(errs, o.ClientRate.Validate()...)
 	errs = append(errs, o.Tenancy.Validate()...)
 	errs = append(errs, o.ApplicationSets.Validate()...)

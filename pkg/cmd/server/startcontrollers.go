@@ -37,6 +37,7 @@ func (o *Options) engineConfig(destination *rest.Config) engine.Config {
 		},
 		ApplicationSets: o.ApplicationSets.engineConfig(),
 		Parity:          o.Parity.engineConfig(),
+		Sharding:        o.Sharding.config(),
 	}
 }
 

@@ -62,6 +62,9 @@ type Options struct {
 	// are part of the comparison, and a changed project refreshes its
 	// Applications. Nil reports no orphaned resources.
 	Projects cache.SharedIndexInformer
+	// Shard, when set, limits the controller to the Applications this
+	// replica owns and the operations it claims (see shard.go).
+	Shard Shard
 }
 
 // Comparer is what the controller needs of the comparison engine;
@@ -159,7 +162,7 @@ func (c *Controller) projectChanged(oldObj, newObj interface{}) {
 		return
 	}
 	for _, app := range apps {
-		if projectName(app) != project.Name {
+		if projectName(app) != project.Name || !c.mine(app) {
 			continue
 		}
 		if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
@@ -179,7 +182,7 @@ func (c *Controller) ManagedObjectChanged(instanceLabel string) {
 	c.mu.Lock()
 	key, ok := c.byInstance[instanceLabel]
 	c.mu.Unlock()
-	if ok {
+	if ok && c.mineKey(key) {
 		c.queue.Add(key)
 	}
 }
@@ -196,7 +199,7 @@ func (c *Controller) applicationChanged(oldObj, newObj interface{}) {
 	c.mu.Lock()
 	c.byInstance[cluster.InstanceLabelValue(app.Namespace, app.Name)] = key
 	c.mu.Unlock()
-	if old, ok := oldObj.(*v1alpha1.Application); ok && !needsRefresh(old, app) {
+	if old, ok := oldObj.(*v1alpha1.Application); ok && !needsRefresh(old, app) || !c.mine(app) {
 		return
 	}
 	if app.Operation != nil && app.DeletionTimestamp == nil {
@@ -280,6 +283,11 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
+	if !c.mineKey(key) {
+		// Another replica works on it; OwnershipChanged brings it back.
+		c.queue.Forget(key)
+		return true
+	}
 	start := time.Now()
 	err := c.refresh(ctx, key)
 	observeReconcile(start)

@@ -62,6 +62,8 @@ type fixture struct {
 	projects []*v1alpha1.AppProject
 	comparer *scriptedComparer
 	client   *fake.Clientset
+	// shard, when set, is the controller's Options.Shard.
+	shard Shard
 }
 
 func newFixture(t *testing.T, result compare.Result) *fixture {
@@ -93,7 +95,7 @@ func (f *fixture) controller() *Controller {
 			f.t.Fatal(err)
 		}
 	}
-	c, err := New(f.client, apps.Informer(), apps.Lister(), f.comparer, Options{Projects: projects.Informer()})
+	c, err := New(f.client, apps.Informer(), apps.Lister(), f.comparer, Options{Projects: projects.Informer(), Shard: f.shard})
 	if err != nil {
 		f.t.Fatal(err)
 	}

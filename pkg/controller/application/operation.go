@@ -309,6 +309,14 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 		return 0, nil
 	}
 	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithValues("application", key))
+	if c.options.Shard != nil {
+		// Exactly one replica runs an operation: the one whose claim the
+		// Application records (see Shard).
+		var claimed bool
+		if app, claimed, err = c.options.Shard.ClaimOperation(ctx, app); err != nil || !claimed {
+			return 0, err
+		}
+	}
 	next, err := c.runOperation(ctx, app)
 	if err != nil {
 		return 0, err
@@ -324,6 +332,10 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 		if err != nil || fresh.Operation != nil {
 			c.queue.Add(key)
 			return 0, err
+		}
+		if !c.mine(fresh) {
+			// Its owner compares it: the end of the operation refreshes it there.
+			return 0, nil
 		}
 		if err := c.reconcile(ctx, key, fresh); err != nil {
 			c.queue.Add(key)

@@ -73,6 +73,9 @@ type Options struct {
 	ClusterSecrets cache.SharedIndexInformer
 	// MaxResources bounds status.resources; zero means DefaultMaxResources.
 	MaxResources int
+	// Owns, when set, tells whether this replica reconciles the
+	// ApplicationSet namespace/name (pkg/sharding); nil reconciles all.
+	Owns func(namespace, name string) bool
 }
 
 // Controller reconciles ApplicationSets.
@@ -194,6 +197,11 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	full := c.full[key]
 	delete(c.full, key)
 	c.mu.Unlock()
+	if !c.owns(key) {
+		// Another replica reconciles it; OwnershipChanged brings it back.
+		c.queue.Forget(key)
+		return true
+	}
 	requeue, err := c.reconcile(ctx, key, full)
 	if err != nil {
 		utilruntime.HandleErrorWithContext(ctx, err, "Reconciling an ApplicationSet", "key", key)
@@ -207,6 +215,23 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		c.queue.AddAfter(key, requeue)
 	}
 	return true
+}
+
+// owns tells whether this replica reconciles the ApplicationSet key.
+func (c *Controller) owns(key string) bool {
+	if c.options.Owns == nil {
+		return true
+	}
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	return err == nil && c.options.Owns(namespace, name)
+}
+
+// OwnershipChanged is told when the live replicas changed: it runs the
+// ApplicationSets this replica reconciles now.
+func (c *Controller) OwnershipChanged() {
+	c.enqueueAll(func(appSet *v1alpha1.ApplicationSet) bool {
+		return c.owns(appSet.Namespace + "/" + appSet.Name)
+	})
 }
 
 func (c *Controller) markFull(key string) {
