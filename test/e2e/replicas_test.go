@@ -72,7 +72,8 @@ func namedApplication(namespace, name, repoURL, path string) string {
 	return strings.Replace(guestbookApplication(namespace, repoURL, path), "name: guestbook", "name: "+name, 1)
 }
 
-func namedAppField(t *testing.T, namespace, name, jsonpath string) string {
+// mustAppField reads one field of an Application, failing the test when it cannot.
+func mustAppField(t *testing.T, namespace, name, jsonpath string) string {
 	t.Helper()
 	out, err := tryKubectl("get", "app", name, "-n", namespace, "-o", "jsonpath="+jsonpath)
 	if err != nil {
@@ -130,11 +131,11 @@ func TestAReplicaTakesOverTheOperationOfAReplicaThatDied(t *testing.T) {
 	t.Run("each Application is owned by the replica the policy gives it, and only by it", func(t *testing.T) {
 		for _, name := range apps {
 			eventually(t, compareTimeout, "the owner of "+name+" to be recorded", func() (bool, error) {
-				got := namedAppField(t, ns, name, `{.metadata.annotations.capstan\.dev/shard-owner}`)
+				got := mustAppField(t, ns, name, `{.metadata.annotations.capstan\.dev/shard-owner}`)
 				return got == owner(name), fmt.Errorf("owner %q, want %q", got, owner(name))
 			})
 			eventually(t, compareTimeout, name+" to be compared", func() (bool, error) {
-				got := namedAppField(t, ns, name, "{.status.sync.status}")
+				got := mustAppField(t, ns, name, "{.status.sync.status}")
 				return got == "OutOfSync", fmt.Errorf("sync status %q", got)
 			})
 		}
@@ -148,7 +149,7 @@ func TestAReplicaTakesOverTheOperationOfAReplicaThatDied(t *testing.T) {
 		_, errTwo := tryKubectl("get", "configmap", "wave-two", "-n", ns)
 		return errOne == nil && errTwo != nil, fmt.Errorf("wave one: %v; wave two: %v", errOne, errTwo)
 	})
-	if claim := namedAppField(t, ns, victim, `{.metadata.annotations.capstan\.dev/operation-claim}`); !strings.Contains(claim, `"replica":"`+secondReplica+`"`) {
+	if claim := mustAppField(t, ns, victim, `{.metadata.annotations.capstan\.dev/operation-claim}`); !strings.Contains(claim, `"replica":"`+secondReplica+`"`) {
 		t.Fatalf("the operation of %s is claimed by %q, want %s", victim, claim, secondReplica)
 	}
 	uid := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.metadata.uid}")
@@ -156,13 +157,13 @@ func TestAReplicaTakesOverTheOperationOfAReplicaThatDied(t *testing.T) {
 
 	t.Run("the surviving replica finishes the interrupted operation in order", func(t *testing.T) {
 		eventually(t, syncTimeout, "the taken-over operation to succeed", func() (bool, error) {
-			phase := namedAppField(t, ns, victim, "{.status.operationState.phase}")
+			phase := mustAppField(t, ns, victim, "{.status.operationState.phase}")
 			if phase == "Failed" || phase == "Error" {
-				t.Fatalf("operation %s: %s", phase, namedAppField(t, ns, victim, "{.status.operationState.message}"))
+				t.Fatalf("operation %s: %s", phase, mustAppField(t, ns, victim, "{.status.operationState.message}"))
 			}
 			return phase == "Succeeded", fmt.Errorf("phase %q", phase)
 		})
-		if claim := namedAppField(t, ns, victim, `{.metadata.annotations.capstan\.dev/operation-claim}`); !strings.Contains(claim, `"replica":"`+firstReplica+`"`) {
+		if claim := mustAppField(t, ns, victim, `{.metadata.annotations.capstan\.dev/operation-claim}`); !strings.Contains(claim, `"replica":"`+firstReplica+`"`) {
 			t.Errorf("the finished operation is claimed by %q, want %s", claim, firstReplica)
 		}
 		if after := kubectl(t, "get", "deployment", "wave-one", "-n", ns, "-o", "jsonpath={.metadata.uid}"); after != uid {
@@ -174,10 +175,10 @@ func TestAReplicaTakesOverTheOperationOfAReplicaThatDied(t *testing.T) {
 	t.Run("every Application is Synced once and owned by the surviving replica", func(t *testing.T) {
 		for _, name := range apps {
 			eventually(t, syncTimeout, name+" to be Synced and owned by "+firstReplica, func() (bool, error) {
-				got := namedAppField(t, ns, name, `{.status.sync.status} {.status.operationState.phase} {.metadata.annotations.capstan\.dev/shard-owner}`)
+				got := mustAppField(t, ns, name, `{.status.sync.status} {.status.operationState.phase} {.metadata.annotations.capstan\.dev/shard-owner}`)
 				return got == "Synced Succeeded "+firstReplica, fmt.Errorf("sync, operation and owner: %q", got)
 			})
-			if history := namedAppField(t, ns, name, "{range .status.history[*]}{.id}{\" \"}{end}"); len(strings.Fields(history)) != 1 {
+			if history := mustAppField(t, ns, name, "{range .status.history[*]}{.id}{\" \"}{end}"); len(strings.Fields(history)) != 1 {
 				t.Errorf("%s has the sync history %q, want one sync", name, history)
 			}
 		}
