@@ -197,6 +197,9 @@ func TestApplicationSetGitGeneratorsFollowNewCommits(t *testing.T) {
 	requireCapstanAPIServer(t)
 	ns := createNamespace(t)
 	files := workloads("alpha", "beta")
+	// The files generator's Applications deploy tiers/, apart from the
+	// directories' apps/: two Applications never manage the same objects.
+	files["tiers/web/resources.yaml"] = workload("web")
 	files["config/alpha.json"] = `{"app": "alpha", "tier": "web"}`
 	repo := newGitRepo(t, files)
 	kubectlWithInput(t, applicationSet("dirs", ns, `  generators:
@@ -210,11 +213,12 @@ func TestApplicationSetGitGeneratorsFollowNewCommits(t *testing.T) {
       repoURL: `+repo.URL+`
       revision: main
       files: [{path: 'config/*.json'}]
-`+appTemplate(ns, "file-{{.app}}-{{.tier}}", repo.URL, "apps/{{.app}}")), "apply", "-f", "-")
+`+appTemplate(ns, "file-{{.app}}-{{.tier}}", repo.URL, "tiers/{{.tier}}")), "apply", "-f", "-")
 	waitForApplicationNames(t, ns, "dir-alpha", "dir-beta", "file-alpha-web")
 	waitForHealthy(t, ns, "dir-alpha", "dir-beta")
 
 	more := workloads("gamma")
+	more["tiers/api/resources.yaml"] = workload("api")
 	more["config/beta.json"] = `{"app": "beta", "tier": "api"}`
 	repo.commit(t, more, "add gamma and a config for beta")
 	// Ref listings are shared with the Application controller for
