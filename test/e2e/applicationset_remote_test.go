@@ -160,7 +160,9 @@ stringData: {webhook.github.secret: e2e-s3cret}
 	})
 	open.Store([]any{pull(7), pull(9)})
 	signed := mustWebhook(t, webhooktest.GitHubPullRequest,
-		webhooktest.Event{Ref: "refs/heads/change-9", Before: head, After: head, CloneURL: "https://github.example/acme/api.git"},
+		// The repository is on the host of the generator's api (the fake), as
+		// github.com's repositories are for api.github.com.
+		webhooktest.Event{Ref: "refs/heads/change-9", Before: head, After: head, CloneURL: github.URL + "/acme/api.git"},
 		webhooktest.Signing{Secret: "e2e-s3cret"})
 	eventually(t, compareTimeout, "the signed pull request event to be accepted", func() (bool, error) {
 		status, err := postWebhook(t, signed)

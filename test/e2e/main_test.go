@@ -187,15 +187,14 @@ func (p *plane) script(name string, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(),
 		// The plugins of test/e2e/testdata/plugins run as subprocesses of
 		// capstan-apiserver; tests start sidecar runners in pluginSocketsDir.
-		"CAPSTAN_APISERVER_EXTRA_ARGS="+os.Getenv("CAPSTAN_APISERVER_EXTRA_ARGS")+
+		// RollingSync ApplicationSets need progressive syncs; the others are
+		// not affected by the flag. Flags given by the caller come later and win.
+		"CAPSTAN_APISERVER_EXTRA_ARGS=--enable-progressive-syncs"+
 			" --plugin-configs-dir="+filepath.Join(p.rootDir, "test", "e2e", "testdata", "plugins")+" --plugin-timeout=5s"+
-			" --plugin-sockets-dir="+p.pluginSocketsDir(),
+			" --plugin-sockets-dir="+p.pluginSocketsDir()+" "+os.Getenv("CAPSTAN_APISERVER_EXTRA_ARGS"),
 		"CAPSTAN_LOCAL_DIR="+p.localDir,
 		"CAPSTAN_BIN_DIR="+p.binDir,
 		"CAPSTAN_PORT_BASE="+strconv.Itoa(p.portBase),
-		// RollingSync ApplicationSets need progressive syncs; the others
-		// are not affected by the flag. Flags given by the caller come later and win.
-		"CAPSTAN_APISERVER_EXTRA_ARGS=--enable-progressive-syncs "+os.Getenv("CAPSTAN_APISERVER_EXTRA_ARGS"),
 	)
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
