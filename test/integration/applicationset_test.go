@@ -52,7 +52,7 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-func startAppSetController(t *testing.T, s *testServer, options applicationset.Options, sources generators.Sources) *appSetHarness {
+func startAppSetController(t testing.TB, s *testServer, options applicationset.Options, sources generators.Sources) *appSetHarness {
 	t.Helper()
 	writes := &atomic.Int64{}
 	config := rest.CopyConfig(s.config)
@@ -104,13 +104,20 @@ func (s gitCacheSource) GitFiles(ctx context.Context, repoURL, revision, _ strin
 	return resolved.Commit, tree, err
 }
 
-func createAppSet(t *testing.T, client clientset.Interface, namespace, manifest string) *v1alpha1.ApplicationSet {
+// appSetFromManifest reads an ApplicationSet written as YAML into namespace.
+func appSetFromManifest(t testing.TB, namespace, manifest string) *v1alpha1.ApplicationSet {
 	t.Helper()
 	appSet := &v1alpha1.ApplicationSet{}
 	if err := yaml.UnmarshalStrict([]byte(manifest), appSet); err != nil {
 		t.Fatal(err)
 	}
 	appSet.Namespace = namespace
+	return appSet
+}
+
+func createAppSet(t testing.TB, client clientset.Interface, namespace, manifest string) *v1alpha1.ApplicationSet {
+	t.Helper()
+	appSet := appSetFromManifest(t, namespace, manifest)
 	created, err := client.CapstanV1alpha1().ApplicationSets(namespace).Create(context.Background(), appSet, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +126,7 @@ func createAppSet(t *testing.T, client clientset.Interface, namespace, manifest 
 }
 
 // waitFor polls until check holds.
-func waitFor(t *testing.T, what string, check func(ctx context.Context) (bool, error)) {
+func waitFor(t testing.TB, what string, check func(ctx context.Context) (bool, error)) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, check)
 	if err != nil {
@@ -141,7 +148,7 @@ func applicationNames(ctx context.Context, client clientset.Interface, namespace
 	return names, nil
 }
 
-func waitForApplications(t *testing.T, client clientset.Interface, namespace string, want ...string) {
+func waitForApplications(t testing.TB, client clientset.Interface, namespace string, want ...string) {
 	t.Helper()
 	var got []string
 	waitFor(t, fmt.Sprintf("the Applications are %v", want), func(ctx context.Context) (bool, error) {
@@ -165,7 +172,7 @@ func condition(ctx context.Context, client clientset.Interface, namespace, name 
 	return v1alpha1.ApplicationSetCondition{}, nil
 }
 
-func waitForCondition(t *testing.T, client clientset.Interface, namespace, name string, conditionType v1alpha1.ApplicationSetConditionType, status v1alpha1.ApplicationSetConditionStatus, message string) {
+func waitForCondition(t testing.TB, client clientset.Interface, namespace, name string, conditionType v1alpha1.ApplicationSetConditionType, status v1alpha1.ApplicationSetConditionStatus, message string) {
 	t.Helper()
 	var got v1alpha1.ApplicationSetCondition
 	waitFor(t, fmt.Sprintf("%s is %s with %q", conditionType, status, message), func(ctx context.Context) (bool, error) {
@@ -269,7 +276,7 @@ func removeFinalizers(t *testing.T, client clientset.Interface, namespace, name 
 	}
 }
 
-func annotate(t *testing.T, client clientset.Interface, namespace, name, key, value string) {
+func annotate(t testing.TB, client clientset.Interface, namespace, name, key, value string) {
 	t.Helper()
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, key, value)
 	if _, err := client.CapstanV1alpha1().ApplicationSets(namespace).Patch(context.Background(), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
@@ -303,11 +310,7 @@ func TestApplicationSetGeneratorErrorLeavesEveryApplication(t *testing.T) {
 	gitServer := gittest.NewServer(t, gittest.ServerOptions{})
 	repo := gitServer.NewRepo(t, "apps")
 	repo.CommitOn("main", gittest.Files{"apps/a/kustomization.yaml": gittest.File("resources: []"), "apps/b/kustomization.yaml": gittest.File("resources: []")})
-	cache, err := git.NewCache(t.TempDir(), git.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := startAppSetController(t, s, applicationset.Options{}, generators.Sources{Git: gitCacheSource{cache}})
+	h := startAppSetController(t, s, applicationset.Options{}, generators.Sources{Git: newGitCacheSource(t)})
 	ctx := context.Background()
 	createAppSet(t, s.client, "argocd", `
 metadata: {name: apps}

@@ -25,7 +25,7 @@ type testServer struct {
 
 // startServer starts capstan-apiserver in process and waits until it is ready.
 // It stops when the test ends.
-func startServer(t *testing.T) *testServer {
+func startServer(t testing.TB) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
