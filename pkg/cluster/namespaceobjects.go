@@ -6,8 +6,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -156,17 +158,43 @@ func (n *NamespaceObjects) start(ctx context.Context, namespace string, watched 
 	}
 	var synced []cache.InformerSynced
 	for gvr, gvk := range kinds {
+		kindCtx, stopKind := context.WithCancel(ctx)
 		informer := metadatainformer.NewFilteredMetadataInformer(n.client, gvr, namespace, 0, cache.Indexers{}, nil).Informer()
+		// A kind whose first list fails (a CRD deleted since discovery, a
+		// kind the server may not list) is not waited for: its objects are
+		// not reported, and the other kinds still are.
+		var failed atomic.Bool
+		_ = informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+			if informer.HasSynced() || !cannotList(err) {
+				cache.DefaultWatchErrorHandler(ctx, r, err)
+				return
+			}
+			if failed.CompareAndSwap(false, true) {
+				klog.FromContext(n.ctx).V(2).Info("Not reporting orphans of a kind that cannot be listed",
+					"namespace", namespace, "resource", gvr, "err", err)
+				n.invalidateDiscovery()
+				stopKind()
+			}
+		})
 		watched.kinds = append(watched.kinds, watchedKind{gvk: gvk, informer: informer})
-		synced = append(synced, informer.HasSynced)
-		go informer.RunWithContext(ctx)
-	}
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
-		watched.err = fmt.Errorf("the objects of namespace %s did not sync", namespace)
-		n.forget(namespace, watched)
-		return
+		synced = append(synced, func() bool { return informer.HasSynced() || failed.Load() })
+		go informer.RunWithContext(kindCtx)
 	}
 	klog.FromContext(n.ctx).V(2).Info("Watching a namespace for orphaned resources", "namespace", namespace, "kinds", len(kinds))
+}
+
+// cannotList tells whether a list failed for good: the kind is gone or may
+// not be listed. Other errors are retried by the reflector.
+func cannotList(err error) bool {
+	return apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apierrors.IsMethodNotSupported(err)
+}
+
+// invalidateDiscovery makes the next namespace discover the kinds again,
+// when discovery is cached: a kind that cannot be listed may be gone.
+func (n *NamespaceObjects) invalidateDiscovery() {
+	if cached, ok := n.discovery.(discovery.CachedDiscoveryInterface); ok {
+		cached.Invalidate()
+	}
 }
 
 // forget drops a namespace whose watch failed, so the next use tries again.
