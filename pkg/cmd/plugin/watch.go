@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -80,13 +81,17 @@ func operationDone(before *v1alpha1.Application) func(*v1alpha1.Application) boo
 }
 
 // newerOperation reports whether app's operation state is another than before's.
+// Times have a resolution of a second, and two operations may start and end
+// within one: any change of the state, or of the history a successful
+// operation appends to, tells a newer operation.
 func newerOperation(before, app *v1alpha1.Application) bool {
 	state := app.Status.OperationState
 	if state == nil {
 		return false
 	}
 	old := before.Status.OperationState
-	return old == nil || !state.StartedAt.Equal(&old.StartedAt)
+	return old == nil || !apiequality.Semantic.DeepEqual(state, old) ||
+		!apiequality.Semantic.DeepEqual(app.Status.History, before.Status.History)
 }
 
 // applicationGetter is what the waits need of the Applications client.
