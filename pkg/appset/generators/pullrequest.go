@@ -205,15 +205,8 @@ func (r *run) githubPulls(ctx context.Context, config *v1alpha1.PullRequestGener
 	if config.AppSecretName != "" {
 		return nil, fmt.Errorf("github.appSecretName: GitHub App authentication is not supported, use tokenRef")
 	}
-	api := orDefault(config.API, defaultGithubAPI)
-	if err := r.allowedSCM(api); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.TokenRef, "github.tokenRef")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("GitHub", api, r.generators.sources.HTTPClient, bearer("Bearer", token))
+	remote, err := r.connect(ctx, connection{name: "GitHub", field: "github", api: orDefault(config.API, defaultGithubAPI),
+		tokenRef: config.TokenRef, tokenField: "github.tokenRef", auth: bearerAuth("Bearer")})
 	if err != nil {
 		return nil, err
 	}
@@ -221,18 +214,8 @@ func (r *run) githubPulls(ctx context.Context, config *v1alpha1.PullRequestGener
 }
 
 func (r *run) giteaPulls(ctx context.Context, config *v1alpha1.PullRequestGeneratorGitea) ([]pullRequest, error) {
-	if err := r.allowedSCM(config.API); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.TokenRef, "gitea.tokenRef")
-	if err != nil {
-		return nil, err
-	}
-	client, err := r.httpClient(ctx, config.Insecure, nil, "gitea")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("Gitea", strings.TrimSuffix(config.API, "/")+"/api/v1", client, bearer("token", token))
+	remote, err := r.connect(ctx, connection{name: "Gitea", field: "gitea", api: config.API, path: "/api/v1",
+		tokenRef: config.TokenRef, tokenField: "gitea.tokenRef", insecure: config.Insecure, auth: bearerAuth("token")})
 	if err != nil {
 		return nil, err
 	}
@@ -240,19 +223,8 @@ func (r *run) giteaPulls(ctx context.Context, config *v1alpha1.PullRequestGenera
 }
 
 func (r *run) gitlabPulls(ctx context.Context, config *v1alpha1.PullRequestGeneratorGitLab) ([]pullRequest, error) {
-	api := orDefault(config.API, defaultGitlabAPI)
-	if err := r.allowedSCM(api); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.TokenRef, "gitlab.tokenRef")
-	if err != nil {
-		return nil, err
-	}
-	client, err := r.httpClient(ctx, config.Insecure, config.CARef, "gitlab")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("GitLab", strings.TrimSuffix(api, "/")+"/api/v4", client, header("PRIVATE-TOKEN", token))
+	remote, err := r.connect(ctx, connection{name: "GitLab", field: "gitlab", api: orDefault(config.API, defaultGitlabAPI), path: "/api/v4",
+		tokenRef: config.TokenRef, tokenField: "gitlab.tokenRef", insecure: config.Insecure, caRef: config.CARef, auth: privateToken})
 	if err != nil {
 		return nil, err
 	}
@@ -386,15 +358,8 @@ func (r *run) bitbucketCloudPulls(ctx context.Context, config *v1alpha1.PullRequ
 }
 
 func (r *run) azureDevOpsPulls(ctx context.Context, config *v1alpha1.PullRequestGeneratorAzureDevOps) ([]pullRequest, error) {
-	api := orDefault(config.API, defaultAzureDevOpsAPI)
-	if err := r.allowedSCM(api); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.TokenRef, "azuredevops.tokenRef")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("Azure DevOps", api, r.generators.sources.HTTPClient, basic("", token))
+	remote, err := r.connect(ctx, connection{name: "Azure DevOps", field: "azureDevOps", api: orDefault(config.API, defaultAzureDevOpsAPI),
+		tokenRef: config.TokenRef, tokenField: "azuredevops.tokenRef", auth: basicToken})
 	if err != nil {
 		return nil, err
 	}

@@ -323,3 +323,50 @@ func (r *run) allowedSCM(api string) error {
 	}
 	return fmt.Errorf("the SCM provider %s is not allowed by --allowed-scm-providers", api)
 }
+
+// connection is how one provider's API is reached by a generator.
+type connection struct {
+	// name names the provider in errors; field is the generator's field of
+	// the provider, for the CA and client errors.
+	name, field string
+	// api is the API URL the allow-list checks; path is appended to it.
+	api, path string
+	// tokenRef and tokenField are the Secret key of the token and the field naming it.
+	tokenRef   *v1alpha1.SecretRef
+	tokenField string
+	// insecure and caRef configure TLS.
+	insecure bool
+	caRef    *v1alpha1.ConfigMapKeyRef
+	// auth adds the token to each request.
+	auth func(token string) func(*http.Request)
+}
+
+// connect checks the API against --allowed-scm-providers, reads the token
+// from the ApplicationSet's namespace and returns the provider's remote.
+func (r *run) connect(ctx context.Context, c connection) (*remote, error) {
+	if err := r.allowedSCM(c.api); err != nil {
+		return nil, err
+	}
+	token, err := r.secretValue(ctx, c.tokenRef, c.tokenField)
+	if err != nil {
+		return nil, err
+	}
+	client, err := r.httpClient(ctx, c.insecure, c.caRef, c.field)
+	if err != nil {
+		return nil, err
+	}
+	base := c.api
+	if c.path != "" {
+		base = strings.TrimSuffix(c.api, "/") + c.path
+	}
+	return newRemote(c.name, base, client, c.auth(token))
+}
+
+// bearerAuth and basicToken are connection.auth of the providers.
+func bearerAuth(scheme string) func(string) func(*http.Request) {
+	return func(token string) func(*http.Request) { return bearer(scheme, token) }
+}
+
+func basicToken(token string) func(*http.Request) { return basic("", token) }
+
+func privateToken(token string) func(*http.Request) { return header("PRIVATE-TOKEN", token) }

@@ -74,15 +74,8 @@ func (r *run) githubSCM(ctx context.Context, config *v1alpha1.SCMProviderGenerat
 	if config.AppSecretName != "" {
 		return nil, fmt.Errorf("github.appSecretName: GitHub App authentication is not supported, use tokenRef")
 	}
-	api := orDefault(config.API, defaultGithubAPI)
-	if err := r.allowedSCM(api); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.TokenRef, "github.tokenRef")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("GitHub", api, r.generators.sources.HTTPClient, bearer("Bearer", token))
+	remote, err := r.connect(ctx, connection{name: "GitHub", field: "github", api: orDefault(config.API, defaultGithubAPI),
+		tokenRef: config.TokenRef, tokenField: "github.tokenRef", auth: bearerAuth("Bearer")})
 	if err != nil {
 		return nil, err
 	}
@@ -167,18 +160,8 @@ type giteaRepository struct {
 }
 
 func (r *run) giteaSCM(ctx context.Context, config *v1alpha1.SCMProviderGeneratorGitea) (scmService, error) {
-	if err := r.allowedSCM(config.API); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.TokenRef, "gitea.tokenRef")
-	if err != nil {
-		return nil, err
-	}
-	client, err := r.httpClient(ctx, config.Insecure, nil, "gitea")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("Gitea", strings.TrimSuffix(config.API, "/")+"/api/v1", client, bearer("token", token))
+	remote, err := r.connect(ctx, connection{name: "Gitea", field: "gitea", api: config.API, path: "/api/v1",
+		tokenRef: config.TokenRef, tokenField: "gitea.tokenRef", insecure: config.Insecure, auth: bearerAuth("token")})
 	if err != nil {
 		return nil, err
 	}
@@ -251,19 +234,8 @@ type gitlabBranch struct {
 }
 
 func (r *run) gitlabSCM(ctx context.Context, config *v1alpha1.SCMProviderGeneratorGitlab) (scmService, error) {
-	api := orDefault(config.API, defaultGitlabAPI)
-	if err := r.allowedSCM(api); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.TokenRef, "gitlab.tokenRef")
-	if err != nil {
-		return nil, err
-	}
-	client, err := r.httpClient(ctx, config.Insecure, config.CARef, "gitlab")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("GitLab", strings.TrimSuffix(api, "/")+"/api/v4", client, header("PRIVATE-TOKEN", token))
+	remote, err := r.connect(ctx, connection{name: "GitLab", field: "gitlab", api: orDefault(config.API, defaultGitlabAPI), path: "/api/v4",
+		tokenRef: config.TokenRef, tokenField: "gitlab.tokenRef", insecure: config.Insecure, caRef: config.CARef, auth: privateToken})
 	if err != nil {
 		return nil, err
 	}
@@ -572,15 +544,8 @@ type azureRef struct {
 const azureAPIVersion = "7.0"
 
 func (r *run) azureDevOpsSCM(ctx context.Context, config *v1alpha1.SCMProviderGeneratorAzureDevOps) (scmService, error) {
-	api := orDefault(config.API, defaultAzureDevOpsAPI)
-	if err := r.allowedSCM(api); err != nil {
-		return nil, err
-	}
-	token, err := r.secretValue(ctx, config.AccessTokenRef, "azureDevOps.accessTokenRef")
-	if err != nil {
-		return nil, err
-	}
-	remote, err := newRemote("Azure DevOps", api, r.generators.sources.HTTPClient, basic("", token))
+	remote, err := r.connect(ctx, connection{name: "Azure DevOps", field: "azureDevOps", api: orDefault(config.API, defaultAzureDevOpsAPI),
+		tokenRef: config.AccessTokenRef, tokenField: "azureDevOps.accessTokenRef", auth: basicToken})
 	if err != nil {
 		return nil, err
 	}
