@@ -332,6 +332,12 @@ func advance(app *v1alpha1.Application, last v1alpha1.ApplicationSetApplicationS
 	state := app.Status.OperationState
 	running := app.Operation != nil || state != nil && state.Phase == v1alpha1.OperationRunning
 	startedSince := state != nil && last.LastTransitionTime != nil && !state.StartedAt.Before(last.LastTransitionTime)
+	// A sync that started before the Application moved to Pending but
+	// ended after it (the rollout's operation replaced one still running,
+	// which the Application controller then finished under its own start
+	// time) leaves the Application synced: it counts as progress too.
+	finishedSince := state != nil && state.FinishedAt != nil && last.LastTransitionTime != nil &&
+		!state.FinishedAt.Before(last.LastTransitionTime) && synced && healthy
 	switch last.Status {
 	case "":
 		if synced && healthy {
@@ -343,7 +349,7 @@ func advance(app *v1alpha1.Application, last v1alpha1.ApplicationSetApplicationS
 			return transition(last, v1alpha1.ProgressiveSyncHealthy, messageAlreadyHealthy, now)
 		}
 	case v1alpha1.ProgressiveSyncPending:
-		if running || startedSince {
+		if running || startedSince || finishedSince {
 			return transition(last, v1alpha1.ProgressiveSyncProgressing, messageProgressing, now)
 		}
 	case v1alpha1.ProgressiveSyncProgressing:

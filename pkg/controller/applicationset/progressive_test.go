@@ -89,6 +89,41 @@ func TestRolloutRunsStepsInOrderWithinMaxUpdate(t *testing.T) {
 	pass("dev=Pending@1 prod-a=Waiting@2 prod-b=Waiting@2", "dev")
 }
 
+// A sync that was running when the rollout set its operation (the operation
+// replaced, the state kept with its earlier start) ends after the move to
+// Pending: the Application is synced, and the rollout goes on instead of
+// waiting for a start time that never comes.
+func TestRolloutCountsASyncThatEndedAfterPendingAsProgress(t *testing.T) {
+	steps := []v1alpha1.ApplicationSetRolloutStep{
+		{MatchExpressions: []v1alpha1.ApplicationMatchExpression{{Key: "env", Operator: "In", Values: []string{"prod"}}},
+			MaxUpdate: ptrIntOrString(intstr.FromInt32(1))},
+	}
+	a, b := rolloutApp("prod-a", "prod"), rolloutApp("prod-b", "prod")
+	owned := []*v1alpha1.Application{a, b}
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	statuses, toSync := rollout(steps, owned, nil, metav1.NewTime(clock))
+	if got := states(statuses); got != "prod-a=Pending@1 prod-b=Waiting@1" || len(toSync) != 1 {
+		t.Fatalf("statuses %s, synced %v", got, toSync)
+	}
+	started, finished := metav1.NewTime(clock.Add(-time.Second)), metav1.NewTime(clock.Add(2*time.Second))
+	synced(a, started.Time)
+	a.Status.OperationState.FinishedAt = &finished
+	statuses, _ = rollout(steps, owned, statuses, metav1.NewTime(clock.Add(3*time.Second)))
+	if got := states(statuses); got != "prod-a=Progressing@1 prod-b=Waiting@1" {
+		t.Fatalf("statuses %s, want prod-a Progressing", got)
+	}
+	// A sync that ended before the move to Pending does not count.
+	c := rolloutApp("prod-c", "prod")
+	synced(c, started.Time)
+	before := metav1.NewTime(clock.Add(-time.Millisecond))
+	c.Status.OperationState.FinishedAt = &before
+	pending := []v1alpha1.ApplicationSetApplicationStatus{{Application: "prod-c", Status: v1alpha1.ProgressiveSyncPending, LastTransitionTime: &metav1.Time{Time: clock}}}
+	statuses, _ = rollout(steps, []*v1alpha1.Application{c}, pending, metav1.NewTime(clock.Add(time.Second)))
+	if got := states(statuses); got != "prod-c=Pending@1" {
+		t.Fatalf("statuses %s, want prod-c still Pending", got)
+	}
+}
+
 func ptrIntOrString(v intstr.IntOrString) *intstr.IntOrString { return &v }
 
 func TestMaxUpdate(t *testing.T) {
