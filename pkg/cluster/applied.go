@@ -34,9 +34,11 @@ type appliedEntry struct {
 }
 
 // Applied records obj, as the API server returned it from an apply of
-// resource that started at startedAt. Only objects the cache watches (those
-// carrying InstanceLabel) are recorded: the watch is what ends the entry.
+// resource that started at startedAt. Its UID and resourceVersion are
+// remembered for NotOlderThanApplied; the object itself only when the cache
+// watches it (it carries InstanceLabel): the watch is what ends the entry.
 func (c *ObjectCache) Applied(resource schema.GroupVersionResource, obj *unstructured.Unstructured, startedAt time.Time) {
+	c.recordAppliedVersion(obj)
 	if _, labelled := obj.GetLabels()[InstanceLabel]; !labelled {
 		return
 	}
@@ -86,6 +88,7 @@ func (c *ObjectCache) watched(resource schema.GroupVersionResource, obj interfac
 	if !deleted {
 		return
 	}
+	c.forgetAppliedVersion(object)
 	if c.applied.deleted == nil {
 		c.applied.deleted = map[appliedKey]time.Time{}
 	}

@@ -44,6 +44,8 @@ type ObjectCache struct {
 
 	absent  absentObjects
 	applied appliedObjects
+	// versions are what this process's applies returned (see NotOlderThanApplied).
+	versions appliedVersions
 }
 
 // watchedResource caches one resource: with one informer over every

@@ -28,6 +28,11 @@ type NamespaceIndex struct {
 	mu       sync.Mutex
 	disabled bool
 	informer cache.SharedIndexInformer
+	// applied are namespaces a sync created or changed, as the API server
+	// returned them, until the watch delivers any event of them: the
+	// comparison and the next step of the sync that created a namespace
+	// then know it exists without asking.
+	applied map[string]*unstructured.Unstructured
 }
 
 var namespacesResource = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
@@ -52,6 +57,13 @@ func (n *NamespaceIndex) start() {
 		informer := factory.ForResource(namespacesResource).Informer()
 		if err := informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 			klog.FromContext(n.ctx).V(2).Info("Namespace watch failed; namespaces are looked up one by one", "err", err)
+		}); err != nil {
+			return
+		}
+		if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    n.watched,
+			UpdateFunc: func(_, obj any) { n.watched(obj) },
+			DeleteFunc: n.watched,
 		}); err != nil {
 			return
 		}
@@ -87,6 +99,12 @@ func (n *NamespaceIndex) Get(name string) (namespace *unstructured.Unstructured,
 		return nil, false
 	}
 	if !exists {
+		n.mu.Lock()
+		applied := n.applied[name]
+		n.mu.Unlock()
+		if applied != nil {
+			return applied.DeepCopy(), true
+		}
 		return nil, true
 	}
 	partial, ok := obj.(*metav1.PartialObjectMetadata)
@@ -113,4 +131,32 @@ func (n *NamespaceIndex) Get(name string) (namespace *unstructured.Unstructured,
 func (n *NamespaceIndex) Exists(name string) (exists, known bool) {
 	namespace, known := n.Get(name)
 	return namespace != nil, known
+}
+
+// Applied records a namespace as an apply returned it, until the watch
+// delivers any event of it.
+func (n *NamespaceIndex) Applied(namespace *unstructured.Unstructured) {
+	if n == nil || namespace.GetName() == "" {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.applied == nil {
+		n.applied = map[string]*unstructured.Unstructured{}
+	}
+	n.applied[namespace.GetName()] = namespace.DeepCopy()
+}
+
+// watched ends the applied entry of a namespace the watch saw an event of.
+func (n *NamespaceIndex) watched(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	accessor, ok := obj.(metav1.Object)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.applied, accessor.GetName())
 }

@@ -86,6 +86,14 @@ type Applier interface {
 	RemoveFinalizer(ctx context.Context, key cluster.ResourceKey, finalizer string) error
 }
 
+// AppliedVersions is implemented by an Applier that remembers what its
+// applies returned. A running sync trusts a healthy cached copy of an object
+// it applied when NotOlderThanApplied says the copy is that object at the
+// version the apply returned, or later; otherwise it confirms with a GET.
+type AppliedVersions interface {
+	NotOlderThanApplied(obj *unstructured.Unstructured) bool
+}
+
 // KubeApplier is an Applier over the dynamic client of a cluster.
 type KubeApplier struct {
 	client dynamic.Interface

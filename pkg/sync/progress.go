@@ -58,6 +58,12 @@ func (s *step) updateTask(ctx context.Context, task *Task) error {
 			s.ledger.setPhase(task, phase, message)
 			return nil
 		}
+		if versions, ok := s.client.(AppliedVersions); ok && versions.NotOlderThanApplied(live) {
+			// The cached copy is what the apply returned or newer: its
+			// health is that of what was applied.
+			s.ledger.setPhase(task, phase, message)
+			return nil
+		}
 	}
 	// A healthy cached copy may predate the apply: confirm with a fresh one.
 	fresh, err := s.client.Get(ctx, task.key)

@@ -22,8 +22,16 @@ import (
 // request.
 type rememberingApplier struct {
 	syncengine.Applier
-	objects  *cluster.ObjectCache
-	remember func(target, applied *unstructured.Unstructured) error
+	objects *cluster.ObjectCache
+	// namespaces learns of the namespaces the sync creates (CreateNamespace).
+	namespaces *cluster.NamespaceIndex
+	remember   func(target, applied *unstructured.Unstructured) error
+}
+
+// NotOlderThanApplied tells whether a cached copy is at least as new as what
+// this process last applied of it (see cluster.ObjectCache).
+func (a rememberingApplier) NotOlderThanApplied(obj *unstructured.Unstructured) bool {
+	return a.objects.NotOlderThanApplied(obj)
 }
 
 // Apply applies obj and remembers the outcome of a real (not dry-run) apply.
@@ -36,6 +44,9 @@ func (a rememberingApplier) Apply(ctx context.Context, obj *unstructured.Unstruc
 	if err == nil && !opts.DryRun && applied.Object != nil {
 		if err := a.remember(obj, applied.Object); err != nil {
 			klog.FromContext(ctx).V(2).Info("Cannot remember an applied object", "name", obj.GetName(), "err", err)
+		}
+		if gvk := applied.Object.GroupVersionKind(); gvk.Group == "" && gvk.Kind == "Namespace" {
+			a.namespaces.Applied(applied.Object)
 		}
 		if mapping, err := a.objects.Mapping(applied.Object.GroupVersionKind()); err == nil {
 			a.objects.Applied(mapping.Resource, applied.Object, startedAt)

@@ -134,8 +134,9 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		Previous: previous,
 		Live:     live,
 		Client: rememberingApplier{
-			Applier: applier,
-			objects: result.Cluster.Cache,
+			Applier:    applier,
+			objects:    result.Cluster.Cache,
+			namespaces: result.Cluster.NamespaceIndex,
 			remember: func(target, applied *unstructured.Unstructured) error {
 				return c.comparer.RememberApplied(app, target, applied)
 			},
