@@ -58,7 +58,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		return nil
 	}
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists})
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists, HoldOnOutage: true})
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {
@@ -90,7 +90,15 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		}
 		return comparisonFailed{message: message}
 	}
-	return c.autoSync(ctx, key, app, result, latest)
+	if err := c.autoSync(ctx, key, app, result, latest); err != nil {
+		return err
+	}
+	if result.Held != nil {
+		// Compared with the held revision: look at the source again with
+		// backoff, as after a failed comparison, to move on once it is back.
+		return comparisonFailed{message: result.Held.Message()}
+	}
+	return nil
 }
 
 // projectMissing tells whether projects are watched and the Application's
@@ -178,7 +186,8 @@ func autoSyncDecision(app *v1alpha1.Application, result compare.Result) syncengi
 	if result.Target != nil {
 		status.Revisions = result.Target.Revisions
 	}
-	return syncengine.AutoSync(syncengine.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now()})
+	return syncengine.AutoSync(syncengine.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now(),
+		SourceUnreachable: result.Held != nil})
 }
 
 func revisionOf(result compare.Result) string {
