@@ -94,9 +94,9 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		return err
 	}
 	if result.Held != nil {
-		// Compared with the held revision: look at the source again with
-		// backoff, as after a failed comparison, to move on once it is back.
-		return comparisonFailed{message: result.Held.Message()}
+		// Compared with the held revision: look at the source again soon, to
+		// move on by itself once it is back.
+		return sourceHeld{message: result.Held.Message()}
 	}
 	return nil
 }
