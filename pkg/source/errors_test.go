@@ -9,7 +9,9 @@ import (
 )
 
 func TestIsOutage(t *testing.T) {
-	status := func(code int) error { return &HTTPStatusError{Method: "GET", URL: "https://git.example.com/a.git", StatusCode: code} }
+	status := func(code int) error {
+		return &HTTPStatusError{Method: "GET", URL: "https://git.example.com/a.git", StatusCode: code}
+	}
 	wrapped := func(kind, cause error) error {
 		return fmt.Errorf("source 1 (https://git.example.com/a.git): %w", NewError("list refs", "https://git.example.com/a.git", "main", kind, cause, nil))
 	}
