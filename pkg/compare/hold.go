@@ -123,3 +123,14 @@ func outageSince(conditions []v1alpha1.ApplicationCondition, now time.Time) time
 	}
 	return now.UTC().Truncate(time.Second)
 }
+
+// IsHeldCondition tells whether conditions hold the ComparisonError of a
+// comparison made with the last resolved revision.
+func IsHeldCondition(conditions []v1alpha1.ApplicationCondition) bool {
+	for _, cond := range conditions {
+		if cond.Type == v1alpha1.ApplicationConditionComparisonError && strings.HasPrefix(cond.Message, heldPrefix) {
+			return true
+		}
+	}
+	return false
+}

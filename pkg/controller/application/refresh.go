@@ -67,6 +67,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 			})
 		}
 	}
+	logHoldTransition(ctx, app, result)
 	app, err = c.ensureDeletionHookFinalizers(ctx, app, result)
 	if err != nil {
 		return err
@@ -195,4 +196,18 @@ func revisionOf(result compare.Result) string {
 		return ""
 	}
 	return result.Target.Revision
+}
+
+// logHoldTransition logs, at the default verbosity, when an Application
+// starts holding its last resolved revision because a source is unreachable,
+// and when it stops; the refreshes in between log at -v=2.
+func logHoldTransition(ctx context.Context, app *v1alpha1.Application, result compare.Result) {
+	wasHeld := compare.IsHeldCondition(app.Status.Conditions)
+	switch {
+	case result.Held != nil && !wasHeld:
+		klog.FromContext(ctx).Info("Source unreachable: comparing with the last resolved revision until it is back",
+			"revision", result.Held.Revision, "revisions", result.Held.Revisions, "err", result.Held.Err)
+	case result.Held == nil && wasHeld && result.Target != nil:
+		klog.FromContext(ctx).Info("Source reachable again", "revision", result.Target.Revision, "revisions", result.Target.Revisions)
+	}
 }
