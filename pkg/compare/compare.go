@@ -74,6 +74,9 @@ type Options struct {
 	Push *refresh.Push
 	// Revision renders this revision instead of the target revision.
 	Revision string
+	// Revisions render these revisions instead of the target revisions of a
+	// multi-source Application (one per source; empty keeps the source's).
+	Revisions []string
 	// Manifests, when not nil, are the target objects instead of what the
 	// Application's sources render (a diff of locally rendered files).
 	Manifests []*unstructured.Unstructured
@@ -93,6 +96,12 @@ type Options struct {
 	// as Hard does, without bypassing the caches of revisions and renders:
 	// the diff subresource shows the live state at request time.
 	RecheckAbsent bool
+	// HoldOnOutage compares with the revisions the last comparison resolved
+	// (status.sync.revision(s)) when a source cannot be reached: health and
+	// sync status stay computed, against that revision, and the result says
+	// so (Result.Held). Only a refresh holds: an operation never does, so
+	// that a sync to a revision that cannot be resolved fails.
+	HoldOnOutage bool
 }
 
 // Result is the outcome of comparing one Application.
@@ -115,6 +124,10 @@ type Result struct {
 	// Hooks are the live hook objects of the Application: they are not
 	// compared, but a running operation follows them.
 	Hooks map[cluster.ResourceKey]*unstructured.Unstructured
+	// Held, when not nil, says that a source could not be reached and the
+	// comparison was made with the last resolved revision instead: an
+	// automated sync may revert drift to it but prunes nothing.
+	Held *Hold
 }
 
 // AllTargets returns the target objects, named and unnamed (generateName
@@ -171,7 +184,11 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
 	desired, err := c.target(ctx, app, targetOptions(kubeVersion, apiVersions, opts), opts.Manifests)
-	if err != nil {
+	var held *Hold
+	if err != nil && opts.HoldOnOutage && opts.Manifests == nil && opts.Revision == "" && len(opts.Revisions) == 0 {
+		desired, held = c.hold(ctx, app, targetOptions(kubeVersion, apiVersions, opts), err, time.Now())
+	}
+	if err != nil && held == nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
 	targets, unnamed, repeated, err := c.prepareTargets(ctx, destination, app, desired.Objects)
@@ -196,8 +213,11 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		return result
 	}
 	withoutRefusedLive(opts.Project, app.Spec.Destination, live)
-	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks}
+	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks, Held: held}
 	result.Conditions = append(warnings, sharedResourceWarnings(app, live)...)
+	if held != nil {
+		result.Conditions = append([]v1alpha1.ApplicationCondition{held.Condition()}, result.Conditions...)
+	}
 	orphans, err := c.orphanedResourceWarnings(ctx, destination, app, opts, targets, live)
 	if err != nil {
 		// Orphans are only reported: failing to find them fails nothing else.
@@ -552,7 +572,7 @@ func (c *Comparer) assess(live *unstructured.Unstructured) *v1alpha1.HealthStatu
 }
 
 func targetOptions(kubeVersion string, apiVersions []string, opts Options) target.Options {
-	return target.Options{KubeVersion: kubeVersion, APIVersions: apiVersions, Hard: opts.Hard, Push: opts.Push, Revision: opts.Revision}
+	return target.Options{KubeVersion: kubeVersion, APIVersions: apiVersions, Hard: opts.Hard, Push: opts.Push, Revision: opts.Revision, Revisions: opts.Revisions}
 }
 
 func keyOf(resource v1alpha1.ResourceStatus) cluster.ResourceKey {

@@ -1,8 +1,10 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"capstan.dev/capstan/pkg/source/repourl"
@@ -90,4 +92,29 @@ func (e *Error) Unwrap() []error {
 		errs = append(errs, e.Err)
 	}
 	return errs
+}
+
+// IsOutage reports whether err says that a repository could not be reached
+// or did not answer, rather than that it answered no: a network failure
+// (ErrUnreachable), a timeout, or a server-side error status (5xx, 429). The
+// same request may succeed later without anything changing on either side,
+// so the comparison may hold on to the last revision it resolved (see
+// compare.Options.HoldOnOutage). Authentication failures, missing
+// repositories, revisions or charts, refused URLs and size limits are not
+// outages: they are answers, and holding would hide them.
+func IsOutage(err error) bool {
+	var sourceErr *Error
+	if !errors.As(err, &sourceErr) {
+		return false
+	}
+	for _, kind := range []error{ErrAuthentication, ErrRepositoryNotFound, ErrRevisionNotFound, ErrChartNotFound, ErrURLNotAllowed, ErrOutsideRepository, ErrTooLarge} {
+		if errors.Is(err, kind) {
+			return false
+		}
+	}
+	if errors.Is(err, ErrUnreachable) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var status *HTTPStatusError
+	return errors.As(err, &status) && (status.StatusCode >= 500 || status.StatusCode == http.StatusTooManyRequests)
 }

@@ -41,6 +41,10 @@ type AutoSyncInput struct {
 	// SelfHealTimeout, when set, replaces the backoff by a fixed wait after
 	// the last sync (Argo CD's --self-heal-timeout-seconds).
 	SelfHealTimeout time.Duration
+	// SourceUnreachable is true when a source could not be reached and the
+	// comparison was made with the last resolved revision: the sync it
+	// starts reverts drift to that revision but prunes nothing.
+	SourceUnreachable bool
 }
 
 // AutoSyncDecision is the outcome of the automated sync decision.
@@ -78,6 +82,8 @@ func AutoSync(in AutoSyncInput) AutoSyncDecision {
 		return AutoSyncDecision{Reason: fmt.Sprintf("application status is %s", in.SyncStatus.Status)}
 	case !policy.Automated.Prune && onlyPrunesPending(in.Resources):
 		return AutoSyncDecision{Reason: "need to prune extra resources only but automated prune is disabled"}
+	case in.SourceUnreachable && onlyPrunesPending(in.Resources):
+		return AutoSyncDecision{Reason: "need to prune extra resources only but a source is unreachable: nothing is pruned until it is back"}
 	}
 
 	desired := []string{in.SyncStatus.Revision}
@@ -100,6 +106,11 @@ func AutoSync(in AutoSyncInput) AutoSyncDecision {
 	}
 	if policy.Retry != nil {
 		op.Retry = *policy.Retry
+	}
+	if in.SourceUnreachable {
+		// Held on to the last resolved revision: what it no longer renders
+		// may be what a commit never seen restores, so nothing is pruned.
+		op.Sync.Prune = false
 	}
 
 	attempted, lastRevisions, lastPhase := alreadyAttempted(app, desired, !in.SkipRevisionComparison)
@@ -133,7 +144,7 @@ func AutoSync(in AutoSyncInput) AutoSyncDecision {
 		}
 	}
 
-	if policy.Automated.Prune && !policy.Automated.AllowEmpty && allRequirePruning(in.Resources) {
+	if op.Sync.Prune && !policy.Automated.AllowEmpty && allRequirePruning(in.Resources) {
 		return AutoSyncDecision{SyncError: true,
 			Reason: fmt.Sprintf("Skipping sync attempt to %s: auto-sync will wipe out all resources", desired)}
 	}

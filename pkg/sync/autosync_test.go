@@ -186,3 +186,38 @@ func TestSelfHealAttemptsCountAgainAfterTheCooldown(t *testing.T) {
 		})
 	}
 }
+
+func TestAutoSyncWhileASourceIsUnreachablePrunesNothing(t *testing.T) {
+	held := v1alpha1.SyncStatus{Status: v1alpha1.SyncStatusCodeOutOfSync, Revision: "aaa"}
+	drifted := []v1alpha1.ResourceStatus{
+		{Kind: "ConfigMap", Name: "drifted", Status: v1alpha1.SyncStatusCodeOutOfSync},
+		{Kind: "ConfigMap", Name: "extra", Status: v1alpha1.SyncStatusCodeOutOfSync, RequiresPruning: true},
+	}
+	app := autoApp(func(a *v1alpha1.Application) {
+		a.Spec.SyncPolicy.Automated.Prune = true
+		a.Spec.SyncPolicy.Automated.SelfHeal = true
+	})
+
+	decision := AutoSync(AutoSyncInput{App: app, SyncStatus: held, Resources: drifted, Now: now, SourceUnreachable: true})
+	if decision.Operation == nil {
+		t.Fatalf("no self-heal while the source is unreachable: %s", decision.Reason)
+	}
+	if decision.Operation.Sync.Prune {
+		t.Errorf("the self-heal of a held revision prunes")
+	}
+	if decision.Operation.Sync.Revision != "aaa" {
+		t.Errorf("the self-heal syncs revision %q, want the held aaa", decision.Operation.Sync.Revision)
+	}
+
+	// The same comparison with the source reachable prunes, as before.
+	if decision := AutoSync(AutoSyncInput{App: app, SyncStatus: held, Resources: drifted, Now: now}); decision.Operation == nil || !decision.Operation.Sync.Prune {
+		t.Errorf("with the source reachable the automated sync does not prune: %+v", decision)
+	}
+
+	// Only prunes pending: nothing to do until the source is back.
+	prunesOnly := drifted[1:]
+	decision = AutoSync(AutoSyncInput{App: app, SyncStatus: held, Resources: prunesOnly, Now: now, SourceUnreachable: true})
+	if decision.Operation != nil || decision.SyncError || !strings.Contains(decision.Reason, "unreachable") {
+		t.Errorf("only prunes pending while the source is unreachable: %+v", decision)
+	}
+}

@@ -74,6 +74,9 @@ type Options struct {
 	Push *refresh.Push
 	// Revision replaces the targetRevision of a single-source Application.
 	Revision string
+	// Revisions replace the targetRevisions of a multi-source Application,
+	// one per source; an empty one keeps the source's targetRevision.
+	Revisions []string
 }
 
 // Target resolves every source of app, reads its files and renders them.
@@ -90,6 +93,17 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 		}
 	} else if opts.Revision != "" {
 		return nil, fmt.Errorf("a revision can only be given for a single-source application")
+	}
+	if len(opts.Revisions) > 0 {
+		if !multiple || len(opts.Revisions) != len(sources) {
+			return nil, fmt.Errorf("%d revisions given for %d sources", len(opts.Revisions), len(sources))
+		}
+		sources = append([]v1alpha1.ApplicationSource(nil), sources...)
+		for i := range sources {
+			if opts.Revisions[i] != "" {
+				sources[i].TargetRevision = opts.Revisions[i]
+			}
+		}
 	}
 	resolved := make([]resolvedSource, len(sources))
 	refs := map[string]render.RefSource{}

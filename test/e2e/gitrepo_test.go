@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // gitRepo is a Git repository served over smart HTTP on 127.0.0.1 by
@@ -24,6 +26,7 @@ type gitRepo struct {
 
 	infoRefs, uploadPacks atomic.Int64
 	server                *httptest.Server
+	handler               http.Handler
 }
 
 // newGitRepo creates a repository holding files (path → content), commits them
@@ -55,7 +58,7 @@ func serveGitRepo(t *testing.T, files map[string]string, username, password stri
 		Args: []string{"http-backend"},
 		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Join(root, "served"), "GIT_HTTP_EXPORT_ALL=1"},
 	}
-	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	repo.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if user, pass, _ := r.BasicAuth(); repo.username != "" && (user != repo.username || pass != repo.password) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="e2e"`)
 			http.Error(w, "authentication required", http.StatusUnauthorized)
@@ -68,8 +71,9 @@ func serveGitRepo(t *testing.T, files map[string]string, username, password stri
 			repo.uploadPacks.Add(1)
 		}
 		backend.ServeHTTP(w, r)
-	}))
-	t.Cleanup(server.Close)
+	})
+	server := httptest.NewServer(repo.handler)
+	t.Cleanup(func() { repo.server.Close() })
 	repo.server = server
 	repo.URL = server.URL + "/repo.git"
 	runGit(t, repo.work, "remote", "add", "origin", filepath.Join(root, "served", "repo.git"))
@@ -95,8 +99,33 @@ func (r *gitRepo) commit(t *testing.T, files map[string]string, message string) 
 	}
 }
 
-// stop takes the repository's server away, as an outage would.
+// stop takes the repository's server away, as an outage would: its port
+// refuses connections until restart.
 func (r *gitRepo) stop() { r.server.Close() }
+
+// restart serves the repository again at the same URL after stop, once the
+// port can be bound again.
+func (r *gitRepo) restart(t *testing.T) {
+	t.Helper()
+	address := r.server.Listener.Addr().String()
+	var listener net.Listener
+	eventually(t, time.Minute, "the Git server's port to be free again", func() (bool, error) {
+		var err error
+		listener, err = net.Listen("tcp", address)
+		return err == nil, err
+	})
+	server := &httptest.Server{Listener: listener, Config: &http.Server{Handler: r.handler}}
+	server.Start()
+	r.server = server
+}
+
+// remove deletes files from the repository and pushes a commit to main.
+func (r *gitRepo) remove(t *testing.T, paths []string, message string) {
+	t.Helper()
+	runGit(t, r.work, append([]string{"rm", "-q"}, paths...)...)
+	runGit(t, r.work, "-c", "user.name=e2e", "-c", "user.email=e2e@capstan.invalid", "commit", "-q", "-m", message)
+	runGit(t, r.work, "push", "-q", "origin", "main")
+}
 
 // head returns the commit main points at.
 func (r *gitRepo) head(t *testing.T) string {

@@ -292,7 +292,16 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	err := c.refresh(ctx, key)
 	observeReconcile(start)
 	var failed comparisonFailed
+	var held sourceHeld
 	switch {
+	case errors.As(err, &held):
+		// Compared with the last resolved revision: try the source again at
+		// a steady pace (not a growing backoff), so that the Application
+		// moves on soon after the source is back.
+		klog.FromContext(ctx).V(2).Info("Source unreachable; holding the last resolved revision", "application", key, "reason", held.message)
+		c.queue.Forget(key)
+		c.queue.AddAfter(key, heldRecheck(c.options.Resync))
+		return true
 	case errors.As(err, &failed):
 		// Recorded as a condition already; try again with backoff, since the
 		// cause (an unreachable repository, a missing CRD) may go away soon.
@@ -320,3 +329,26 @@ type comparisonFailed struct {
 }
 
 func (e comparisonFailed) Error() string { return "comparison failed: " + e.message }
+
+// sourceHeld reports a comparison made with the last resolved revision
+// because a source could not be reached: the status is written, and the
+// source is looked at again after heldRecheck.
+type sourceHeld struct {
+	message string
+}
+
+func (e sourceHeld) Error() string { return "holding the last resolved revision: " + e.message }
+
+// maxHeldRecheck bounds the wait before an Application that holds its last
+// resolved revision looks at its source again.
+const maxHeldRecheck = 30 * time.Second
+
+// heldRecheck is how long an Application holding its last resolved revision
+// waits before trying its source again: the periodic resync, at most
+// maxHeldRecheck.
+func heldRecheck(resync time.Duration) time.Duration {
+	if resync > 0 && resync < maxHeldRecheck {
+		return resync
+	}
+	return maxHeldRecheck
+}

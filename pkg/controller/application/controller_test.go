@@ -261,6 +261,53 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
+			name: "a comparison holding the last resolved revision self-heals to it without pruning and looks at the source again",
+			app: testApp(automatedApp, func(a *v1alpha1.Application) {
+				a.Spec.SyncPolicy.Automated.SelfHeal = true
+			}),
+			project: defaultProject(),
+			result: func() compare.Result {
+				result := compared(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusHealthy)
+				result.Resources = append(result.Resources, v1alpha1.ResourceStatus{Version: "v1", Kind: "ConfigMap",
+					Namespace: "guestbook", Name: "extra", Status: v1alpha1.SyncStatusCodeOutOfSync, RequiresPruning: true})
+				result.Held = &compare.Hold{Revision: "abc123", Since: time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC), Err: errors.New("repository unreachable")}
+				result.Conditions = []v1alpha1.ApplicationCondition{result.Held.Condition()}
+				return result
+			}(),
+			wantWrites: []string{"update/status", "update"},
+			wantErr:    "holding the last resolved revision",
+			check: func(t *testing.T, f *fixture, _ *Controller) {
+				if !f.comparer.asked[0].HoldOnOutage {
+					t.Errorf("a refresh does not ask to hold on outages")
+				}
+				status := f.written("update/status").Status
+				if status.Health.Status != v1alpha1.HealthStatusHealthy || status.Sync.Revision != "abc123" ||
+					len(status.Conditions) != 1 || !strings.HasPrefix(status.Conditions[0].Message, "Source unreachable since 2026-12-06T04:00:00Z") {
+					t.Errorf("status %+v", status)
+				}
+				op := f.written("update").Operation
+				if op == nil || op.Sync == nil || op.Sync.Revision != "abc123" || op.Sync.Prune {
+					t.Errorf("operation %+v, want a sync of the held abc123 without prune", op)
+				}
+			},
+		},
+		{
+			name: "a failed comparison keeps the comparedTo of the revision it last resolved",
+			app: testApp(func(a *v1alpha1.Application) {
+				a.Status.Sync = v1alpha1.SyncStatus{Revision: "abc123", ComparedTo: v1alpha1.ComparedTo{Source: *a.Spec.Source}}
+				a.Spec.Source.TargetRevision = "release"
+			}),
+			project: defaultProject(), result: failedComparison,
+			wantWrites: []string{"update/status"},
+			wantErr:    "comparison failed",
+			check: func(t *testing.T, f *fixture, _ *Controller) {
+				status := f.written("update/status").Status
+				if status.Sync.Revision != "abc123" || status.Sync.ComparedTo.Source.TargetRevision == "release" {
+					t.Errorf("sync status %+v: the revision is paired with a spec it was not resolved for", status.Sync)
+				}
+			},
+		},
+		{
 			name: "the comparison is told the project, and whether it is missing",
 			app:  testApp(), result: compared(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy),
 			wantWrites: []string{"update/status"},

@@ -68,6 +68,11 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	options := compare.Options{Project: proj, ProjectMissing: c.projectMissing(app)}
 	if len(app.Spec.Sources) == 0 {
 		options.Revision = op.Sync.Revision
+	} else if len(op.Sync.Revisions) == len(app.Spec.Sources) && (len(op.Sync.Sources) == 0 || len(op.Sync.Sources) == len(op.Sync.Revisions)) {
+		// The revisions an automated sync resolved (or a sync names): an
+		// operation never resolves them again, so that it applies what was
+		// compared, and a self-heal works while a source is unreachable.
+		options.Revisions = op.Sync.Revisions
 	}
 	// A rollback (or a one-off sync) may name the source(s) to use.
 	desired := app

@@ -58,7 +58,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		return nil
 	}
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists})
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists, HoldOnOutage: true})
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {
@@ -67,6 +67,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 			})
 		}
 	}
+	logHoldTransition(ctx, app, result)
 	app, err = c.ensureDeletionHookFinalizers(ctx, app, result)
 	if err != nil {
 		return err
@@ -90,7 +91,15 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		}
 		return comparisonFailed{message: message}
 	}
-	return c.autoSync(ctx, key, app, result, latest)
+	if err := c.autoSync(ctx, key, app, result, latest); err != nil {
+		return err
+	}
+	if result.Held != nil {
+		// Compared with the held revision: look at the source again soon, to
+		// move on by itself once it is back.
+		return sourceHeld{message: result.Held.Message()}
+	}
+	return nil
 }
 
 // projectMissing tells whether projects are watched and the Application's
@@ -178,7 +187,8 @@ func autoSyncDecision(app *v1alpha1.Application, result compare.Result) syncengi
 	if result.Target != nil {
 		status.Revisions = result.Target.Revisions
 	}
-	return syncengine.AutoSync(syncengine.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now()})
+	return syncengine.AutoSync(syncengine.AutoSyncInput{App: app, SyncStatus: status, Resources: result.Resources, Now: time.Now(),
+		SourceUnreachable: result.Held != nil})
 }
 
 func revisionOf(result compare.Result) string {
@@ -186,4 +196,18 @@ func revisionOf(result compare.Result) string {
 		return ""
 	}
 	return result.Target.Revision
+}
+
+// logHoldTransition logs, at the default verbosity, when an Application
+// starts holding its last resolved revision because a source is unreachable,
+// and when it stops; the refreshes in between log at -v=2.
+func logHoldTransition(ctx context.Context, app *v1alpha1.Application, result compare.Result) {
+	wasHeld := compare.IsHeldCondition(app.Status.Conditions)
+	switch {
+	case result.Held != nil && !wasHeld:
+		klog.FromContext(ctx).Info("Source unreachable: comparing with the last resolved revision until it is back",
+			"revision", result.Held.Revision, "revisions", result.Held.Revisions, "err", result.Held.Err)
+	case result.Held == nil && wasHeld && result.Target != nil:
+		klog.FromContext(ctx).Info("Source reachable again", "revision", result.Target.Revision, "revisions", result.Target.Revisions)
+	}
 }

@@ -39,15 +39,18 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 	now := metav1.Now()
 
 	status.Sync.Status = result.SyncStatus
-	status.Sync.ComparedTo = v1alpha1.ComparedTo{
-		Destination:       app.Spec.Destination,
-		IgnoreDifferences: app.Spec.IgnoreDifferences,
-	}
-	if app.Spec.Source != nil {
-		status.Sync.ComparedTo.Source = *app.Spec.Source
-	}
-	status.Sync.ComparedTo.Sources = app.Spec.Sources
 	if result.Target != nil {
+		// comparedTo and revision(s) stay a pair: the spec a target state was
+		// rendered for and the revisions it resolved, which a comparison
+		// holds on to while a source is unreachable (compare.HeldRevisions).
+		status.Sync.ComparedTo = v1alpha1.ComparedTo{
+			Destination:       app.Spec.Destination,
+			IgnoreDifferences: app.Spec.IgnoreDifferences,
+		}
+		if app.Spec.Source != nil {
+			status.Sync.ComparedTo.Source = *app.Spec.Source
+		}
+		status.Sync.ComparedTo.Sources = app.Spec.Sources
 		status.Sync.Revision = result.Target.Revision
 		status.Sync.Revisions = result.Target.Revisions
 		status.SourceTypes = nil

@@ -128,3 +128,28 @@ func TestOCIRegistryWithBasicAuth(t *testing.T) {
 		t.Errorf("with a wrong password: error = %v", err)
 	}
 }
+
+func TestAnOCIRegistryOutageIsAnOutageAndAFetchedVersionStaysAvailable(t *testing.T) {
+	reg := ocitest.NewRegistry(t, ocitest.Options{})
+	pushCharts(t, reg, "charts", "", "", map[string][]string{"web": {"1.0.0", "1.1.0"}})
+	client := newClient(t, helmrepo.Options{})
+	ctx := context.Background()
+	plain := credentials.Credentials{InsecureOCIForceHTTP: true}
+	fetched, err := client.Fetch(ctx, reg.URL+"/charts", "web", "^1.0.0", plain, helmrepo.FetchOptions{})
+	if err != nil || fetched.Version != "1.1.0" {
+		t.Fatalf("fetched %v (%v), want 1.1.0", fetched, err)
+	}
+
+	reg.Close()
+	client.Invalidate(reg.URL + "/charts")
+	_, err = client.Fetch(ctx, reg.URL+"/charts", "web", "^1.0.0", plain, helmrepo.FetchOptions{})
+	if err == nil || !source.IsOutage(err) {
+		t.Fatalf("a constraint with the registry down: %v, want an outage", err)
+	}
+	// The version resolved before the outage (the one a comparison holds)
+	// is read from the cache, without the registry.
+	held, err := client.Fetch(ctx, reg.URL+"/charts", "web", "1.1.0", plain, helmrepo.FetchOptions{})
+	if err != nil || held.Version != "1.1.0" {
+		t.Errorf("the held version with the registry down: %v (%v)", held, err)
+	}
+}

@@ -44,6 +44,7 @@ type Server struct {
 	opts     ServerOptions
 	mu       sync.Mutex
 	requests Requests
+	server   *httptest.Server
 }
 
 // NewServer starts a server on 127.0.0.1 that is stopped at the end of the
@@ -65,8 +66,13 @@ func NewServer(t testing.TB, opts ServerOptions) *Server {
 	server := httptest.NewServer(s.handler(backend))
 	t.Cleanup(server.Close)
 	s.URL = server.URL
+	s.server = server
 	return s
 }
+
+// Close stops the server, as an outage would: its address refuses
+// connections from then on.
+func (s *Server) Close() { s.server.Close() }
 
 // RepoURL returns the clone URL of repository name.
 func (s *Server) RepoURL(name string) string { return s.URL + "/" + name + ".git" }

@@ -44,6 +44,7 @@ type Registry struct {
 	URL string
 
 	requests atomic.Int64
+	server   *httptest.Server
 }
 
 // quietLogs silences the registry's logrus output once per process.
@@ -77,8 +78,13 @@ func NewRegistry(t testing.TB, opts Options) *Registry {
 	t.Cleanup(server.Close)
 	r.Host = strings.TrimPrefix(server.URL, "http://")
 	r.URL = "oci://" + r.Host
+	r.server = server
 	return r
 }
+
+// Close stops the registry, as an outage would: its address refuses
+// connections from then on.
+func (r *Registry) Close() { r.server.Close() }
 
 // Requests returns the number of HTTP requests served so far.
 func (r *Registry) Requests() int64 { return r.requests.Load() }
