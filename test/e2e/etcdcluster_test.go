@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"capstan.dev/capstan/pkg/sharding"
 )
@@ -125,13 +126,16 @@ func stopProcess(t *testing.T, name string, sig syscall.Signal) {
 	})
 }
 
+// etcdHTTP reads the members' plain-HTTP endpoints.
+var etcdHTTP = &http.Client{Timeout: 5 * time.Second}
+
 // etcdLeader is the member (1..3) that reports itself as the Raft leader.
 func etcdLeader(t *testing.T) int {
 	t.Helper()
 	leader := 0
 	eventually(t, compareTimeout, "the etcd cluster to have a leader", func() (bool, error) {
 		for n := 1; n <= 3; n++ {
-			resp, err := http.Get(etcdMemberMetricsURL(n) + "/metrics")
+			resp, err := etcdHTTP.Get(etcdMemberMetricsURL(n) + "/metrics")
 			if err != nil {
 				continue
 			}
@@ -195,7 +199,7 @@ func TestReplicasOverAnEtcdCluster(t *testing.T) {
 		for n := 1; n <= 3; n++ {
 			n := n
 			eventually(t, restartTimeout, fmt.Sprintf("etcd member %d to be ready", n), func() (bool, error) {
-				resp, err := http.Get(etcdMemberMetricsURL(n) + "/readyz")
+				resp, err := etcdHTTP.Get(etcdMemberMetricsURL(n) + "/readyz")
 				if err != nil {
 					return false, err
 				}
