@@ -108,8 +108,8 @@ run: tools build gitserver ## make up, then the demo; Ctrl-C stops everything.
 	hack/local-demo.sh
 
 .PHONY: bench
-bench: tools build ## Scale benchmark on its own local control plane (APPS, OBJECTS, IDLE, ...: see hack/bench.sh).
-	APPS=$(APPS) OBJECTS=$(OBJECTS) hack/bench.sh
+bench: tools build ## Scale benchmark on its own local control plane (APPS, OBJECTS, IDLE, HA, ...: see hack/bench.sh).
+	APPS=$(APPS) OBJECTS=$(OBJECTS) HA=$(HA) hack/bench.sh
 
 .PHONY: clean
 clean: down ## Stop the local control plane and delete _output.

@@ -15,9 +15,15 @@
 #   READS         kubectl runs per list in the read scenario (default 20)
 #   WORKERS       parallel requests of the floor clients (default 32)
 #   COLD_LIMIT    time limit of the cold sync (default 3m + 1.2s per app)
-#   BENCH_TIMEOUT limit of the whole driver run (default 42m; 9m when APPS < 500)
+#   BENCH_TIMEOUT limit of the whole driver run (default 42m; 9m when APPS < 500; 60m and 14m when HA > 1)
 #   BENCH_VERBOSITY  capstan-apiserver's --v (default 1)
 #   CAPSTAN_FLAGS more capstan-apiserver flags, e.g. "--kube-api-qps=200 --kube-api-burst=400"
+#   HA            replicas of capstan-apiserver (default 1). With HA=N > 1 the plane
+#                 is `make up HA=N` (N sharded replicas over a 3-member etcd cluster)
+#                 and the run adds: a cold sync by 1 replica before the ordinary one
+#                 by N (W(N) and the applies per object, 1 vs N), and, last, the
+#                 takeover of a killed replica's Applications (p50/p99)
+#   LEASE         the replicas' --replica-lease-duration when HA > 1 (default 15s)
 #
 # Output: one line per figure on stdout, _output/bench/results.json,
 # _output/bench/latency.png; logs of every component in _output/bench/local/logs.
@@ -29,6 +35,13 @@ export CAPSTAN_LOCAL_DIR=${BENCH_DIR}/local
 export CAPSTAN_BIN_DIR=${CAPSTAN_BIN_DIR:-${ROOT}/_output/bin}
 
 APPS=${APPS:-1000}
+HA=${HA:-1}
+LEASE=${LEASE:-15s}
+[[ ${HA} =~ ^[1-9]$ ]] || { echo "[bench.sh] HA=${HA}: must be 1..9" >&2; exit 1; }
+# An HA run adds a cold sync and the takeover.
+if ((HA > 1)) && [[ -z ${BENCH_TIMEOUT:-} ]]; then
+  if ((APPS < 500)); then BENCH_TIMEOUT=14m; else BENCH_TIMEOUT=60m; fi
+fi
 OBJECTS=${OBJECTS:-10}
 if ((APPS < 500)); then
   IDLE=${IDLE:-3m}
@@ -69,9 +82,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # One fake node per 100 pods: each app has one Deployment of one replica,
-# once deployed by Capstan and once by the floor.
+# once deployed by Capstan and once by the floor (and once more by the
+# one-replica cold sync of an HA run).
 kwok_nodes() {
-  local nodes=$(((2 * APPS + 20) / 100 + 1))
+  local copies=2
+  ((HA == 1)) || copies=3
+  local nodes=$(((copies * APPS + 20) / 100 + 1))
   ((nodes > 99)) && nodes=99
   echo "${nodes}"
 }
@@ -96,13 +112,15 @@ start_plane() {
   CAPSTAN_KWOK_NODES=$(kwok_nodes)
   export KUBE_APISERVER_EXTRA_ARGS="--audit-policy-file=${BENCH_DIR}/audit-policy.yaml --audit-log-path=${CAPSTAN_LOCAL_DIR}/logs/kube-apiserver-audit.log --audit-log-format=json --audit-log-mode=batch --max-requests-inflight=800 --max-mutating-requests-inflight=400"
   export CAPSTAN_APISERVER_EXTRA_ARGS="--app-resync=${RESYNC} --v=${BENCH_VERBOSITY} ${CAPSTAN_FLAGS:-}"
+  export CAPSTAN_HA_REPLICAS=${HA}
+  ((HA == 1)) || CAPSTAN_APISERVER_EXTRA_ARGS+=" --replica-lease-duration=${LEASE}"
   for base in 36000 37000 38000 39000 40000 41000; do
     rm -rf "${CAPSTAN_LOCAL_DIR}"
     PLANE_STARTED=1
     code=0
     CAPSTAN_PORT_BASE=${base} "${ROOT}/hack/local-up.sh" >&2 || code=$?
     if ((code == 0)); then
-      log "local control plane up on port base ${base} with ${CAPSTAN_KWOK_NODES} kwok nodes"
+      log "local control plane up on port base ${base} with ${CAPSTAN_KWOK_NODES} kwok nodes and ${HA} replica(s) of capstan-apiserver"
       return 0
     fi
     PLANE_STARTED=0
@@ -130,7 +148,8 @@ main() {
     --out="${BENCH_DIR}" \
     --apps="${APPS}" --objects="${OBJECTS}" --workers="${WORKERS}" \
     --idle="${IDLE}" --resync="${RESYNC}" --drift="${DRIFT}" \
-    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" &
+    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" \
+    --replicas="${HA}" --replica-lease-duration="${LEASE}" --hack-dir="${ROOT}/hack" &
   DRIVER_PID=$!
   local code=0
   wait "${DRIVER_PID}" || code=$?

@@ -4,7 +4,8 @@
 # Only the recorded PIDs in $CAPSTAN_LOCAL_DIR/pids are signalled, and only
 # while /proc/PID/exe is still the recorded binary. SIGTERM first, SIGKILL after
 # CAPSTAN_STOP_GRACE seconds. Everything that talks to etcd stops in parallel,
-# then etcd. Works after a failed or partial start, and when nothing runs.
+# then etcd and the HA plane's etcd cluster. Works after a failed or partial
+# start, and when nothing runs.
 #
 # Usage: hack/local-down.sh [--purge]   --purge also deletes $CAPSTAN_LOCAL_DIR
 #                                       (certificates, etcd data, logs)
@@ -27,7 +28,7 @@ main() {
   local -a first=() last=()
   local name
   for name in $(capstan::process::names); do
-    if [[ ${name} == etcd ]]; then last+=("${name}"); else first+=("${name}"); fi
+    if [[ ${name} == etcd || ${name} == capstan-etcd-* ]]; then last+=("${name}"); else first+=("${name}"); fi
   done
   if ((${#first[@]} + ${#last[@]} == 0)); then
     capstan::log "nothing recorded as running in ${CAPSTAN_LOCAL_DIR}"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts one more replica of capstan-apiserver, capstan-apiserver-N, against
-# the same etcd as the local control plane's own (hack/local-up.sh): the
-# embedded etcd of the first replica, on loopback. Every replica serves the
+# the same etcd as the local control plane's own (hack/local-up.sh): the HA
+# plane's 3-member etcd cluster when it runs (`make up HA=N`, or
+# hack/local-etcd-cluster.sh), else the embedded etcd of the first replica,
+# on loopback. Every replica serves the
 # whole API; with --sharding they share the Applications by Lease (the first
 # replica needs it too: `make up HA=N` starts it so and calls this script for
 # replicas 2..N).
@@ -22,6 +24,10 @@ CAPSTAN_SCRIPT=replica
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=hack/lib/process.sh
 source "${CAPSTAN_ROOT}/hack/lib/process.sh"
+# shellcheck source=hack/lib/certs.sh
+source "${CAPSTAN_ROOT}/hack/lib/certs.sh"
+# shellcheck source=hack/lib/etcd-cluster.sh
+source "${CAPSTAN_ROOT}/hack/lib/etcd-cluster.sh"
 
 main() {
   local n=${1:-}
@@ -29,8 +35,14 @@ main() {
   capstan::ports
   local name=capstan-apiserver-${n} port=$((PORT_APISERVER + 100 + 10 * (n - 1)))
   capstan::require_binary capstan-apiserver "run \`make build\`"
-  capstan::process::alive capstan-apiserver ||
-    capstan::die "the plane's capstan-apiserver (whose embedded etcd the replicas share) is not running in ${CAPSTAN_LOCAL_DIR}: \`make up\` first"
+  local -a storage=()
+  if capstan::etcd_cluster::running; then
+    mapfile -t storage < <(capstan::etcd_cluster::client_flags)
+  else
+    capstan::process::alive capstan-apiserver ||
+      capstan::die "neither the etcd cluster of \`make up HA=N\` nor the plane's capstan-apiserver (whose embedded etcd the replicas share) runs in ${CAPSTAN_LOCAL_DIR}: \`make up HA=3\` first"
+    storage=(--etcd-servers="http://127.0.0.1:${PORT_APISERVER_ETCD}")
+  fi
   ! capstan::process::alive "${name}" || capstan::die "${name} already runs in ${CAPSTAN_LOCAL_DIR}"
   ! capstan::port_in_use "${port}" || capstan::die "port ${port} for ${name} is already in use"
 
@@ -45,7 +57,7 @@ main() {
     --kubeconfig="${kubeconfig}" \
     --authentication-kubeconfig="${kubeconfig}" \
     --authorization-kubeconfig="${kubeconfig}" \
-    --etcd-servers="http://127.0.0.1:${PORT_APISERVER_ETCD}" \
+    "${storage[@]}" \
     --cache-dir="${CAPSTAN_LOCAL_DIR}/capstan-cache-${n}" \
     --webhook-port=0 \
     --sharding \

@@ -16,9 +16,13 @@
 #                                 remove a stale APIService)
 #   CAPSTAN_KWOK_NODES            number of fake nodes (default 3)
 #   CAPSTAN_APISERVER_EXTRA_ARGS  more flags for capstan-apiserver (later flags win)
-#   CAPSTAN_HA_REPLICAS           replicas of capstan-apiserver (default 1; `make up HA=3`):
-#                                 the first with --sharding, the others started by
-#                                 hack/local-replica.sh against its etcd
+#   CAPSTAN_HA_REPLICAS           replicas of capstan-apiserver (default 1; `make up HA=3`).
+#                                 With more than one, a 3-member etcd cluster with TLS
+#                                 client certificates (capstan-etcd-1..3, hack/lib/etcd-cluster.sh)
+#                                 replaces the embedded etcd, and every replica runs with
+#                                 --sharding and --etcd-servers listing all three members:
+#                                 the first is this script's capstan-apiserver (behind the
+#                                 APIService), the others are started by hack/local-replica.sh
 #   KUBE_APISERVER_EXTRA_ARGS     more flags for kube-apiserver
 #
 # Exit codes: 0 ready, 1 failure (the message names the component and its log),
@@ -32,6 +36,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "${CAPSTAN_ROOT}/hack/lib/process.sh"
 # shellcheck source=hack/lib/certs.sh
 source "${CAPSTAN_ROOT}/hack/lib/certs.sh"
+# shellcheck source=hack/lib/etcd-cluster.sh
+source "${CAPSTAN_ROOT}/hack/lib/etcd-cluster.sh"
 
 LOCAL_MANIFESTS=${CAPSTAN_ROOT}/hack/local
 RENDERED_DIR=${CAPSTAN_LOCAL_DIR}/manifests
@@ -68,6 +74,10 @@ check_ports() {
     "capstan-apiserver (embedded etcd peer):$((PORT_APISERVER_ETCD + 1))"
     "capstan-apiserver (webhooks):${PORT_WEBHOOK}"
   )
+  local port
+  if [[ ${SKIP_APISERVER} != 1 ]] && ((HA_REPLICAS > 1)); then
+    for port in $(capstan::etcd_cluster::ports); do checks+=("etcd cluster (HA):${port}"); done
+  fi
   local check busy=0 owner
   for check in "${checks[@]}"; do
     if capstan::port_in_use "${check##*:}"; then
@@ -90,7 +100,7 @@ write_env() {
   # etcd keeps its peer URL in its data: a plane moved to other ports starts afresh.
   if [[ -f ${previous} ]] && ! grep -qx "PORT_ETCD_PEER=${PORT_ETCD_PEER}" "${previous}"; then
     capstan::log "ports changed since the last start: discarding the old etcd data"
-    rm -rf "${CAPSTAN_LOCAL_DIR}/etcd"
+    rm -rf "${CAPSTAN_LOCAL_DIR}/etcd" "${CAPSTAN_LOCAL_DIR}"/capstan-etcd-*
   fi
   cat >"${previous}" <<EOF
 # Written by hack/local-up.sh: the local control plane in this directory.
@@ -102,6 +112,7 @@ PORT_ETCD_PEER=${PORT_ETCD_PEER}
 PORT_KUBE_APISERVER=${PORT_KUBE_APISERVER}
 PORT_APISERVER=${PORT_APISERVER}
 PORT_APISERVER_ETCD=${PORT_APISERVER_ETCD}
+PORT_ETCD_CLUSTER=${PORT_ETCD_CLUSTER}
 PORT_GIT=${PORT_GIT}
 PORT_WEBHOOK=${PORT_WEBHOOK}
 CAPSTAN_WEBHOOK_URL=http://127.0.0.1:${PORT_WEBHOOK}/api/webhook
@@ -268,8 +279,14 @@ start_capstan_apiserver() {
   local kubeconfig=${KUBECONFIG_DIR}/capstan-apiserver.kubeconfig
   local -a extra=()
   read -r -a extra <<<"${CAPSTAN_APISERVER_EXTRA_ARGS:-}"
-  ((HA_REPLICAS == 1)) || extra=(--sharding --replica-name=capstan-apiserver-1 "${extra[@]}")
-  mkdir -p "${CAPSTAN_LOCAL_DIR}/capstan-data"
+  # One replica keeps its data in an embedded etcd; several share the etcd cluster.
+  local -a storage=(--data-dir="${CAPSTAN_LOCAL_DIR}/capstan-data" --embedded-etcd-port="${PORT_APISERVER_ETCD}")
+  if ((HA_REPLICAS > 1)); then
+    mapfile -t storage < <(capstan::etcd_cluster::client_flags)
+    extra=(--sharding --replica-name=capstan-apiserver-1 "${extra[@]}")
+  else
+    mkdir -p "${CAPSTAN_LOCAL_DIR}/capstan-data"
+  fi
   capstan::process::start capstan-apiserver "${CAPSTAN_BIN_DIR}/capstan-apiserver" \
     --bind-address=127.0.0.1 \
     --secure-port="${PORT_APISERVER}" \
@@ -278,8 +295,7 @@ start_capstan_apiserver() {
     --kubeconfig="${kubeconfig}" \
     --authentication-kubeconfig="${kubeconfig}" \
     --authorization-kubeconfig="${kubeconfig}" \
-    --data-dir="${CAPSTAN_LOCAL_DIR}/capstan-data" \
-    --embedded-etcd-port="${PORT_APISERVER_ETCD}" \
+    "${storage[@]}" \
     --cache-dir="${CAPSTAN_LOCAL_DIR}/capstan-cache" \
     --webhook-bind-address=127.0.0.1 \
     --webhook-port="${PORT_WEBHOOK}" \
@@ -382,7 +398,10 @@ main() {
   start_kube_controller_manager
   start_kube_scheduler
   start_kwok
-  [[ ${SKIP_APISERVER} == 1 ]] || start_capstan_apiserver
+  if [[ ${SKIP_APISERVER} != 1 ]]; then
+    ((HA_REPLICAS == 1)) || capstan::etcd_cluster::start
+    start_capstan_apiserver
+  fi
 
   capstan::process::wait_until kwok "${KWOK_NODES} Ready nodes" nodes_ready
   capstan::log "${KWOK_NODES} kwok nodes Ready"

@@ -139,6 +139,7 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 			samples = append(samples, env.cfg.coldLimit.Seconds())
 		}
 	}
+	env.coldSync = &coldSyncRun{samples: samples, from: started, to: started.Add(elapsed), reached: reached}
 	return samples, reached, nil
 }
 

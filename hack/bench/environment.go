@@ -45,6 +45,9 @@ type environment struct {
 	observersMu sync.Mutex
 	observers   map[int]func(*v1alpha1.Application, time.Time)
 	nextID      int
+
+	// The cold syncs with one replica and with cfg.replicas (HA runs).
+	singleReplica, coldSync *coldSyncRun
 }
 
 func newEnvironment(ctx context.Context, cfg config) (*environment, error) {

@@ -6,7 +6,10 @@
 // latency.png into --out.
 //
 // Scenarios, in order: cold sync, idle (with the Git request counts), drift,
-// commit, read. A scenario that does not reach its end state within its limit
+// commit, read. With --replicas=N (N > 1, `make bench HA=3`) the plane runs N
+// sharded replicas (replicas.go): a cold sync by one replica comes first and
+// is compared with the ordinary one, and the takeover of a killed replica's
+// Applications comes last. A scenario that does not reach its end state within its limit
 // reports what it reached, and the run continues.
 package main
 
@@ -36,6 +39,10 @@ type config struct {
 	drift      time.Duration
 	commits    int
 	reads      int
+	// HA runs: the plane's sharded replicas and their Lease duration.
+	replicas      int
+	leaseDuration time.Duration
+	hackDir       string // hack/local-replica.sh restarts replicas
 }
 
 func main() {
@@ -53,6 +60,9 @@ func main() {
 	flag.DurationVar(&cfg.drift, "drift", time.Minute, "length of the drift window (one patch per second)")
 	flag.IntVar(&cfg.commits, "commits", 20, "number of commits in the commit scenario")
 	flag.IntVar(&cfg.reads, "reads", 20, "number of kubectl runs in the read scenario")
+	flag.IntVar(&cfg.replicas, "replicas", 1, "sharded replicas of capstan-apiserver on the plane (hack/local-up.sh's CAPSTAN_HA_REPLICAS)")
+	flag.DurationVar(&cfg.leaseDuration, "replica-lease-duration", 15*time.Second, "the replicas' --replica-lease-duration")
+	flag.StringVar(&cfg.hackDir, "hack-dir", "hack", "the repository's hack directory, for local-replica.sh")
 	flag.Parse()
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "capstan-bench: %v\n", err)
@@ -76,10 +86,19 @@ func (c *config) validate() error {
 	if c.objects < 2 {
 		return fmt.Errorf("--objects=%d: need at least 2 (a ConfigMap and a Deployment)", c.objects)
 	}
+	if c.replicas < 1 || c.replicas > 9 {
+		return fmt.Errorf("--replicas=%d: must be 1..9", c.replicas)
+	}
 	if c.coldLimit == 0 {
 		c.coldLimit = 3*time.Minute + time.Duration(c.apps)*1200*time.Millisecond
 	}
 	return nil
+}
+
+// scenario is one measured step of the run.
+type scenario struct {
+	name string
+	run  func(context.Context, *environment, *report) error
 }
 
 // run prepares the workload and runs every scenario; a failing scenario is
@@ -93,15 +112,17 @@ func run(ctx context.Context, cfg config) error {
 	defer env.close()
 
 	results := &report{Apps: cfg.apps, Objects: cfg.objects, Started: started}
-	scenarios := []struct {
-		name string
-		run  func(context.Context, *environment, *report) error
-	}{
+	scenarios := []scenario{
 		{"cold sync", runColdSync},
 		{"idle", runIdle},
 		{"drift", runDrift},
 		{"commit", runCommit},
 		{"read", runRead},
+	}
+	if cfg.replicas > 1 {
+		scenarios = append([]scenario{{"cold sync, 1 replica", runSingleReplicaColdSync}, scenarios[0],
+			{"replicas", runReplicaComparison}}, scenarios[1:]...)
+		scenarios = append(scenarios, scenario{"takeover", runTakeover})
 	}
 	for _, scenario := range scenarios {
 		if ctx.Err() != nil {

@@ -103,3 +103,17 @@ current-context: capstan-local
 EOF
   chmod 600 "${file}"
 }
+
+# capstan::certs::ensure_etcd creates, unless they exist, the certificates of
+# the HA plane's etcd cluster (hack/lib/etcd-cluster.sh): a CA of its own that
+# etcd trusts for clients and peers, the members' certificate (serving and
+# peer) and capstan-apiserver's client certificate.
+capstan::certs::ensure_etcd() {
+  [[ -f ${PKI_DIR}/.complete-etcd ]] && return 0
+  capstan::require_command openssl "to create the etcd cluster's certificates"
+  capstan::certs::_config
+  capstan::certs::_ca etcd-ca capstan-local-etcd-ca
+  capstan::certs::_leaf etcd-member etcd-ca "/CN=capstan-etcd" serverAuth,clientAuth "DNS:localhost,IP:127.0.0.1"
+  capstan::certs::_leaf capstan-apiserver-etcd-client etcd-ca "/CN=capstan-apiserver" clientAuth
+  touch "${PKI_DIR}/.complete-etcd"
+}

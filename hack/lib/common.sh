@@ -47,6 +47,7 @@ capstan::ports() {
   PORT_ETCD=${CAPSTAN_PORT_ETCD:-$((base + 379))}
   PORT_ETCD_PEER=${CAPSTAN_PORT_ETCD_PEER:-$((base + 380))}
   PORT_APISERVER_ETCD=${CAPSTAN_PORT_APISERVER_ETCD:-$((base + 381))} # capstan's embedded etcd; peer = +1
+  PORT_ETCD_CLUSTER=${CAPSTAN_PORT_ETCD_CLUSTER:-$((base + 391))} # HA etcd cluster: base+391..399 (hack/lib/etcd-cluster.sh)
   PORT_KUBE_APISERVER=${CAPSTAN_PORT_KUBE_APISERVER:-$((base + 443))}
   PORT_APISERVER=${CAPSTAN_PORT_APISERVER:-$((base + 444))}
   PORT_WEBHOOK=${CAPSTAN_PORT_WEBHOOK:-$((base + 445))} # capstan-apiserver's Git webhook receiver (HTTP)

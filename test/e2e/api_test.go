@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -313,5 +314,18 @@ func TestTheHighlyAvailableInstallIsAcceptedByTheAPIServer(t *testing.T) {
 	}
 	if strings.Contains(statefulSet, "--data-dir") || strings.Contains(statefulSet, "volumeClaimTemplates") || strings.Contains(statefulSet, "storage") {
 		t.Errorf("the HA replicas still have an embedded etcd's data: %s", statefulSet)
+	}
+	// The etcd cluster runs the release the repository builds and tests
+	// (_output/bin/etcd, from the go.etcd.io/etcd version k8s.io/apiserver pins).
+	versionOut, err := exec.Command(filepath.Join(cluster.binDir, "etcd"), "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("etcd --version: %v: %s", err, versionOut)
+	}
+	version := regexp.MustCompile(`etcd Version: (\S+)`).FindStringSubmatch(string(versionOut))
+	if version == nil {
+		t.Fatalf("etcd --version printed no version: %s", versionOut)
+	}
+	if want := "image: registry.k8s.io/etcd:" + version[1] + "-0\n"; !strings.Contains(built, want) {
+		t.Errorf("the HA etcd StatefulSet does not run the etcd the repository builds (%s): no %q", version[1], want)
 	}
 }

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,21 +47,7 @@ func shardedReplicas(t *testing.T) {
 // waits until it is gone.
 func killReplica(t *testing.T, name string) {
 	t.Helper()
-	pidBytes, err := os.ReadFile(filepath.Join(cluster.localDir, "pids", name+".pid"))
-	if err != nil {
-		t.Fatalf("read %s's pid: %v", name, err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(pidBytes)))
-	if err != nil {
-		t.Fatalf("%s's pid %q: %v", name, pidBytes, err)
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		t.Fatalf("kill %s: %v", name, err)
-	}
-	eventually(t, restartTimeout, "the killed "+name+" to exit", func() (bool, error) {
-		state, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		return err != nil || strings.Contains(string(state), ") Z "), fmt.Errorf("pid %d still runs", pid)
-	})
+	stopProcess(t, name, syscall.SIGKILL)
 }
 
 // namedApplication is guestbookApplication named name.

@@ -23,6 +23,13 @@ const restartTimeout = 2 * time.Minute
 // recorded where hack/local-down.sh looks for it.
 func restartCapstanAPIServer(t *testing.T, extra ...string) {
 	t.Helper()
+	restartCapstanAPIServerWith(t, syscall.SIGKILL, extra...)
+}
+
+// restartCapstanAPIServerWith is restartCapstanAPIServer stopping the server
+// with sig: SIGTERM lets it shut down gracefully, as a rolling restart does.
+func restartCapstanAPIServerWith(t *testing.T, sig syscall.Signal, extra ...string) {
+	t.Helper()
 	pidDir := filepath.Join(cluster.localDir, "pids")
 	pidBytes, err := os.ReadFile(filepath.Join(pidDir, "capstan-apiserver.pid"))
 	if err != nil {
@@ -32,10 +39,10 @@ func restartCapstanAPIServer(t *testing.T, extra ...string) {
 	if err != nil {
 		t.Fatalf("capstan-apiserver's pid %q: %v", pidBytes, err)
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		t.Fatalf("kill capstan-apiserver: %v", err)
+	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("signal capstan-apiserver: %v", err)
 	}
-	eventually(t, restartTimeout, "the killed capstan-apiserver to exit", func() (bool, error) {
+	eventually(t, restartTimeout, "the stopped capstan-apiserver to exit", func() (bool, error) {
 		state, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		// Gone, or a zombie its parent has not reaped yet.
 		return err != nil || strings.Contains(string(state), ") Z "), fmt.Errorf("pid %d still runs", pid)
