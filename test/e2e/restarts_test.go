@@ -309,6 +309,11 @@ func TestASIGKILLDuringAColdSyncResumesEveryOperationOnce(t *testing.T) {
 	if len(configMaps) != n {
 		t.Errorf("%d managed ConfigMaps, want %d", len(configMaps), n)
 	}
+
+	// The README's backup: a snapshot of the embedded etcd holds them all.
+	if names := snapshotApplications(t, ns); len(names) != n {
+		t.Errorf("a snapshot of the embedded etcd holds %d Applications of %s, want %d", len(names), ns, n)
+	}
 }
 
 // tcpProxy forwards TCP connections from a loopback port to target, until
