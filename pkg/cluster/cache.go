@@ -192,8 +192,16 @@ func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionRe
 	})
 	_ = informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
 		if informer.HasSynced() {
-			// The reflector retries a broken watch by itself.
+			// The reflector retries a broken watch by itself. Meanwhile the
+			// cache holds the last state it saw: the Applications of the
+			// objects are compared again, so that they report a cluster that
+			// stopped answering instead of that stale state.
 			cache.DefaultWatchErrorHandler(ctx, r, err)
+			if c.onChange != nil {
+				for _, instance := range informer.GetIndexer().ListIndexFuncValues(instanceIndex) {
+					c.onChange(instance)
+				}
+			}
 			return
 		}
 		watched.failOnce.Do(func() {

@@ -50,9 +50,13 @@ type Cluster struct {
 	Schemas *SchemaValidator
 
 	discovery discovery.CachedDiscoveryInterface
+	// probe asks the cluster for its version, uncached: see Reachable.
+	probe rest.Interface
 	// config reaches the cluster with Capstan's own credentials; impersonating
 	// clients are derived from it.
 	config *rest.Config
+
+	reachability reachability
 
 	mu          sync.Mutex
 	kubeVersion string
@@ -95,8 +99,61 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 		NamespaceIndex:   newNamespaceIndex(ctx, metadataClient),
 		Schemas:          NewSchemaValidator(discoveryClient.OpenAPIV3()),
 		discovery:        cached,
+		probe:            discoveryClient.RESTClient(),
 		config:           config,
 	}, nil
+}
+
+// reachability is what Reachable last learnt of the cluster.
+type reachability struct {
+	mu      sync.Mutex
+	checked time.Time
+	// since is when the current outage was first seen; err says what failed.
+	since time.Time
+	err   error
+}
+
+var (
+	// reachabilityTTL is how long one answer of a destination stands for
+	// every Application on it (a variable for tests).
+	reachabilityTTL = 5 * time.Second
+	// reachabilityTimeout bounds one probe of a destination.
+	reachabilityTimeout = 5 * time.Second
+)
+
+// Reachable tells whether the cluster answers: it asks for /version at most
+// once per reachabilityTTL, whatever the number of Applications asking. The
+// cache's informers keep the last state they saw while the cluster is away
+// and retry by themselves; a comparison must not take that state for the
+// live one, nor act on it. The error names the cluster and since when it
+// has been unreachable, and stays the same during one outage.
+func (c *Cluster) Reachable(ctx context.Context) error {
+	c.reachability.mu.Lock()
+	defer c.reachability.mu.Unlock()
+	r := &c.reachability
+	if !r.checked.IsZero() && time.Since(r.checked) < reachabilityTTL {
+		return r.err
+	}
+	if c.probe == nil { // a Cluster built by hand, in tests
+		return nil
+	}
+	probeCtx, cancel := context.WithTimeout(ctx, reachabilityTimeout)
+	defer cancel()
+	err := c.probe.Get().AbsPath("/version").Do(probeCtx).Error()
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up: that says nothing of the cluster.
+		return fmt.Errorf("cluster %s: %w", c.Server, ctx.Err())
+	}
+	r.checked = time.Now()
+	if err == nil {
+		r.since, r.err = time.Time{}, nil
+		return nil
+	}
+	if r.since.IsZero() {
+		r.since = r.checked
+		r.err = fmt.Errorf("cluster %s is unreachable since %s: %w", c.Server, r.since.UTC().Format(time.RFC3339), err)
+	}
+	return r.err
 }
 
 // Impersonating returns a client for any kind in the cluster that acts as

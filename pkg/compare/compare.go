@@ -179,6 +179,11 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionInvalidSpecError, err)
 	}
+	// The cache keeps its last state while the cluster is away: compare
+	// nothing, and so sync and prune nothing, until it answers again.
+	if err := destination.Reachable(ctx); err != nil {
+		return failed(v1alpha1.ApplicationConditionComparisonError, err)
+	}
 	kubeVersion, apiVersions, err := destination.Versions()
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)

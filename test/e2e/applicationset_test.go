@@ -312,13 +312,33 @@ func TestApplicationSetKeepsEveryApplicationWhenItsGitServerGoesAway(t *testing.
 // repository namespace, and returns its server URL.
 func secondCluster(t *testing.T, name, label, host string) string {
 	t.Helper()
+	url := strings.Replace(kubeAPIServerURL(t), "127.0.0.1", host, 1)
+	registerCluster(t, name, label, url)
+	return url
+}
+
+// kubeAPIServerURL is the plane's kube-apiserver, as the admin kubeconfig names it.
+func kubeAPIServerURL(t *testing.T) string {
+	t.Helper()
+	config, err := clientcmd.LoadFromFile(cluster.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return config.Clusters[config.Contexts[config.CurrentContext].Cluster].Server
+}
+
+// registerCluster writes a cluster Secret labelled env=label in Capstan's
+// repository namespace that reaches the plane's kube-apiserver, with the
+// admin's credentials, at url (which must lead to it, through a proxy say),
+// and deletes it when the test ends.
+func registerCluster(t *testing.T, name, label, url string) {
+	t.Helper()
 	config, err := clientcmd.LoadFromFile(cluster.kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	context := config.Contexts[config.CurrentContext]
 	server, user := config.Clusters[context.Cluster], config.AuthInfos[context.AuthInfo]
-	url := strings.Replace(server.Server, "127.0.0.1", host, 1)
 	clusterConfig, err := json.Marshal(map[string]any{"tlsClientConfig": map[string]any{
 		"caData":   base64.StdEncoding.EncodeToString(server.CertificateAuthorityData),
 		"certData": base64.StdEncoding.EncodeToString(user.ClientCertificateData),
@@ -340,7 +360,6 @@ stringData:
   config: '%[4]s'
 `, name, label, url, clusterConfig), "apply", "-f", "-")
 	t.Cleanup(func() { _, _ = tryKubectl("delete", "secret", name, "-n", "capstan-system", "--ignore-not-found") })
-	return url
 }
 
 func TestApplicationSetClustersMatrixAndMergeGenerators(t *testing.T) {

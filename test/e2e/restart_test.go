@@ -13,14 +13,79 @@ import (
 	"time"
 )
 
-// restartTimeout bounds how long capstan-apiserver takes to serve again.
+// restartTimeout bounds how long a restarted component takes to serve again.
 const restartTimeout = 2 * time.Minute
 
+// componentPID returns the PID hack/local-up.sh (or startComponent) recorded
+// for the plane's process name.
+func componentPID(t *testing.T, name string) int {
+	t.Helper()
+	pidBytes, err := os.ReadFile(filepath.Join(cluster.localDir, "pids", name+".pid"))
+	if err != nil {
+		t.Fatalf("read %s's pid: %v", name, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(pidBytes)))
+	if err != nil {
+		t.Fatalf("%s's pid %q: %v", name, pidBytes, err)
+	}
+	return pid
+}
+
+// stopComponent sends sig to the plane's process name and waits until it
+// exited. SIGKILL stops work in flight mid-step, as a crash does.
+func stopComponent(t *testing.T, name string, sig syscall.Signal) {
+	t.Helper()
+	pid := componentPID(t, name)
+	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("kill %s with %v: %v", name, sig, err)
+	}
+	eventually(t, restartTimeout, "the stopped "+name+" to exit", func() (bool, error) {
+		state, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Gone, or a zombie its parent has not reaped yet.
+		return err != nil || strings.Contains(string(state), ") Z "), fmt.Errorf("pid %d still runs", pid)
+	})
+}
+
+// startComponent starts the plane's process name again with the command
+// line hack/local-up.sh recorded plus extra flags (later flags win), its
+// output appended to its log, and records the new process where
+// hack/local-down.sh looks for it. It does not wait for it to serve.
+func startComponent(t *testing.T, name string, extra ...string) {
+	t.Helper()
+	cmdline, err := os.ReadFile(filepath.Join(cluster.localDir, name+".cmdline"))
+	if err != nil {
+		t.Fatalf("read %s's command line: %v", name, err)
+	}
+	args := strings.Split(strings.TrimRight(string(cmdline), "\n"), "\n")
+	args = append(args, extra...)
+	logFile, err := os.OpenFile(filepath.Join(cluster.localDir, "logs", name+".log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatalf("open %s's log: %v", name, err)
+	}
+	defer logFile.Close()
+	fmt.Fprintf(logFile, "\n=== e2e: restarted with %v ===\n", extra)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it whenever it exits
+	exe, err := filepath.EvalSymlinks(args[0])
+	if err != nil {
+		t.Fatalf("resolve %s: %v", args[0], err)
+	}
+	pidDir := filepath.Join(cluster.localDir, "pids")
+	for file, content := range map[string]string{name + ".pid": strconv.Itoa(cmd.Process.Pid), name + ".exe": exe} {
+		if err := os.WriteFile(filepath.Join(pidDir, file), []byte(content+"\n"), 0o644); err != nil {
+			t.Fatalf("record %s: %v", name, err)
+		}
+	}
+}
+
 // restartCapstanAPIServer kills capstan-apiserver with SIGKILL, so that work
-// in flight stops mid-step as in a crash, then starts it again with the
-// command line hack/local-up.sh recorded plus extra flags (later flags win),
-// and waits until the aggregated API serves again. The new process is
-// recorded where hack/local-down.sh looks for it.
+// in flight stops mid-step as in a crash, then starts it again with extra
+// flags and waits until the aggregated API serves again.
 func restartCapstanAPIServer(t *testing.T, extra ...string) {
 	t.Helper()
 	restartCapstanAPIServerWith(t, syscall.SIGKILL, extra...)
@@ -30,56 +95,51 @@ func restartCapstanAPIServer(t *testing.T, extra ...string) {
 // with sig: SIGTERM lets it shut down gracefully, as a rolling restart does.
 func restartCapstanAPIServerWith(t *testing.T, sig syscall.Signal, extra ...string) {
 	t.Helper()
-	pidDir := filepath.Join(cluster.localDir, "pids")
-	pidBytes, err := os.ReadFile(filepath.Join(pidDir, "capstan-apiserver.pid"))
-	if err != nil {
-		t.Fatalf("read capstan-apiserver's pid: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(pidBytes)))
-	if err != nil {
-		t.Fatalf("capstan-apiserver's pid %q: %v", pidBytes, err)
-	}
-	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		t.Fatalf("signal capstan-apiserver: %v", err)
-	}
-	eventually(t, restartTimeout, "the stopped capstan-apiserver to exit", func() (bool, error) {
-		state, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		// Gone, or a zombie its parent has not reaped yet.
-		return err != nil || strings.Contains(string(state), ") Z "), fmt.Errorf("pid %d still runs", pid)
-	})
+	stopComponent(t, "capstan-apiserver", sig)
+	startComponent(t, "capstan-apiserver", extra...)
+	waitForCapstanAPI(t)
+}
 
-	cmdline, err := os.ReadFile(filepath.Join(cluster.localDir, "capstan-apiserver.cmdline"))
-	if err != nil {
-		t.Fatalf("read capstan-apiserver's command line: %v", err)
-	}
-	args := strings.Split(strings.TrimRight(string(cmdline), "\n"), "\n")
-	args = append(args, extra...)
-	logFile, err := os.OpenFile(filepath.Join(cluster.localDir, "logs", "capstan-apiserver.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatalf("open capstan-apiserver's log: %v", err)
-	}
-	defer logFile.Close()
-	fmt.Fprintf(logFile, "\n=== e2e: restarted with %v ===\n", extra)
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start capstan-apiserver: %v", err)
-	}
-	go func() { _ = cmd.Wait() }() // reap it whenever it exits
-	exe, err := filepath.EvalSymlinks(args[0])
-	if err != nil {
-		t.Fatalf("resolve %s: %v", args[0], err)
-	}
-	for name, content := range map[string]string{"capstan-apiserver.pid": strconv.Itoa(cmd.Process.Pid), "capstan-apiserver.exe": exe} {
-		if err := os.WriteFile(filepath.Join(pidDir, name), []byte(content+"\n"), 0o644); err != nil {
-			t.Fatalf("record capstan-apiserver: %v", err)
+// waitForCapstanAPI waits until capstan.dev serves through kube-apiserver's
+// aggregator and the APIService is Available, as the other tests expect.
+func waitForCapstanAPI(t *testing.T) {
+	t.Helper()
+	eventually(t, restartTimeout, "capstan.dev to serve through the aggregator", func() (bool, error) {
+		if _, err := tryKubectl("get", "applications", "-A", "--request-timeout=5s"); err != nil {
+			return false, err
 		}
-	}
-	eventually(t, restartTimeout, "the restarted capstan-apiserver to serve through the aggregator", func() (bool, error) {
-		_, err := tryKubectl("get", "applications", "-A", "--request-timeout=5s")
+		available, err := tryKubectl("get", "apiservice", "v1alpha1.capstan.dev", "--request-timeout=5s",
+			"-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
+		return err == nil && available == "True", fmt.Errorf("APIService Available=%q: %v", available, err)
+	})
+}
+
+// stopKubeAPIServer kills kube-apiserver with SIGKILL: every watch and request
+// of the plane's components breaks at once. Until startKubeAPIServer, nothing
+// reaches the cluster; should the test end first, it is started again, so
+// that the tests after it find a healthy plane.
+func stopKubeAPIServer(t *testing.T) {
+	t.Helper()
+	stopComponent(t, "kube-apiserver", syscall.SIGKILL)
+	t.Cleanup(func() {
+		if _, err := tryKubectl("get", "--raw", "/readyz", "--request-timeout=5s"); err != nil {
+			startKubeAPIServer(t)
+		}
+	})
+}
+
+// startKubeAPIServer starts the stopped kube-apiserver and waits until it is
+// ready and capstan.dev is served through it again.
+func startKubeAPIServer(t *testing.T) {
+	t.Helper()
+	startComponent(t, "kube-apiserver")
+	eventually(t, restartTimeout, "the restarted kube-apiserver to be ready", func() (bool, error) {
+		_, err := tryKubectl("get", "--raw", "/readyz", "--request-timeout=5s")
 		return err == nil, err
 	})
+	if !skipCapstanAPIServer() {
+		waitForCapstanAPI(t)
+	}
 }
 
 func TestAnOperationInterruptedByACrashResumesInOrder(t *testing.T) {

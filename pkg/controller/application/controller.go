@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -121,7 +122,7 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		byInstance: map[string]string{},
 		appInfo:    newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.DefaultTypedControllerRateLimiter[string](),
+			refreshRateLimiter(),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh", MetricsProvider: queueMetrics{}}),
 		operations: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
@@ -319,6 +320,22 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		c.queue.AddAfter(key, c.options.Resync+jitter)
 	}
 	return true
+}
+
+// maxRefreshBackoff bounds the backoff of a failed comparison: once the cause
+// is gone (a destination or a repository back after an outage), every
+// Application recovers within it by itself, however long the outage was.
+const maxRefreshBackoff = 30 * time.Second
+
+// refreshRateLimiter is client-go's default controller rate limiter (per
+// Application exponential backoff from 5 ms, 10 retries a second overall)
+// with the per-Application backoff capped at maxRefreshBackoff instead of
+// 1000 s.
+func refreshRateLimiter() workqueue.TypedRateLimiter[string] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](5*time.Millisecond, maxRefreshBackoff),
+		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
 }
 
 // comparisonFailed reports a comparison that failed and was recorded as a
