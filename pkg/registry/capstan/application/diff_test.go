@@ -45,6 +45,12 @@ func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Applicati
 	return &v1alpha1.ApplicationManifests{}, nil
 }
 
+func (e *recordingEngine) Parameters(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationParameters, error) {
+	e.compared = app.DeepCopy()
+	e.options = opts
+	return &v1alpha1.ApplicationParameters{}, nil
+}
+
 func (e *recordingEngine) RunAction(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error) {
 	e.compared = app.DeepCopy()
 	e.options = opts
