@@ -53,6 +53,21 @@ func (c *Client) Generate(ctx context.Context, tree fs.FS, render RenderRequest)
 	return c.post(ctx, "/v1/generate", tree, render)
 }
 
+// Parameters returns the plugin's parameter announcements for the source:
+// the static ones, and those its parameters.dynamic command prints, run by
+// the runner on the uploaded tree.
+func (c *Client) Parameters(ctx context.Context, tree fs.FS, render RenderRequest) ([]ParameterAnnouncement, error) {
+	body, err := c.post(ctx, "/v1/parameters", tree, render)
+	if err != nil {
+		return nil, err
+	}
+	var out []ParameterAnnouncement
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("plugin runner at %s: %w", c.socket, err)
+	}
+	return out, nil
+}
+
 // Match asks the runner whether its discovery command matches the source.
 func (c *Client) Match(ctx context.Context, tree fs.FS, render RenderRequest) (bool, error) {
 	body, err := c.post(ctx, "/v1/match", tree, render)
@@ -101,9 +116,9 @@ func (c *Client) do(req *http.Request) ([]byte, error) {
 		return nil, fmt.Errorf("the plugin's output is larger than %d bytes", c.maxResponse)
 	}
 	if resp.StatusCode != http.StatusOK {
-		message := strings.TrimSpace(string(body))
+		message := strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD"))
 		if len(message) > 2048 {
-			message = message[:2048]
+			message = strings.ToValidUTF8(message[:2048], "")
 		}
 		return nil, errors.New(message)
 	}

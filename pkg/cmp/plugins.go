@@ -133,6 +133,26 @@ func (p *Plugins) Generate(ctx context.Context, tree fs.FS, name string, render 
 	return entry.client.Generate(ctx, tree, render)
 }
 
+// Parameters returns the name of the plugin that renders a source (named,
+// or discovered as Generate does) and its parameter announcements for it:
+// the static ones, merged with what its parameters.dynamic command prints
+// when it has one (run by the runner with the same environment and limits
+// as generate).
+func (p *Plugins) Parameters(ctx context.Context, tree fs.FS, name string, render RenderRequest) (string, []ParameterAnnouncement, error) {
+	entry, err := p.find(ctx, tree, name, render)
+	if err != nil {
+		return "", nil, err
+	}
+	if !entry.info.DynamicParameters {
+		return entry.info.Name, MergeAnnouncements(nil, entry.info.Parameters), nil
+	}
+	announcements, err := entry.client.Parameters(ctx, tree, render)
+	if err != nil {
+		return "", nil, err
+	}
+	return entry.info.Name, announcements, nil
+}
+
 func (p *Plugins) find(ctx context.Context, tree fs.FS, name string, render RenderRequest) (*runnerEntry, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		if attempt == 1 {

@@ -13,9 +13,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"k8s.io/klog/v2"
 )
@@ -59,10 +63,13 @@ type RenderRequest struct {
 
 // PluginInfo is what a runner says about its plugin.
 type PluginInfo struct {
-	Name             string                  `json:"name"`
-	Discover         *Discover               `json:"discover,omitempty"`
-	Parameters       []ParameterAnnouncement `json:"parameters,omitempty"`
-	PreserveFileMode bool                    `json:"preserveFileMode,omitempty"`
+	Name       string                  `json:"name"`
+	Discover   *Discover               `json:"discover,omitempty"`
+	Parameters []ParameterAnnouncement `json:"parameters,omitempty"`
+	// DynamicParameters is set when the plugin has a parameters.dynamic
+	// command: its announcements need the source tree.
+	DynamicParameters bool `json:"dynamicParameters,omitempty"`
+	PreserveFileMode  bool `json:"preserveFileMode,omitempty"`
 }
 
 // Runner serves one plugin.
@@ -102,13 +109,15 @@ func (r *Runner) Serve(ctx context.Context, socketPath string) error {
 	return nil
 }
 
-// Handler serves GET /v1/plugin, POST /v1/match and POST /v1/generate.
+// Handler serves GET /v1/plugin, POST /v1/match, POST /v1/generate and
+// POST /v1/parameters.
 func (r *Runner) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/plugin", func(w http.ResponseWriter, _ *http.Request) {
 		info := PluginInfo{Name: r.plugin.Name(), Discover: r.plugin.Spec.Discover, PreserveFileMode: r.plugin.Spec.PreserveFileMode}
-		if r.plugin.Spec.Parameters != nil {
-			info.Parameters = r.plugin.Spec.Parameters.Static
+		if params := r.plugin.Spec.Parameters; params != nil {
+			info.Parameters = params.Static
+			info.DynamicParameters = params.Dynamic != nil && len(params.Dynamic.Command) > 0
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(info)
@@ -118,6 +127,9 @@ func (r *Runner) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /v1/generate", func(w http.ResponseWriter, req *http.Request) {
 		r.serve(w, req, r.generate)
+	})
+	mux.HandleFunc("POST /v1/parameters", func(w http.ResponseWriter, req *http.Request) {
+		r.serve(w, req, r.parameters)
 	})
 	return mux
 }
@@ -181,6 +193,55 @@ func (r *Runner) generate(ctx context.Context, dir string, render RenderRequest)
 	return r.run(ctx, "generate", r.plugin.Spec.Generate, workDir, env)
 }
 
+// parameters runs the parameters.dynamic command like generate (same
+// directory, environment and limits, without init) and merges the
+// announcements it prints, a JSON list, with the static ones.
+func (r *Runner) parameters(ctx context.Context, dir string, render RenderRequest) ([]byte, error) {
+	var static []ParameterAnnouncement
+	var dynamic *Command
+	if params := r.plugin.Spec.Parameters; params != nil {
+		static, dynamic = params.Static, params.Dynamic
+	}
+	var announced []ParameterAnnouncement
+	if dynamic != nil && len(dynamic.Command) > 0 {
+		workDir, err := appDir(dir, render.AppPath)
+		if err != nil {
+			return nil, err
+		}
+		out, err := r.run(ctx, "parameters.dynamic", *dynamic, workDir, r.environment(dir, render.Env))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(out, &announced); err != nil {
+			return nil, fmt.Errorf("plugin %s: parameters.dynamic must print a JSON list of parameter announcements (e.g. []): %w", r.plugin.Name(), err)
+		}
+	}
+	return json.Marshal(MergeAnnouncements(announced, static))
+}
+
+// MergeAnnouncements returns the dynamic announcements followed by the
+// static ones, as Argo CD orders them; a static announcement replaces a
+// dynamic one of the same name (Argo CD's later-wins), and announcements
+// without a name are dropped.
+func MergeAnnouncements(dynamic, static []ParameterAnnouncement) []ParameterAnnouncement {
+	out := make([]ParameterAnnouncement, 0, len(dynamic)+len(static))
+	at := map[string]int{}
+	for _, list := range [][]ParameterAnnouncement{dynamic, static} {
+		for _, announcement := range list {
+			if announcement.Name == "" {
+				continue
+			}
+			if i, ok := at[announcement.Name]; ok {
+				out[i] = announcement
+				continue
+			}
+			at[announcement.Name] = len(out)
+			out = append(out, announcement)
+		}
+	}
+	return out
+}
+
 func (r *Runner) match(ctx context.Context, dir string, render RenderRequest) ([]byte, error) {
 	workDir, err := appDir(dir, render.AppPath)
 	if err != nil {
@@ -210,11 +271,13 @@ func (r *Runner) environment(dir string, request map[string]string) []string {
 	return env
 }
 
-// maxStderr bounds the part of a failing command's stderr kept in its error.
+// maxStderr bounds the part of a failing command's stderr kept in its
+// error: its tail, as the end of a tool's output says what went wrong.
 const maxStderr = 1024
 
 // run runs one command in workDir, in its own process group that is killed
-// when ctx ends or its output passes the limit.
+// when ctx ends or its output passes the limit. A failure's error ends with
+// the tail of the command's stderr (see stderrTail), as Argo CD's do.
 func (r *Runner) run(ctx context.Context, step string, command Command, workDir string, env []string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, command.Command[0], append(command.Command[1:], command.Args...)...)
 	cmd.Dir = workDir
@@ -223,7 +286,9 @@ func (r *Runner) run(ctx context.Context, step string, command Command, workDir 
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	stdout := &limitedBuffer{max: r.opts.MaxOutputBytes}
-	stderr := &limitedBuffer{max: maxStderr, keepTail: true}
+	// More than is shown is kept, so that a secret cut at the start of the
+	// tail is still recognised and masked.
+	stderr := &limitedBuffer{max: 4 * maxStderr, keepTail: true}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	stdout.onOverflow = func() {
 		if cmd.Process != nil {
@@ -231,19 +296,75 @@ func (r *Runner) run(ctx context.Context, step string, command Command, workDir 
 		}
 	}
 	err := cmd.Run()
+	var failure string
 	switch {
 	case stdout.overflowed:
 		return nil, fmt.Errorf("plugin %s: %s printed more than %d bytes", r.plugin.Name(), step, r.opts.MaxOutputBytes)
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("plugin %s: %s did not finish within %s", r.plugin.Name(), step, r.opts.Timeout)
+		failure = fmt.Sprintf("did not finish within %s", r.opts.Timeout)
 	case err != nil:
-		message := strings.TrimSpace(stderr.buf.String())
-		if message != "" {
-			message = ": " + message
-		}
-		return nil, fmt.Errorf("plugin %s: %s failed (%v)%s", r.plugin.Name(), step, err, message)
+		failure = fmt.Sprintf("failed (%v)", err)
+	default:
+		return stdout.buf.Bytes(), nil
 	}
-	return stdout.buf.Bytes(), nil
+	if tail := stderrTail(stderr.buf.Bytes(), r.secrets(env)); tail != "" {
+		failure += ": " + tail
+	}
+	return nil, fmt.Errorf("plugin %s: %s %s", r.plugin.Name(), step, failure)
+}
+
+// credentialName matches the names of variables that hold credentials.
+var credentialName = regexp.MustCompile(`(?i)(TOKEN|PASSW|SECRET|KEY|CRED|AUTH|PRIVATE|CERT|SESSION|COOKIE|PAT$)`)
+
+// secrets are the values of env that a command's stderr must not carry
+// into errors: those of the variables the runner passes on from its own
+// environment (a sidecar's settings, e.g. VAULT_TOKEN) and of any variable
+// whose name looks like a credential's (ARGOCD_ENV_DB_PASSWORD). Values
+// shorter than 4 bytes are left, as masking them would garble the message.
+func (r *Runner) secrets(env []string) []string {
+	passed := map[string]bool{}
+	for _, name := range r.opts.PassEnv {
+		passed[name] = true
+	}
+	var out []string
+	for _, entry := range env {
+		name, value, _ := strings.Cut(entry, "=")
+		if len(value) >= 4 && (passed[name] || credentialName.MatchString(name)) {
+			out = append(out, value)
+		}
+	}
+	// Longest first, so that a value containing another is masked whole.
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// stderrTail is what an error shows of a command's stderr: secrets masked,
+// control characters (terminal escapes included) removed but for newlines
+// and tabs, invalid UTF-8 replaced, surrounding space trimmed, and at most
+// the last maxStderr bytes, after "..." when cut.
+func stderrTail(stderr []byte, secrets []string) string {
+	text := strings.ToValidUTF8(string(stderr), "\uFFFD")
+	for _, secret := range secrets {
+		text = strings.ReplaceAll(text, secret, "***")
+	}
+	text = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, text)
+	text = strings.TrimSpace(text)
+	if len(text) <= maxStderr {
+		return text
+	}
+	cut := len(text) - maxStderr
+	for cut < len(text) && !utf8.RuneStart(text[cut]) {
+		cut++
+	}
+	return "..." + strings.TrimLeftFunc(text[cut:], unicode.IsSpace)
 }
 
 // limitedBuffer keeps at most max bytes: the first ones, calling

@@ -127,6 +127,13 @@ func ParsePlugin(data []byte) (*Plugin, error) {
 	if plugin.Spec.Init != nil && len(plugin.Spec.Init.Command) == 0 {
 		errs = append(errs, errors.New("spec.init.command is empty"))
 	}
+	if params := plugin.Spec.Parameters; params != nil {
+		for i, announcement := range params.Static {
+			if announcement.Name == "" {
+				errs = append(errs, fmt.Errorf("spec.parameters.static[%d].name is required", i))
+			}
+		}
+	}
 	if d := plugin.Spec.Discover; d != nil {
 		if _, err := path.Match(d.FileName, ""); err != nil {
 			errs = append(errs, fmt.Errorf("spec.discover.fileName: %w", err))

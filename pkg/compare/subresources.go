@@ -138,21 +138,11 @@ func (c *Comparer) target(ctx context.Context, app *v1alpha1.Application, opts t
 // Manifests renders app's target state as its sources produce it, after the
 // project's rules accept the Application and its destination cluster.
 func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationManifests, error) {
-	if opts.ProjectMissing {
-		return nil, fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project)
-	}
-	if refusal := c.Policy.ApplicationRefusal(opts.Project, app); refusal != nil {
-		return nil, refusal
-	}
-	destination, err := c.Destination(app, opts.Project)
+	renderOpts, err := c.subresourceOptions(app, opts)
 	if err != nil {
 		return nil, err
 	}
-	kubeVersion, apiVersions, err := destination.Versions()
-	if err != nil {
-		return nil, err
-	}
-	desired, err := c.Targets.Target(ctx, app, targetOptions(kubeVersion, apiVersions, Options{Revision: opts.Revision, Hard: opts.Hard}))
+	desired, err := c.Targets.Target(ctx, app, renderOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +153,67 @@ func (c *Comparer) Manifests(ctx context.Context, app *v1alpha1.Application, opt
 	}
 	for _, obj := range diff.MaskSecrets(desired.Objects...) {
 		out.Manifests = append(out.Manifests, *raw(obj))
+	}
+	return out, nil
+}
+
+// subresourceOptions checks what a render for the manifests and parameters
+// subresources needs (the project exists and permits app, the destination is
+// known) and returns the options of that render.
+func (c *Comparer) subresourceOptions(app *v1alpha1.Application, opts inspect.Options) (target.Options, error) {
+	if opts.ProjectMissing {
+		return target.Options{}, fmt.Errorf("Application referencing project %s which does not exist", app.Spec.Project)
+	}
+	if refusal := c.Policy.ApplicationRefusal(opts.Project, app); refusal != nil {
+		return target.Options{}, refusal
+	}
+	destination, err := c.Destination(app, opts.Project)
+	if err != nil {
+		return target.Options{}, err
+	}
+	kubeVersion, apiVersions, err := destination.Versions()
+	if err != nil {
+		return target.Options{}, err
+	}
+	return targetOptions(kubeVersion, apiVersions, Options{Revision: opts.Revision, Hard: opts.Hard}), nil
+}
+
+// ParameterSource gives the parameter announcements of an Application's
+// plugin sources; a TargetSource that also implements it serves the
+// parameters subresource.
+type ParameterSource interface {
+	Parameters(ctx context.Context, app *v1alpha1.Application, opts target.Options) ([]target.SourceParameters, error)
+}
+
+// Parameters returns the parameters the config management plugins of app's
+// sources announce, at its target revision or opts.Revision, with the checks
+// the manifests subresource makes (the project permits the sources, the
+// destination is known and gives the plugins KUBE_VERSION).
+func (c *Comparer) Parameters(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationParameters, error) {
+	source, ok := c.Targets.(ParameterSource)
+	if !ok {
+		return nil, errors.New("parameter announcements are not available from this server")
+	}
+	renderOpts, err := c.subresourceOptions(app, opts)
+	if err != nil {
+		return nil, err
+	}
+	sources, err := source.Parameters(ctx, app, renderOpts)
+	if err != nil {
+		return nil, err
+	}
+	out := &v1alpha1.ApplicationParameters{ObjectMeta: metav1.ObjectMeta{Name: app.Name, Namespace: app.Namespace}}
+	for _, s := range sources {
+		item := v1alpha1.ApplicationSourceParameters{
+			Index: int32(s.Index), RepoURL: s.Source.RepoURL, Path: s.Source.Path, Revision: s.Revision, Plugin: s.Plugin,
+		}
+		for _, p := range s.Parameters {
+			item.Parameters = append(item.Parameters, v1alpha1.PluginParameterAnnouncement{
+				Name: p.Name, Title: p.Title, Tooltip: p.Tooltip, Required: p.Required, ItemType: p.ItemType,
+				CollectionType: p.CollectionType, String: p.String, Array: p.Array, Map: p.Map,
+			})
+		}
+		out.Sources = append(out.Sources, item)
 	}
 	return out, nil
 }

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -82,5 +84,41 @@ func TestAPluginsOutputCountsAgainstTheManifestLimit(t *testing.T) {
 	_, err := renderMap(t, fstest.MapFS{"a.txt": {Data: []byte("x")}}, source, Options{Plugins: plugins, MaxManifestBytes: 64})
 	if !errors.Is(err, ErrTooLarge) {
 		t.Errorf("error %v, want ErrTooLarge", err)
+	}
+}
+
+func TestPluginParametersRunTheDynamicCommandWithGeneratesEnvironment(t *testing.T) {
+	plugins := cmptest.Serve(t, `apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata: {name: announcer}
+spec:
+  generate: {command: [sh, -c, 'echo "{}"']}
+  parameters:
+    static: [{name: greeting, title: Greeting}]
+    dynamic:
+      command: [sh, -c, 'printf "[{\"name\":\"seen\",\"string\":\"%s %s %s\"}]" "$ARGOCD_ENV_COLOR" "$PARAM_GREETING" "$KUBE_VERSION"']
+`, cmp.DefaultRunnerOptions)
+	greeting := "hello"
+	req := Request{
+		Source: v1alpha1.ApplicationSource{RepoURL: "https://git.example.com/repo.git", Path: "apps/web", Plugin: &v1alpha1.ApplicationSourcePlugin{
+			Name:       "announcer",
+			Env:        v1alpha1.Env{{Name: "COLOR", Value: "$ARGOCD_APP_NAME-blue"}},
+			Parameters: v1alpha1.ApplicationSourcePluginParameters{{Name: "greeting", String: &greeting}},
+		}},
+		Repo:     fstest.MapFS{"apps/web/values.txt": {Data: []byte("x")}, "apps/plain/cm.yaml": {Data: []byte(configMap("a"))}},
+		Revision: testRevision, AppName: "guestbook", DestinationNamespace: "web", Project: "default", KubeVersion: "1.30.0",
+	}
+	renderer := NewRenderer(Options{Plugins: plugins})
+	got, err := renderer.Parameters(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &PluginParameters{Plugin: "announcer", Parameters: []cmp.ParameterAnnouncement{{Name: "seen", String: "guestbook-blue hello 1.30.0"}, {Name: "greeting", Title: "Greeting"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parameters %+v, want %+v", got, want)
+	}
+	req.Source.Path, req.Source.Plugin = "apps/plain", nil
+	if got, err := renderer.Parameters(context.Background(), req); got != nil || err != nil {
+		t.Errorf("a directory source: %+v, %v", got, err)
 	}
 }

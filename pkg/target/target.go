@@ -81,66 +81,14 @@ type Options struct {
 
 // Target resolves every source of app, reads its files and renders them.
 func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Options) (*Target, error) {
-	sources := app.Spec.Sources
-	multiple := len(sources) > 0
-	if !multiple {
-		if app.Spec.Source == nil {
-			return nil, fmt.Errorf("the application has no source")
-		}
-		sources = []v1alpha1.ApplicationSource{*app.Spec.Source}
-		if opts.Revision != "" {
-			sources[0].TargetRevision = opts.Revision
-		}
-	} else if opts.Revision != "" {
-		return nil, fmt.Errorf("a revision can only be given for a single-source application")
+	resolved, refs, multiple, err := s.resolveAll(ctx, app, opts)
+	if err != nil {
+		return nil, err
 	}
-	if len(opts.Revisions) > 0 {
-		if !multiple || len(opts.Revisions) != len(sources) {
-			return nil, fmt.Errorf("%d revisions given for %d sources", len(opts.Revisions), len(sources))
-		}
-		sources = append([]v1alpha1.ApplicationSource(nil), sources...)
-		for i := range sources {
-			if opts.Revisions[i] != "" {
-				sources[i].TargetRevision = opts.Revisions[i]
-			}
-		}
-	}
-	resolved := make([]resolvedSource, len(sources))
-	refs := map[string]render.RefSource{}
-	for i, source := range sources {
-		start, kind := time.Now(), "git"
-		if source.Chart != "" {
-			kind = "helm"
-		}
-		r, err := s.resolve(ctx, app, source, opts)
-		observeSince(sourceDuration, kind, start)
-		if err != nil {
-			return nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(source.RepoURL), err)
-		}
-		resolved[i] = r
-		if source.Ref != "" {
-			refs[source.Ref] = render.RefSource{Repo: r.files, Revision: r.revision}
-		}
-	}
-
 	target := &Target{}
 	for i, r := range resolved {
 		start := time.Now()
-		result, err := s.renderer.Render(ctx, render.Request{
-			Source:               r.source,
-			Repo:                 r.files,
-			Revision:             r.revision,
-			AppName:              app.Name,
-			AppNamespace:         app.Namespace,
-			DestinationNamespace: app.Spec.Destination.Namespace,
-			DestinationServer:    app.Spec.Destination.Server,
-			KubeVersion:          opts.KubeVersion,
-			APIVersions:          opts.APIVersions,
-			RefSources:           refs,
-			Project:              app.Spec.Project,
-			MultipleSources:      multiple,
-			Hard:                 opts.Hard,
-		})
+		result, err := s.renderer.Render(ctx, request(app, r, refs, multiple, opts))
 		if err != nil {
 			countRenderFailure(err)
 			return nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(r.source.RepoURL), err)
@@ -162,6 +110,101 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 		}
 	}
 	return target, nil
+}
+
+// resolveAll resolves every source of app: its sources at their revisions,
+// the files of those a "$ref" names, and whether app has several sources.
+func (s *Source) resolveAll(ctx context.Context, app *v1alpha1.Application, opts Options) ([]resolvedSource, map[string]render.RefSource, bool, error) {
+	sources := app.Spec.Sources
+	multiple := len(sources) > 0
+	if !multiple {
+		if app.Spec.Source == nil {
+			return nil, nil, false, fmt.Errorf("the application has no source")
+		}
+		sources = []v1alpha1.ApplicationSource{*app.Spec.Source}
+		if opts.Revision != "" {
+			sources[0].TargetRevision = opts.Revision
+		}
+	} else if opts.Revision != "" {
+		return nil, nil, false, fmt.Errorf("a revision can only be given for a single-source application")
+	}
+	if len(opts.Revisions) > 0 {
+		if !multiple || len(opts.Revisions) != len(sources) {
+			return nil, nil, false, fmt.Errorf("%d revisions given for %d sources", len(opts.Revisions), len(sources))
+		}
+		sources = append([]v1alpha1.ApplicationSource(nil), sources...)
+		for i := range sources {
+			if opts.Revisions[i] != "" {
+				sources[i].TargetRevision = opts.Revisions[i]
+			}
+		}
+	}
+	resolved := make([]resolvedSource, len(sources))
+	refs := map[string]render.RefSource{}
+	for i, source := range sources {
+		start, kind := time.Now(), "git"
+		if source.Chart != "" {
+			kind = "helm"
+		}
+		r, err := s.resolve(ctx, app, source, opts)
+		observeSince(sourceDuration, kind, start)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(source.RepoURL), err)
+		}
+		resolved[i] = r
+		if source.Ref != "" {
+			refs[source.Ref] = render.RefSource{Repo: r.files, Revision: r.revision}
+		}
+	}
+	return resolved, refs, multiple, nil
+}
+
+// request is the render request of one resolved source of app.
+func request(app *v1alpha1.Application, r resolvedSource, refs map[string]render.RefSource, multiple bool, opts Options) render.Request {
+	return render.Request{
+		Source:               r.source,
+		Repo:                 r.files,
+		Revision:             r.revision,
+		AppName:              app.Name,
+		AppNamespace:         app.Namespace,
+		DestinationNamespace: app.Spec.Destination.Namespace,
+		DestinationServer:    app.Spec.Destination.Server,
+		KubeVersion:          opts.KubeVersion,
+		APIVersions:          opts.APIVersions,
+		RefSources:           refs,
+		Project:              app.Spec.Project,
+		MultipleSources:      multiple,
+		Hard:                 opts.Hard,
+	}
+}
+
+// SourceParameters are the parameter announcements of one plugin source.
+type SourceParameters struct {
+	// Index of the source in the Application's sources.
+	Index    int
+	Source   v1alpha1.ApplicationSource
+	Revision string
+	render.PluginParameters
+}
+
+// Parameters resolves every source of app and returns the parameter
+// announcements of those a config management plugin renders.
+func (s *Source) Parameters(ctx context.Context, app *v1alpha1.Application, opts Options) ([]SourceParameters, error) {
+	resolved, refs, multiple, err := s.resolveAll(ctx, app, opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []SourceParameters
+	for i, r := range resolved {
+		params, err := s.renderer.Parameters(ctx, request(app, r, refs, multiple, opts))
+		if err != nil {
+			return nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(r.source.RepoURL), err)
+		}
+		if params != nil {
+			out = append(out, SourceParameters{Index: i, Source: r.source, Revision: r.revision, PluginParameters: *params})
+		}
+	}
+	return out, nil
 }
 
 // resolve finds the commit of a Git source and opens its tree.

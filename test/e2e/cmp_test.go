@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,6 +59,21 @@ func TestAPluginSourceRendersThroughARealPluginProcessWithParameters(t *testing.
 			t.Errorf("ConfigMap data %s lacks %s", data, want)
 		}
 	}
+
+	t.Run("params shows the static and dynamic announcements with the Application's values", func(t *testing.T) {
+		out := mustCapstan(t, "params", "echo", "-n", ns)
+		for _, row := range []string{`1\s+e2e-echo\s+shade\s+Shade of blue\s+false\s+string\s+x\s+-`, `1\s+e2e-echo\s+greeting\s+Greeting\s+true\s+string\s+hi\s+hello`} {
+			if !regexp.MustCompile(row).MatchString(out) {
+				t.Errorf("params lacks a row like %s:\n%s", row, out)
+			}
+		}
+		path := "/apis/capstan.dev/v1alpha1/namespaces/" + ns + "/applications/echo/parameters"
+		expectOutput(t, "GET parameters", kubectl(t, "get", "--raw", path),
+			`"kind":"ApplicationParameters"`, `"plugin":"e2e-echo"`, `"revision":"`+repo.head(t)+`"`, `{"name":"shade","title":"Shade of blue","string":"x"}`)
+		if out, err := tryKubectl("get", "--raw", path, "--as=alice"); err == nil || !strings.Contains(err.Error(), "forbidden") {
+			t.Errorf("a user without rights read the parameters: %v\n%s", err, out)
+		}
+	})
 
 	// Without a name, the plugin whose discovery rule matches renders the source.
 	kubectlWithInput(t, pluginApplication(ns, repo.URL, "echo", "discovered", "      env: [{name: COLOR, value: red}]"), "apply", "-f", "-")
@@ -144,11 +160,20 @@ func TestANeverExitingOrFloodingPluginEndsWithAClearConditionAndOthersKeepRefres
 	repo := newGitRepo(t, map[string]string{"src/file.txt": "x\n", "guestbook/resources.yaml": guestbookResources})
 	kubectlWithInput(t, pluginApplication(ns, repo.URL, "src", "sleeper", "      name: e2e-sleep"), "apply", "-f", "-")
 	kubectlWithInput(t, pluginApplication(ns, repo.URL, "src", "flood", "      name: e2e-flood"), "apply", "-f", "-")
-	for name, want := range map[string]string{"sleeper": "generate did not finish within 5s", "flood": "printed more than"} {
+	kubectlWithInput(t, pluginApplication(ns, repo.URL, "src", "failing", "      name: e2e-fail\n      env: [{name: API_TOKEN, value: hunter2-token}]"), "apply", "-f", "-")
+	for name, want := range map[string]string{"sleeper": "generate did not finish within 5s", "flood": "printed more than",
+		"failing": "init failed (exit status 1): ...."} {
 		eventually(t, compareTimeout, name+"'s ComparisonError", func() (bool, error) {
 			conditions := namedAppField(t, ns, name, "{.status.conditions}")
 			return strings.Contains(conditions, "ComparisonError") && strings.Contains(conditions, want), fmt.Errorf("conditions %s", conditions)
 		})
+	}
+	// The failing plugin's reason is in its condition: the end of its stderr,
+	// at most 1 KiB of it, the token of its environment masked.
+	message := namedAppField(t, ns, "failing", `{.status.conditions[?(@.type=="ComparisonError")].message}`)
+	expectOutput(t, "the failing plugin's condition", message, "login with *** refused: no helmfile.yaml")
+	if strings.Contains(message, "hunter2") || strings.Count(message, ".") > 1100 {
+		t.Errorf("the condition shows the token or more than 1 KiB of stderr:\n%s", message)
 	}
 	other := createNamespace(t)
 	kubectlWithInput(t, guestbookApplication(other, repo.URL, "guestbook"), "apply", "-f", "-")

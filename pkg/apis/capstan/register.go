@@ -45,6 +45,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationDiffRequest{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
+		&ApplicationParameters{},
 		&ApplicationSetPreview{},
 	)
 	return nil

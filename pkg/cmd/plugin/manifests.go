@@ -30,13 +30,7 @@ func newManifestsCommand(c *clients) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			request := client.CapstanV1alpha1().RESTClient().Get().Namespace(namespace).Resource("applications").Name(args[0]).SubResource("manifests")
-			if revision != "" {
-				request = request.Param("revision", revision)
-			}
-			if hard {
-				request = request.Param("refresh", "hard")
-			}
+			request := subresourceRequest(client.CapstanV1alpha1().RESTClient(), namespace, args[0], "manifests", revision, hard)
 			manifests := &v1alpha1.ApplicationManifests{}
 			if err := request.Do(cmd.Context()).Into(manifests); err != nil {
 				return err

@@ -86,6 +86,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		newRollbackCommand(c),
 		newTerminateCommand(c),
 		newManifestsCommand(c),
+		newParamsCommand(c),
 		newRefreshCommand(c),
 		newDeleteCommand(c),
 		newAppSetCommand(c),

@@ -54,6 +54,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ApplicationManifests{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_ApplicationManifests(ref),
 		v1alpha1.ApplicationManifestsOptions{}.OpenAPIModelName():             schema_pkg_apis_capstan_v1alpha1_ApplicationManifestsOptions(ref),
 		v1alpha1.ApplicationMatchExpression{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationMatchExpression(ref),
+		v1alpha1.ApplicationParameters{}.OpenAPIModelName():                   schema_pkg_apis_capstan_v1alpha1_ApplicationParameters(ref),
 		v1alpha1.ApplicationPreservedFields{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationPreservedFields(ref),
 		v1alpha1.ApplicationRollbackRequest{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationRollbackRequest(ref),
 		v1alpha1.ApplicationSet{}.OpenAPIModelName():                          schema_pkg_apis_capstan_v1alpha1_ApplicationSet(ref),
@@ -79,6 +80,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ApplicationSourceHelm{}.OpenAPIModelName():                   schema_pkg_apis_capstan_v1alpha1_ApplicationSourceHelm(ref),
 		v1alpha1.ApplicationSourceJsonnet{}.OpenAPIModelName():                schema_pkg_apis_capstan_v1alpha1_ApplicationSourceJsonnet(ref),
 		v1alpha1.ApplicationSourceKustomize{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationSourceKustomize(ref),
+		v1alpha1.ApplicationSourceParameters{}.OpenAPIModelName():             schema_pkg_apis_capstan_v1alpha1_ApplicationSourceParameters(ref),
 		v1alpha1.ApplicationSourcePlugin{}.OpenAPIModelName():                 schema_pkg_apis_capstan_v1alpha1_ApplicationSourcePlugin(ref),
 		v1alpha1.ApplicationSourcePluginParameter{}.OpenAPIModelName():        schema_pkg_apis_capstan_v1alpha1_ApplicationSourcePluginParameter(ref),
 		v1alpha1.ApplicationSpec{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationSpec(ref),
@@ -133,6 +135,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.PluginConfigMapRef{}.OpenAPIModelName():                      schema_pkg_apis_capstan_v1alpha1_PluginConfigMapRef(ref),
 		v1alpha1.PluginGenerator{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_PluginGenerator(ref),
 		v1alpha1.PluginInput{}.OpenAPIModelName():                             schema_pkg_apis_capstan_v1alpha1_PluginInput(ref),
+		v1alpha1.PluginParameterAnnouncement{}.OpenAPIModelName():             schema_pkg_apis_capstan_v1alpha1_PluginParameterAnnouncement(ref),
 		v1alpha1.ProjectRole{}.OpenAPIModelName():                             schema_pkg_apis_capstan_v1alpha1_ProjectRole(ref),
 		v1alpha1.PullRequestGenerator{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_PullRequestGenerator(ref),
 		v1alpha1.PullRequestGeneratorAzureDevOps{}.OpenAPIModelName():         schema_pkg_apis_capstan_v1alpha1_PullRequestGeneratorAzureDevOps(ref),
@@ -1379,6 +1382,60 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationMatchExpression(ref common.Refe
 				},
 			},
 		},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationParameters(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationParameters is returned by GET applications/NAME/parameters: the parameters the Application's config management plugins announce (Argo CD's parameter announcements, which its UI and `argocd app get --show-params` show), for the target revision or ?revision=. Nothing is rendered or stored.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata of the Application the announcements are for.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"sources": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Sources are the Application's plugin sources, in the order of its spec; sources rendered by another tool are left out.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ApplicationSourceParameters{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ApplicationSourceParameters{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -3125,6 +3182,78 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationSourceKustomize(ref common.Refe
 		},
 		Dependencies: []string{
 			v1alpha1.KustomizePatch{}.OpenAPIModelName(), v1alpha1.KustomizeReplica{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationSourceParameters(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationSourceParameters are the parameter announcements of one plugin source.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"index": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Index of the source in spec.sources (0 for spec.source).",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"repoURL": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RepoURL of the source.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path of the source in the repository.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"revision": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Revision the announcements were computed at.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"plugin": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Plugin renders the source: named by spec, or discovered.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"parameters": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Parameters are the plugin's announcements: those its parameters.dynamic command printed for the source, then its static ones; a static announcement replaces a dynamic one of the same name.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.PluginParameterAnnouncement{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"index", "repoURL", "plugin"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.PluginParameterAnnouncement{}.OpenAPIModelName()},
 	}
 }
 
@@ -5670,6 +5799,104 @@ func schema_pkg_apis_capstan_v1alpha1_PluginInput(ref common.ReferenceCallback) 
 		},
 		Dependencies: []string{
 			runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_PluginParameterAnnouncement(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PluginParameterAnnouncement describes a parameter a config management plugin takes (Argo CD's ParameterAnnouncement): how to show it and its default.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the parameter, as spec.source.plugin.parameters[].name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"title": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Title is a human-readable name.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"tooltip": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Tooltip explains the parameter.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"required": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Required parameters must be set.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"itemType": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ItemType is the type of the value or of its items: string, number or boolean.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"collectionType": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CollectionType is string, array or map.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"string": {
+						SchemaProps: spec.SchemaProps{
+							Description: "String is the default of a string parameter.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"array": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Array is the default of an array parameter.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"map": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Map is the default of a map parameter.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 // +genclient:method=GetDiff,verb=get,subresource=diff,result=ApplicationDiff
 // +genclient:method=DiffManifests,verb=create,subresource=diff,input=ApplicationDiffRequest,result=ApplicationDiff
 // +genclient:method=GetManifests,verb=get,subresource=manifests,result=ApplicationManifests
+// +genclient:method=GetParameters,verb=get,subresource=parameters,result=ApplicationParameters
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // Application is one deployable unit: manifests taken from one or more sources

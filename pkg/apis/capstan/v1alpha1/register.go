@@ -48,6 +48,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationDiffRequest{},
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
+		&ApplicationParameters{},
 		&ApplicationSetPreview{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)

@@ -222,6 +222,79 @@ type ApplicationManifests struct {
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationParameters is returned by GET applications/NAME/parameters: the
+// parameters the Application's config management plugins announce (Argo CD's
+// parameter announcements, which its UI and `argocd app get --show-params`
+// show), for the target revision or ?revision=. Nothing is rendered or stored.
+type ApplicationParameters struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata of the Application the announcements are for.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Sources are the Application's plugin sources, in the order of its spec;
+	// sources rendered by another tool are left out.
+	// +optional
+	// +listType=atomic
+	Sources []ApplicationSourceParameters `json:"sources,omitempty"`
+}
+
+// ApplicationSourceParameters are the parameter announcements of one plugin source.
+type ApplicationSourceParameters struct {
+	// Index of the source in spec.sources (0 for spec.source).
+	Index int32 `json:"index"`
+	// RepoURL of the source.
+	RepoURL string `json:"repoURL"`
+	// Path of the source in the repository.
+	// +optional
+	Path string `json:"path,omitempty"`
+	// Revision the announcements were computed at.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Plugin renders the source: named by spec, or discovered.
+	Plugin string `json:"plugin"`
+	// Parameters are the plugin's announcements: those its parameters.dynamic
+	// command printed for the source, then its static ones; a static
+	// announcement replaces a dynamic one of the same name.
+	// +optional
+	// +listType=atomic
+	Parameters []PluginParameterAnnouncement `json:"parameters,omitempty"`
+}
+
+// PluginParameterAnnouncement describes a parameter a config management plugin
+// takes (Argo CD's ParameterAnnouncement): how to show it and its default.
+type PluginParameterAnnouncement struct {
+	// Name of the parameter, as spec.source.plugin.parameters[].name.
+	Name string `json:"name"`
+	// Title is a human-readable name.
+	// +optional
+	Title string `json:"title,omitempty"`
+	// Tooltip explains the parameter.
+	// +optional
+	Tooltip string `json:"tooltip,omitempty"`
+	// Required parameters must be set.
+	// +optional
+	Required bool `json:"required,omitempty"`
+	// ItemType is the type of the value or of its items: string, number or boolean.
+	// +optional
+	ItemType string `json:"itemType,omitempty"`
+	// CollectionType is string, array or map.
+	// +optional
+	CollectionType string `json:"collectionType,omitempty"`
+	// String is the default of a string parameter.
+	// +optional
+	String string `json:"string,omitempty"`
+	// Array is the default of an array parameter.
+	// +optional
+	// +listType=atomic
+	Array []string `json:"array,omitempty"`
+	// Map is the default of a map parameter.
+	// +optional
+	Map map[string]string `json:"map,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 // +k8s:conversion-gen:explicit-from=net/url.Values
 
 // ApplicationManifestsOptions are the query parameters of GET applications/NAME/manifests.

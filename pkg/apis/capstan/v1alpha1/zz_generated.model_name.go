@@ -122,6 +122,11 @@ func (in ApplicationMatchExpression) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationParameters) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationParameters"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationPreservedFields) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationPreservedFields"
 }
@@ -244,6 +249,11 @@ func (in ApplicationSourceJsonnet) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationSourceKustomize) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationSourceKustomize"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationSourceParameters) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationSourceParameters"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -514,6 +524,11 @@ func (in PluginGenerator) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in PluginInput) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.PluginInput"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PluginParameterAnnouncement) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.PluginParameterAnnouncement"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -45,6 +45,12 @@ func (e *recordingEngine) Manifests(ctx context.Context, app *v1alpha1.Applicati
 	return &v1alpha1.ApplicationManifests{}, nil
 }
 
+func (e *recordingEngine) Parameters(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationParameters, error) {
+	e.compared = app.DeepCopy()
+	e.options = opts
+	return &v1alpha1.ApplicationParameters{}, nil
+}
+
 func (e *recordingEngine) RunAction(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error) {
 	e.compared = app.DeepCopy()
 	e.options = opts
@@ -142,7 +148,7 @@ func TestPostingACandidateWithoutAnEngineIsUnavailable(t *testing.T) {
 	}
 }
 
-func TestDiffAndManifestsAnswerOnlyWhatTheProjectAndTheCallerAllow(t *testing.T) {
+func TestDiffManifestsAndParametersAnswerOnlyWhatTheProjectAndTheCallerAllow(t *testing.T) {
 	teamProject := &v1alpha1.AppProject{
 		ObjectMeta: metav1.ObjectMeta{Name: "team"},
 		Spec: v1alpha1.AppProjectSpec{
@@ -222,6 +228,22 @@ func TestDiffAndManifestsAnswerOnlyWhatTheProjectAndTheCallerAllow(t *testing.T)
 		_, err = storage.Diff.Get(userContext(), "stored", &capstan.ApplicationDiffOptions{})
 		if !apierrors.IsForbidden(err) {
 			t.Errorf("diff: got %v, want 403", err)
+		}
+		_, err = storage.Parameters.Get(userContext(), "stored", &capstan.ApplicationManifestsOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("parameters: got %v, want 403", err)
+		}
+	})
+	t.Run("GET parameters hands the revision and the project to the engine", func(t *testing.T) {
+		if _, err := storage.Application.Create(requestContext(), inProject("plugged", "guestbook"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		engine.compared = nil
+		if _, err := storage.Parameters.Get(userContext(), "plugged", &capstan.ApplicationManifestsOptions{Revision: "v2", Refresh: "hard"}); err != nil {
+			t.Fatal(err)
+		}
+		if engine.compared == nil || engine.compared.Name != "plugged" || engine.options.Revision != "v2" || !engine.options.Hard || engine.options.Project != teamProject {
+			t.Errorf("compared %v with options %+v", engine.compared, engine.options)
 		}
 	})
 	t.Run("a missing project is left to the engine, which fails as a comparison does", func(t *testing.T) {

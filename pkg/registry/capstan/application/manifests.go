@@ -55,3 +55,52 @@ func (r *ManifestsREST) Get(ctx context.Context, name string, options runtime.Ob
 	}
 	return r.call.internal(manifests, &capstan.ApplicationManifests{})
 }
+
+// ParametersREST is the storage of applications/parameters: GET returns the
+// parameters the config management plugins of the Application's sources
+// announce (Argo CD's GetAppDetails for plugins), at its target revision or
+// at ?revision=.
+type ParametersREST struct {
+	call engineCall
+}
+
+var (
+	_ rest.GetterWithOptions = &ParametersREST{}
+	_ rest.Scoper            = &ParametersREST{}
+)
+
+// New returns an empty ApplicationParameters.
+func (r *ParametersREST) New() runtime.Object { return &capstan.ApplicationParameters{} }
+
+// Destroy releases nothing: the store belongs to the applications resource.
+func (r *ParametersREST) Destroy() {}
+
+// NamespaceScoped is true: parameters belong to namespaced Applications.
+func (r *ParametersREST) NamespaceScoped() bool { return true }
+
+// NewGetOptions returns the query parameters, those of manifests: revision
+// and refresh.
+func (r *ParametersREST) NewGetOptions() (runtime.Object, bool, string) {
+	return &capstan.ApplicationManifestsOptions{}, false, ""
+}
+
+// Get returns the parameter announcements of the Application name.
+func (r *ParametersREST) Get(ctx context.Context, name string, options runtime.Object) (runtime.Object, error) {
+	opts, ok := options.(*capstan.ApplicationManifestsOptions)
+	if !ok {
+		return nil, fmt.Errorf("unexpected options %T", options)
+	}
+	app, err := r.call.application(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	inspect, err := r.call.access.inspectOptions(ctx, app, opts.Revision, opts.Refresh == "hard")
+	if err != nil {
+		return nil, err
+	}
+	params, err := r.call.engine.Parameters(ctx, app, inspect)
+	if err != nil {
+		return nil, engineError(name, err)
+	}
+	return r.call.internal(params, &capstan.ApplicationParameters{})
+}

@@ -19,6 +19,7 @@ type Storage struct {
 	Rollback    *RollbackREST
 	Diff        *DiffREST
 	Manifests   *ManifestsREST
+	Parameters  *ParametersREST
 	Actions     *ActionsREST
 }
 
@@ -57,6 +58,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, en
 		Rollback:    &RollbackREST{store: store},
 		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}, table: newTableConvertor()},
 		Manifests:   &ManifestsREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
+		Parameters:  &ParametersREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
 		Actions:     &ActionsREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
 	}, nil
 }

@@ -115,6 +115,12 @@ func ExtractApplicationManifests(application *capstanv1alpha1.Application, field
 	return ExtractApplicationFrom(application, fieldManager, "manifests")
 }
 
+// ExtractApplicationParameters extracts the applied configuration owned by fieldManager from
+// application for the parameters subresource.
+func ExtractApplicationParameters(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {
+	return ExtractApplicationFrom(application, fieldManager, "parameters")
+}
+
 // ExtractApplicationRollback extracts the applied configuration owned by fieldManager from
 // application for the rollback subresource.
 func ExtractApplicationRollback(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {

@@ -58,6 +58,7 @@ type ApplicationInterface interface {
 	GetDiff(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationDiff, error)
 	DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *capstanv1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationDiff, error)
 	GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationManifests, error)
+	GetParameters(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationParameters, error)
 
 	ApplicationExpansion
 }
@@ -178,6 +179,20 @@ func (c *applications) GetManifests(ctx context.Context, applicationName string,
 		Resource("applications").
 		Name(applicationName).
 		SubResource("manifests").
+		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// GetParameters takes name of the application, and returns the corresponding capstanv1alpha1.ApplicationParameters object, and an error if there is any.
+func (c *applications) GetParameters(ctx context.Context, applicationName string, options v1.GetOptions) (result *capstanv1alpha1.ApplicationParameters, err error) {
+	result = &capstanv1alpha1.ApplicationParameters{}
+	err = c.GetClient().Get().
+		Namespace(c.GetNamespace()).
+		Resource("applications").
+		Name(applicationName).
+		SubResource("parameters").
 		VersionedParams(&options, scheme.ParameterCodec).
 		Do(ctx).
 		Into(result)

@@ -139,3 +139,15 @@ func (c *fakeApplications) GetManifests(ctx context.Context, applicationName str
 	}
 	return obj.(*v1alpha1.ApplicationManifests), err
 }
+
+// GetParameters takes name of the application, and returns the corresponding applicationParameters object, and an error if there is any.
+func (c *fakeApplications) GetParameters(ctx context.Context, applicationName string, options v1.GetOptions) (result *v1alpha1.ApplicationParameters, err error) {
+	emptyResult := &v1alpha1.ApplicationParameters{}
+	obj, err := c.Fake.
+		Invokes(testing.NewGetSubresourceActionWithOptions(c.Resource(), c.Namespace(), "parameters", applicationName, options), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.ApplicationParameters), err
+}
