@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -36,6 +37,8 @@ type config struct {
 	drift      time.Duration
 	commits    int
 	reads      int
+	// soak, when set, runs `make soak` for that long instead of the benchmark.
+	soak time.Duration
 }
 
 func main() {
@@ -53,6 +56,7 @@ func main() {
 	flag.DurationVar(&cfg.drift, "drift", time.Minute, "length of the drift window (one patch per second)")
 	flag.IntVar(&cfg.commits, "commits", 20, "number of commits in the commit scenario")
 	flag.IntVar(&cfg.reads, "reads", 20, "number of kubectl runs in the read scenario")
+	flag.DurationVar(&cfg.soak, "soak", 0, "run the soak (make soak) for this long instead of the benchmark's scenarios")
 	flag.Parse()
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "capstan-bench: %v\n", err)
@@ -82,6 +86,12 @@ func (c *config) validate() error {
 	return nil
 }
 
+// scenario is one step of a run.
+type scenario struct {
+	name string
+	run  func(context.Context, *environment, *report) error
+}
+
 // run prepares the workload and runs every scenario; a failing scenario is
 // reported and the next one still runs.
 func run(ctx context.Context, cfg config) error {
@@ -93,15 +103,15 @@ func run(ctx context.Context, cfg config) error {
 	defer env.close()
 
 	results := &report{Apps: cfg.apps, Objects: cfg.objects, Started: started}
-	scenarios := []struct {
-		name string
-		run  func(context.Context, *environment, *report) error
-	}{
+	scenarios := []scenario{
 		{"cold sync", runColdSync},
 		{"idle", runIdle},
 		{"drift", runDrift},
 		{"commit", runCommit},
 		{"read", runRead},
+	}
+	if cfg.soak > 0 {
+		scenarios = []scenario{{"cold sync", runSoakColdSync}, {"soak", runSoak}}
 	}
 	for _, scenario := range scenarios {
 		if ctx.Err() != nil {
@@ -122,6 +132,9 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	fmt.Printf("\nresults: %s\nchart:   %s\n", filepath.Join(cfg.outDir, "results.json"), filepath.Join(cfg.outDir, "latency.png"))
+	if cfg.soak > 0 && len(results.Failures) > 0 {
+		return fmt.Errorf("the soak failed: %s", strings.Join(results.Failures, "; "))
+	}
 	return ctx.Err()
 }
 
