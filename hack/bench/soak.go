@@ -109,9 +109,13 @@ func runSoak(ctx context.Context, env *environment, r *report) error {
 				state.fail("cond "+app.Name+string(c.Type)+c.Message, "%s: condition %s: %s", app.Name, c.Type, c.Message)
 			}
 		}
+		i, ok := index[app.Name]
+		if !ok {
+			return
+		}
 		state.mu.Lock()
 		defer state.mu.Unlock()
-		if c, ok := state.commits[index[app.Name]]; ok && !c.seenAt.IsZero() && syncedAndHealthy(app) {
+		if c, ok := state.commits[i]; ok && !c.seenAt.IsZero() && syncedAndHealthy(app) {
 			c.healedAt = now
 			state.done = append(state.done, c)
 			delete(state.commits, c.app)
