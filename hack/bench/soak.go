@@ -187,36 +187,76 @@ func runSoak(ctx context.Context, env *environment, r *report) error {
 		float64(startProc.RSSBytes)/mib, int(startGoroutines))
 
 	started := time.Now()
-	rng := rand.New(rand.NewPCG(uint64(started.UnixNano()), 19))
-	ticker := time.NewTicker(time.Second)
-	defer ticker.Stop()
+	deadline := started.Add(env.cfg.soak)
+	// Commits, drifts and probes each keep their own one-per-second pace.
+	var (
+		loops           sync.WaitGroup
+		commits, drifts int
+		loopErr         error
+	)
+	every := func(seed uint64, step func(rng *rand.Rand, second int) error) {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			rng := rand.New(rand.NewPCG(uint64(started.UnixNano()), seed))
+			ticker := time.NewTicker(time.Second)
+			defer ticker.Stop()
+			for second := 0; time.Now().Before(deadline); second++ {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ticker.C:
+				}
+				if err := step(rng, second); err != nil {
+					state.mu.Lock()
+					loopErr = err
+					state.mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	every(1, func(rng *rand.Rand, _ int) error {
+		state.expire(env, time.Now())
+		made, err := soakCommit(ctx, env, state, rng)
+		if made {
+			commits++
+		}
+		return err
+	})
+	every(2, func(rng *rand.Rand, second int) error {
+		if soakDrift(ctx, env, state, rng, second) {
+			drifts++
+		}
+		return nil
+	})
+	every(3, func(rng *rand.Rand, _ int) error {
+		soakProbe(ctx, env, state, rng)
+		return nil
+	})
 	var samples []map[string]any
-	lastSample := started
-	for second := 0; time.Since(started) < env.cfg.soak; second++ {
+	for time.Now().Before(deadline) && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-ticker.C:
+		case <-time.After(min(30*time.Second, time.Until(deadline))):
 		}
-		state.expire(env, time.Now())
-		if err := soakCommit(ctx, env, state, rng); err != nil {
-			return err
+		if proc, err := sampleProcess(pid); err == nil {
+			g, _ := metrics.gauge(ctx, "go_goroutines")
+			samples = append(samples, map[string]any{"seconds": int(time.Since(started).Seconds()),
+				"rssMiB": float64(proc.RSSBytes) / mib, "goroutines": int(g)})
+			state.mu.Lock()
+			logf("soak: %s: %d changes healed, %d pending, %d errors; RSS %.0f MiB, %d goroutines",
+				time.Since(started).Round(time.Second), len(state.done), len(state.commits)+len(state.drifts),
+				len(state.errors), float64(proc.RSSBytes)/mib, int(g))
+			state.mu.Unlock()
 		}
-		soakDrift(ctx, env, state, rng, second)
-		soakProbe(ctx, env, state, rng)
-		if time.Since(lastSample) >= 30*time.Second {
-			lastSample = time.Now()
-			if proc, err := sampleProcess(pid); err == nil {
-				g, _ := metrics.gauge(ctx, "go_goroutines")
-				samples = append(samples, map[string]any{"seconds": int(time.Since(started).Seconds()),
-					"rssMiB": float64(proc.RSSBytes) / mib, "goroutines": int(g)})
-				state.mu.Lock()
-				logf("soak: %s: %d changes healed, %d pending, %d errors; RSS %.0f MiB, %d goroutines",
-					time.Since(started).Round(time.Second), len(state.done), len(state.commits)+len(state.drifts),
-					len(state.errors), float64(proc.RSSBytes)/mib, int(g))
-				state.mu.Unlock()
-			}
-		}
+	}
+	loops.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if loopErr != nil {
+		return loopErr
 	}
 	logf("soak: window over, waiting up to %s for the last changes to heal", soakHealLimit)
 	waitUntil(ctx, soakHealLimit, 250*time.Millisecond, func() bool {
@@ -225,6 +265,11 @@ func runSoak(ctx context.Context, env *environment, r *report) error {
 		return len(state.commits)+len(state.drifts) == 0
 	})
 	state.expire(env, time.Now().Add(soakHealLimit))
+	// The last reverted drift's app turns Synced a moment after the revert.
+	waitUntil(ctx, soakHealLimit, 250*time.Millisecond, func() bool {
+		_, _, both := env.appStates()
+		return both == len(env.apps)
+	})
 	synced, healthy, both := env.appStates()
 	if both != len(env.apps) {
 		state.fail("final", "at the end %d/%d apps Synced and Healthy (%d Synced, %d Healthy)", both, len(env.apps), synced, healthy)
@@ -240,6 +285,10 @@ func runSoak(ctx context.Context, env *environment, r *report) error {
 	}
 	state.mu.Lock()
 	defer state.mu.Unlock()
+	r.add(figure{Scenario: "soak", Name: "commits pushed", Unit: "", Value: float64(commits), Floor: env.cfg.soak.Seconds(),
+		FloorNote: "one per second"})
+	r.add(figure{Scenario: "soak", Name: "drifts made", Unit: "", Value: float64(drifts), Floor: env.cfg.soak.Seconds(),
+		FloorNote: "one per second"})
 	r.add(figure{Scenario: "soak", Name: "errors", Unit: "", Value: float64(len(state.errors)),
 		FloorNote: "must be zero: failed API calls or operations, error conditions, changes not healed within " + soakHealLimit.String()})
 	var commitHeal, driftHeal []time.Duration
@@ -311,36 +360,36 @@ func pick(rng *rand.Rand, n int, pending map[int]*soakChange) int {
 
 // soakCommit pushes a change of a random app's target ConfigMap and asks for
 // a refresh, as Argo CD's UI and CLI do.
-func soakCommit(ctx context.Context, env *environment, state *soakState, rng *rand.Rand) error {
+func soakCommit(ctx context.Context, env *environment, state *soakState, rng *rand.Rand) (bool, error) {
 	state.mu.Lock()
 	i := pick(rng, len(env.apps), state.commits)
 	state.mu.Unlock()
 	if i < 0 {
-		return nil
+		return false, nil
 	}
 	a := env.apps[i]
 	env.generations[i]++
 	files, err := a.changedFiles(env.cfg.objects, env.generations[i])
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := env.git.commit(ctx, files, fmt.Sprintf("%s: generation %d", a.Name, env.generations[i])); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return false, fmt.Errorf("commit: %w", err)
 	}
 	state.mu.Lock()
 	state.commits[i] = &soakChange{kind: "commit", app: i, generation: env.generations[i], at: time.Now()}
 	state.mu.Unlock()
 	_ = state.timed("PATCH application (refresh)", func() error { return annotateForRefresh(env)(ctx, a, "", "", nil) })
-	return nil
+	return true, nil
 }
 
 // soakDrift patches a random app's target ConfigMap as `kubectl patch` would.
-func soakDrift(ctx context.Context, env *environment, state *soakState, rng *rand.Rand, second int) {
+func soakDrift(ctx context.Context, env *environment, state *soakState, rng *rand.Rand, second int) bool {
 	state.mu.Lock()
 	i := pick(rng, len(env.apps), state.drifts)
 	if i < 0 {
 		state.mu.Unlock()
-		return
+		return false
 	}
 	a := env.apps[i]
 	marker := fmt.Sprintf("soak-drift-%d", second)
@@ -353,7 +402,9 @@ func soakDrift(ctx context.Context, env *environment, state *soakState, rng *ran
 		state.mu.Lock()
 		delete(state.drifts, i)
 		state.mu.Unlock()
+		return false
 	}
+	return true
 }
 
 // soakProbe reads Capstan's API as a dashboard or kubectl would.
