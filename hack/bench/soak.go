@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -299,15 +300,15 @@ func runSoak(ctx context.Context, env *environment, r *report) error {
 			driftHeal = append(driftHeal, c.healedAt.Sub(c.at))
 		}
 	}
-	r.addLatencies("soak", "commit to app Synced+Healthy on it", noFloor, seconds(commitHeal), nil, "")
-	r.addLatencies("soak", "drift to drift reverted", noFloor, seconds(driftHeal), nil, "")
+	addPercentiles(r, "commit to app Synced+Healthy on it", commitHeal)
+	addPercentiles(r, "drift to drift reverted", driftHeal)
 	names := make([]string, 0, len(state.latencies))
 	for name := range state.latencies {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		r.addLatencies("soak", "capstan API "+name, noFloor, seconds(state.latencies[name]), nil, "")
+		addPercentiles(r, "capstan API "+name, state.latencies[name])
 	}
 	r.add(figure{Scenario: "soak", Name: "capstan-apiserver RSS at start", Unit: "MiB", Value: float64(startProc.RSSBytes) / mib, FloorNote: noFloor})
 	r.add(figure{Scenario: "soak", Name: "capstan-apiserver RSS at end", Unit: "MiB", Value: float64(endProc.RSSBytes) / mib, FloorNote: noFloor})
@@ -321,6 +322,20 @@ func runSoak(ctx context.Context, env *environment, r *report) error {
 		return fmt.Errorf("%d errors (first: %s)", len(state.errors), state.errors[0])
 	}
 	return nil
+}
+
+// addPercentiles adds p50 and p99 of samples, figures without a floor (0,
+// not NaN: results.json holds no NaN), and their distribution for the chart.
+func addPercentiles(r *report, name string, samples []time.Duration) {
+	values := seconds(samples)
+	r.addDistribution("soak", name, false, values)
+	for _, q := range []float64{0.50, 0.99} {
+		value := percentile(values, q)
+		if math.IsNaN(value) {
+			value = 0
+		}
+		r.add(figure{Scenario: "soak", Name: fmt.Sprintf("%s p%.0f", name, q*100), Unit: "s", Value: value, FloorNote: noFloor})
+	}
 }
 
 // syncedAndHealthy is the end state of every change.
