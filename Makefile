@@ -6,6 +6,7 @@
 #   make up / down  start / stop the local control plane in the background
 #   make ui         rebuild the dashboard's assets from web/ (needs Node)
 #   make bench      scale benchmark against its floors (APPS=1000 OBJECTS=10 IDLE=10m)
+#   make soak       soak: a commit and a drift every second (APPS=1000 DURATION=10m)
 #   make image      OCI image of capstan-apiserver in _output/image (no container runtime)
 #
 # See hack/local/README.md for the local control plane's settings.
@@ -22,6 +23,7 @@ E2E_TIMEOUT ?= 30m
 APPS ?= 1000
 OBJECTS ?= 10
 FUZZTIME ?= 10s
+DURATION ?= 10m
 # Replicas of capstan-apiserver that `make up` starts, sharing the Applications.
 HA ?= 1
 # The image's tag and the version linked into its binary.
@@ -110,6 +112,10 @@ run: tools build gitserver ## make up, then the demo; Ctrl-C stops everything.
 .PHONY: bench
 bench: tools build ## Scale benchmark on its own local control plane (APPS, OBJECTS, IDLE, HA, ...: see hack/bench.sh).
 	APPS=$(APPS) OBJECTS=$(OBJECTS) HA=$(HA) hack/bench.sh
+
+.PHONY: soak
+soak: tools build ## Soak on its own local control plane: a commit and a drift every second (APPS, DURATION=10m; see hack/bench.sh).
+	APPS=$(APPS) OBJECTS=$(OBJECTS) SOAK=$(DURATION) hack/bench.sh
 
 .PHONY: clean
 clean: down ## Stop the local control plane and delete _output.

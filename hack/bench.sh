@@ -24,6 +24,10 @@
 #                 by N (W(N) and the applies per object, 1 vs N), and, last, the
 #                 takeover of a killed replica's Applications (p50/p99)
 #   LEASE         the replicas' --replica-lease-duration when HA > 1 (default 15s)
+#   SOAK          `make soak` sets it: run the soak for this long (DURATION,
+#                 default 10m) instead of the benchmark's scenarios: after the
+#                 cold sync, a commit and a drift every second; BENCH_TIMEOUT
+#                 defaults to the cold sync limit + SOAK + 10m
 #
 # Output: one line per figure on stdout, _output/bench/results.json,
 # _output/bench/latency.png; logs of every component in _output/bench/local/logs.
@@ -35,6 +39,7 @@ export CAPSTAN_LOCAL_DIR=${BENCH_DIR}/local
 export CAPSTAN_BIN_DIR=${CAPSTAN_BIN_DIR:-${ROOT}/_output/bin}
 
 APPS=${APPS:-1000}
+USER_BENCH_TIMEOUT=${BENCH_TIMEOUT:-}
 HA=${HA:-1}
 LEASE=${LEASE:-15s}
 [[ ${HA} =~ ^[1-9]$ ]] || { echo "[bench.sh] HA=${HA}: must be 1..9" >&2; exit 1; }
@@ -49,6 +54,17 @@ if ((APPS < 500)); then
 else
   IDLE=${IDLE:-10m}
   BENCH_TIMEOUT=${BENCH_TIMEOUT:-42m}
+fi
+SOAK=${SOAK:-0}
+if [[ ${SOAK} != 0 ]]; then
+  # Go durations of s, m or h only (10m, 90s, 1h): the limit is computed from them.
+  [[ ${SOAK} =~ ^([0-9]+)(s|m|h)$ ]] || { echo "SOAK/DURATION=${SOAK}: use seconds, minutes or hours, e.g. 10m" >&2; exit 2; }
+  case ${BASH_REMATCH[2]} in
+    s) soak_seconds=${BASH_REMATCH[1]} ;;
+    m) soak_seconds=$((BASH_REMATCH[1] * 60)) ;;
+    h) soak_seconds=$((BASH_REMATCH[1] * 3600)) ;;
+  esac
+  BENCH_TIMEOUT=${USER_BENCH_TIMEOUT:-$((180 + APPS * 12 / 10 + soak_seconds + 600))s}
 fi
 RESYNC=${RESYNC:-180s}
 DRIFT=${DRIFT:-60s}
@@ -137,7 +153,11 @@ main() {
   (cd "${ROOT}" && go build -o "${CAPSTAN_BIN_DIR}/capstan-bench" ./hack/bench)
   write_audit_policy
   start_plane
-  log "running W(apps=${APPS}, objects=${OBJECTS}), idle ${IDLE}, resync ${RESYNC}, limit ${BENCH_TIMEOUT}"
+  if [[ ${SOAK} != 0 ]]; then
+    log "soak of W(apps=${APPS}, objects=${OBJECTS}) for ${SOAK}, limit ${BENCH_TIMEOUT}"
+  else
+    log "running W(apps=${APPS}, objects=${OBJECTS}), idle ${IDLE}, resync ${RESYNC}, limit ${BENCH_TIMEOUT}"
+  fi
   # The driver runs in the background so that the traps can stop it; timeout
   # sends it SIGTERM at the limit, on which it prints what it measured so far.
   timeout --signal=TERM --kill-after=60s "${BENCH_TIMEOUT}" \
@@ -148,7 +168,7 @@ main() {
     --out="${BENCH_DIR}" \
     --apps="${APPS}" --objects="${OBJECTS}" --workers="${WORKERS}" \
     --idle="${IDLE}" --resync="${RESYNC}" --drift="${DRIFT}" \
-    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" \
+    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" --soak="${SOAK}" \
     --replicas="${HA}" --replica-lease-duration="${LEASE}" --hack-dir="${ROOT}/hack" &
   DRIVER_PID=$!
   local code=0

@@ -24,13 +24,7 @@ import (
 // namespaces of its own (one per app, created by it as CreateNamespace=true
 // makes Capstan do) and waits for the same Deployments to be Available.
 func runColdSync(ctx context.Context, env *environment, r *report) error {
-	if err := env.applyNamespace(ctx, appNamespace); err != nil {
-		return fmt.Errorf("namespace %s: %w", appNamespace, err)
-	}
-	if err := env.applyProject(ctx); err != nil {
-		return fmt.Errorf("AppProject %s: %w", benchProject, err)
-	}
-	measured, reached, err := capstanColdSync(ctx, env, r)
+	measured, reached, err := createAndSync(ctx, env, r)
 	if err != nil {
 		return err
 	}
@@ -46,6 +40,28 @@ func runColdSync(ctx context.Context, env *environment, r *report) error {
 	r.addDistribution("cold sync", "capstan: app Synced+Healthy", false, measured)
 	r.addDistribution("cold sync", "floor: app applied+Available", true, floor)
 	return nil
+}
+
+// runSoakColdSync is the soak's start: every Application created and
+// Synced and Healthy, without the floor.
+func runSoakColdSync(ctx context.Context, env *environment, r *report) error {
+	_, reached, err := createAndSync(ctx, env, r)
+	if err == nil && reached != "" {
+		err = fmt.Errorf("not every app is Synced and Healthy: %s", reached)
+	}
+	return err
+}
+
+// createAndSync creates the bench's namespace, AppProject and Applications
+// and waits for them to be Synced and Healthy (capstanColdSync).
+func createAndSync(ctx context.Context, env *environment, r *report) ([]float64, string, error) {
+	if err := env.applyNamespace(ctx, appNamespace); err != nil {
+		return nil, "", fmt.Errorf("namespace %s: %w", appNamespace, err)
+	}
+	if err := env.applyProject(ctx); err != nil {
+		return nil, "", fmt.Errorf("AppProject %s: %w", benchProject, err)
+	}
+	return capstanColdSync(ctx, env, r)
 }
 
 // capstanColdSync returns each app's time from the start to its first

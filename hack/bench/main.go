@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -43,6 +44,8 @@ type config struct {
 	replicas      int
 	leaseDuration time.Duration
 	hackDir       string // hack/local-replica.sh restarts replicas
+	// soak, when set, runs `make soak` for that long instead of the benchmark.
+	soak time.Duration
 }
 
 func main() {
@@ -63,6 +66,7 @@ func main() {
 	flag.IntVar(&cfg.replicas, "replicas", 1, "sharded replicas of capstan-apiserver on the plane (hack/local-up.sh's CAPSTAN_HA_REPLICAS)")
 	flag.DurationVar(&cfg.leaseDuration, "replica-lease-duration", 15*time.Second, "the replicas' --replica-lease-duration")
 	flag.StringVar(&cfg.hackDir, "hack-dir", "hack", "the repository's hack directory, for local-replica.sh")
+	flag.DurationVar(&cfg.soak, "soak", 0, "run the soak (make soak) for this long instead of the benchmark's scenarios")
 	flag.Parse()
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "capstan-bench: %v\n", err)
@@ -124,6 +128,9 @@ func run(ctx context.Context, cfg config) error {
 			{"replicas", runReplicaComparison}}, scenarios[1:]...)
 		scenarios = append(scenarios, scenario{"takeover", runTakeover})
 	}
+	if cfg.soak > 0 {
+		scenarios = []scenario{{"cold sync", runSoakColdSync}, {"soak", runSoak}}
+	}
 	for _, scenario := range scenarios {
 		if ctx.Err() != nil {
 			break
@@ -143,6 +150,9 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	fmt.Printf("\nresults: %s\nchart:   %s\n", filepath.Join(cfg.outDir, "results.json"), filepath.Join(cfg.outDir, "latency.png"))
+	if cfg.soak > 0 && len(results.Failures) > 0 {
+		return fmt.Errorf("the soak failed: %s", strings.Join(results.Failures, "; "))
+	}
 	return ctx.Err()
 }
 

@@ -127,7 +127,8 @@ func anyGlobMatches(patterns, values []string) bool {
 }
 
 // windowActive tells whether window is open at now: the last time its
-// schedule fired, in its time zone, is less than its duration ago.
+// schedule fired, in its time zone, is less than its duration ago. A
+// schedule that never fires never opens it.
 func windowActive(window v1alpha1.SyncWindow, now time.Time) (bool, error) {
 	schedule, err := scheduleParser.Parse(window.Schedule)
 	if err != nil {
@@ -144,7 +145,10 @@ func windowActive(window v1alpha1.SyncWindow, now time.Time) (bool, error) {
 		}
 	}
 	now = now.In(location)
-	return schedule.Next(now.Add(-duration)).Before(now), nil
+	// Next answers the zero time for a schedule that never fires (30
+	// February): such a window is never open.
+	next := schedule.Next(now.Add(-duration))
+	return !next.IsZero() && next.Before(now), nil
 }
 
 func allWindows(windows []v1alpha1.SyncWindow, predicate func(v1alpha1.SyncWindow) bool) bool {

@@ -85,3 +85,20 @@ func TestWindowsAllowRejectsABadSchedule(t *testing.T) {
 		t.Fatal("a bad schedule was accepted")
 	}
 }
+
+// A schedule that never fires (30 February) is a window that never opens: a
+// deny window of it blocks nothing, an allow window of it allows nothing.
+// Found by FuzzSyncWindowSchedule: cron answers the zero time for it, which
+// is before every instant.
+func TestWindowsAllowScheduleThatNeverFires(t *testing.T) {
+	app := &v1alpha1.Application{ObjectMeta: metav1.ObjectMeta{Name: "guestbook"}}
+	now := time.Date(2028, 2, 29, 12, 0, 0, 0, time.UTC)
+	for kind, want := range map[string]bool{"deny": true, "allow": false} {
+		allowed, _, err := WindowsAllow(WindowsInput{App: app, Now: now, Windows: v1alpha1.SyncWindows{
+			{Kind: kind, Schedule: "0 0 30 2 *", Duration: "24h", Applications: []string{"*"}},
+		}})
+		if err != nil || allowed != want {
+			t.Errorf("%s window on 30 February: allowed=%v err=%v, want allowed=%v", kind, allowed, err, want)
+		}
+	}
+}
