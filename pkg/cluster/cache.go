@@ -192,16 +192,9 @@ func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionRe
 	})
 	_ = informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
 		if informer.HasSynced() {
-			// The reflector retries a broken watch by itself. Meanwhile the
-			// cache holds the last state it saw: the Applications of the
-			// objects are compared again, so that they report a cluster that
-			// stopped answering instead of that stale state.
+			// The reflector retries a broken watch by itself (a cluster
+			// that stopped answering is noticed by Cluster.Reachable).
 			cache.DefaultWatchErrorHandler(ctx, r, err)
-			if c.onChange != nil {
-				for _, instance := range informer.GetIndexer().ListIndexFuncValues(instanceIndex) {
-					c.onChange(instance)
-				}
-			}
 			return
 		}
 		watched.failOnce.Do(func() {
@@ -211,6 +204,30 @@ func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionRe
 	})
 	go informer.RunWithContext(ctx)
 	return informer
+}
+
+// notifyAll tells onChange about every Application with objects in the cache.
+func (c *ObjectCache) notifyAll() {
+	if c.onChange == nil {
+		return
+	}
+	c.mu.Lock()
+	var informers []cache.SharedIndexInformer
+	for _, watched := range c.resources {
+		for _, informer := range watched.informers {
+			informers = append(informers, informer)
+		}
+	}
+	c.mu.Unlock()
+	seen := map[string]bool{}
+	for _, informer := range informers {
+		for _, instance := range informer.GetIndexer().ListIndexFuncValues(instanceIndex) {
+			if !seen[instance] {
+				seen[instance] = true
+				c.onChange(instance)
+			}
+		}
+	}
 }
 
 func (c *ObjectCache) notify(obj interface{}) {

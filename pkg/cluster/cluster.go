@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/discovery"
@@ -70,6 +71,13 @@ const discoveryTimeout = 30 * time.Second
 
 // New connects to a cluster. onChange is told about every change of a managed object.
 func New(ctx context.Context, server, name string, config *rest.Config, onChange ChangeFunc) (*Cluster, error) {
+	// Requests that fail below HTTP (the destination refuses or drops
+	// connections, or times out) make the cluster suspect: see Reachable.
+	// Informers retry such failures by themselves and tell nobody, so the
+	// transport is where they are seen.
+	watcher := &networkFailures{}
+	config = rest.CopyConfig(config)
+	config.Wrap(watcher.wrap)
 	dynamicClient, err := dynamic.NewForConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", server, err)
@@ -90,7 +98,7 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 	}
 	cached := memory.NewMemCacheClient(discoveryClient)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(cached)
-	return &Cluster{
+	cluster := &Cluster{
 		Server:           server,
 		Name:             name,
 		Dynamic:          dynamicClient,
@@ -101,7 +109,9 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 		discovery:        cached,
 		probe:            discoveryClient.RESTClient(),
 		config:           config,
-	}, nil
+	}
+	watcher.failed = cluster.networkFailure
+	return cluster, nil
 }
 
 // reachability is what Reachable last learnt of the cluster.
@@ -111,6 +121,10 @@ type reachability struct {
 	// since is when the current outage was first seen; err says what failed.
 	since time.Time
 	err   error
+	// suspect is set by a request that failed below HTTP since the last
+	// probe: only then does Reachable ask the cluster. It is not guarded by
+	// mu: the probe's own failure sets it while Reachable holds mu.
+	suspect atomic.Bool
 }
 
 var (
@@ -131,6 +145,10 @@ func (c *Cluster) Reachable(ctx context.Context) error {
 	c.reachability.mu.Lock()
 	defer c.reachability.mu.Unlock()
 	r := &c.reachability
+	if !r.suspect.Load() && r.err == nil {
+		// No request failed since the cluster last answered: nothing to ask.
+		return nil
+	}
 	if !r.checked.IsZero() && time.Since(r.checked) < reachabilityTTL {
 		return r.err
 	}
@@ -145,6 +163,7 @@ func (c *Cluster) Reachable(ctx context.Context) error {
 		return fmt.Errorf("cluster %s: %w", c.Server, ctx.Err())
 	}
 	r.checked = time.Now()
+	r.suspect.Store(false)
 	if err == nil {
 		r.since, r.err = time.Time{}, nil
 		return nil
@@ -216,4 +235,14 @@ func DiscoverVersions(client discovery.DiscoveryInterface) (string, []string, er
 	}
 	sort.Strings(versions)
 	return info.GitVersion, versions, nil
+}
+
+// networkFailure makes the cluster suspect after a request failed below
+// HTTP. The first failure of an outage also compares every Application with
+// objects in the cache again, so that they report the outage instead of the
+// last state the watches saw.
+func (c *Cluster) networkFailure() {
+	if c.reachability.suspect.CompareAndSwap(false, true) && c.Cache != nil {
+		c.Cache.notifyAll()
+	}
 }

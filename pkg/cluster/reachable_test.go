@@ -44,6 +44,9 @@ func TestReachableReportsAnOutageSinceItBeganAndItsEnd(t *testing.T) {
 	}
 
 	down.Store(true)
+	// A request of the cluster's clients failed below HTTP, as a watch an
+	// informer re-establishes does (TestNetworkFailuresAreSeenInTheTransport).
+	c.networkFailure()
 	first := c.Reachable(ctx)
 	if first == nil || !strings.Contains(first.Error(), "cluster "+server.URL+" is unreachable since ") {
 		t.Fatalf("Reachable after the server went away: %v, want an error naming the cluster and since when", first)
@@ -58,8 +61,10 @@ func TestReachableReportsAnOutageSinceItBeganAndItsEnd(t *testing.T) {
 	}
 }
 
-// The answer of one probe stands for every caller until it is reachabilityTTL old.
-func TestReachableProbesOncePerTTL(t *testing.T) {
+// Without a failed request Reachable asks nothing (an idle Capstan sends no
+// request); after one, the answer of one probe stands for every caller until
+// it is reachabilityTTL old.
+func TestReachableAsksOnlyAfterAFailureAndOncePerTTL(t *testing.T) {
 	var probes atomic.Int64
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		probes.Add(1)
@@ -75,7 +80,42 @@ func TestReachableProbesOncePerTTL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if probes.Load() != 0 {
+		t.Fatalf("%d probes while no request failed, want none", probes.Load())
+	}
+	c.networkFailure()
+	for range 10 {
+		if err := c.Reachable(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if probes.Load() != 1 {
 		t.Errorf("%d probes for 10 calls within the TTL, want 1", probes.Load())
+	}
+}
+
+// A connection refused is seen by the transport of the cluster's clients;
+// an HTTP error answer is not a network failure.
+func TestNetworkFailuresAreSeenInTheTransport(t *testing.T) {
+	var failures atomic.Int64
+	watcher := &networkFailures{failed: func() { failures.Add(1) }}
+	client := &http.Client{Transport: watcher.wrap(http.DefaultTransport), Timeout: 5 * time.Second}
+	answering := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusServiceUnavailable)
+	}))
+	defer answering.Close()
+	if response, err := client.Get(answering.URL); err == nil {
+		response.Body.Close()
+	}
+	if failures.Load() != 0 {
+		t.Fatalf("an HTTP 503 answer counted as a network failure")
+	}
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	if _, err := client.Get(gone.URL); err == nil {
+		t.Fatalf("a request to a closed port succeeded")
+	}
+	if failures.Load() != 1 {
+		t.Errorf("%d network failures seen for a refused connection, want 1", failures.Load())
 	}
 }
