@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apiserver"
+	"capstan.dev/capstan/pkg/dashboard"
 	"capstan.dev/capstan/pkg/engine"
 	"capstan.dev/capstan/pkg/generated/openapi"
 	"capstan.dev/capstan/pkg/scheme"
@@ -34,6 +36,11 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	serverConfig.OpenAPIV3Config.Info.Title = "Capstan"
 	serverConfig.OpenAPIV3Config.Info.Version = "v1alpha1"
 	serverConfig.EffectiveVersion = utilcompatibility.DefaultBuildEffectiveVersion()
+	// The dashboard's page and assets, behind authentication and
+	// authorization (RBAC `get dashboards/ui`) like every API request.
+	serverConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		return genericapiserver.DefaultBuildHandlerChain(dashboard.InCluster(apiHandler), c)
+	}
 
 	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
 		return nil, err
