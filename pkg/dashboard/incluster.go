@@ -26,7 +26,7 @@ const dashboardsPath = "/apis/capstan.dev/v1alpha1/dashboards"
 // viewing user's own request; capstan-apiserver forwards nothing and acts
 // with no privileges of its own.
 func InCluster(next http.Handler) http.Handler {
-	files := http.StripPrefix(InClusterPath+"/", assetHandler())
+	files := http.StripPrefix(InClusterPath, assetHandler())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
 		if path != dashboardsPath && !strings.HasPrefix(path, dashboardsPath+"/") {
@@ -40,8 +40,10 @@ func InCluster(next http.Handler) http.Handler {
 		}
 		switch {
 		case path == InClusterPath:
-			// Relative, so that it holds behind any proxy prefix.
-			http.Redirect(w, r, "ui/", http.StatusMovedPermanently)
+			// Relative, so that it holds behind any proxy prefix
+			// (http.Redirect would make it absolute).
+			w.Header().Set("Location", "ui/")
+			w.WriteHeader(http.StatusMovedPermanently)
 		case path == InClusterPath+"/":
 			serveIndexPage(w, indexData{Mode: "cluster"})
 		case strings.HasPrefix(path, InClusterPath+"/assets/"):

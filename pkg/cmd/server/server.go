@@ -36,14 +36,14 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	serverConfig.OpenAPIV3Config.Info.Title = "Capstan"
 	serverConfig.OpenAPIV3Config.Info.Version = "v1alpha1"
 	serverConfig.EffectiveVersion = utilcompatibility.DefaultBuildEffectiveVersion()
+
+	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
+		return nil, err
+	}
 	// The dashboard's page and assets, behind authentication and
 	// authorization (RBAC `get dashboards/ui`) like every API request.
 	serverConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		return genericapiserver.DefaultBuildHandlerChain(dashboard.InCluster(apiHandler), c)
-	}
-
-	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
-		return nil, err
 	}
 	authz, err := o.Tenancy.authorizer(serverConfig.Authorization.Authorizer)
 	if err != nil {
