@@ -112,6 +112,7 @@ func TestDashboardSyncDialogOptionsReachTheSyncRequest(t *testing.T) {
 			if (i.checked !== i.parentElement.textContent.trim().startsWith(` + js(keep) + `)) i.click() }); return '' })()`)
 		page.click("Synchronize", `dialog form.sync-form button[type="submit"]`)
 	}
+	// A false or empty field is left out of the stored operation, so it prints empty.
 	operation := func() string {
 		return appField(t, ns, `{.status.operationState.phase} dryRun={.status.operationState.operation.sync.dryRun} prune={.status.operationState.operation.sync.prune} `+
 			`options={.status.operationState.operation.sync.syncOptions} resources={range .status.operationState.operation.sync.resources[*]}{.kind}/{.name},{end}`)
@@ -128,7 +129,7 @@ func TestDashboardSyncDialogOptionsReachTheSyncRequest(t *testing.T) {
 	t.Run("dry run with one selected resource and an option applies nothing", func(t *testing.T) {
 		page.t = t
 		sync("ConfigMap", "dryRun", "option:ApplyOutOfSyncOnly=true")
-		waitOperation("the dry run to succeed", `Succeeded dryRun=true prune=false options=["ApplyOutOfSyncOnly=true"] resources=ConfigMap/guestbook-config,`)
+		waitOperation("the dry run to succeed", `Succeeded dryRun=true prune= options=["ApplyOutOfSyncOnly=true"] resources=ConfigMap/guestbook-config,`)
 		page.waitFor("the dry run's result for the ConfigMap alone", operationPassed+` && `+resultKinds+` === 'ConfigMap'`)
 		page.screenshot("dry-run")
 		if out, err := tryKubectl("get", "configmap", "guestbook-config", "-n", ns); err == nil {
@@ -138,7 +139,7 @@ func TestDashboardSyncDialogOptionsReachTheSyncRequest(t *testing.T) {
 	t.Run("a sync of the selected resource applies it alone", func(t *testing.T) {
 		page.t = t
 		sync("ConfigMap")
-		waitOperation("the sync to succeed", `Succeeded dryRun=false prune=false options= resources=ConfigMap/guestbook-config,`)
+		waitOperation("the sync to succeed", `Succeeded dryRun= prune= options= resources=ConfigMap/guestbook-config,`)
 		kubectl(t, "get", "configmap", "guestbook-config", "-n", ns)
 		if out, err := tryKubectl("get", "deployment", "guestbook-ui", "-n", ns); err == nil {
 			t.Errorf("a sync of the ConfigMap alone created the Deployment:\n%s", out)
@@ -151,7 +152,7 @@ func TestDashboardSyncDialogOptionsReachTheSyncRequest(t *testing.T) {
 		page.click("Refresh", `button[data-action="refresh"]`)
 		page.waitFor("the ConfigMap to require pruning", `!!document.querySelector('.tree li[data-kind="ConfigMap"] > button [data-status="RequiresPruning"]')`)
 		sync("ConfigMap", "prune")
-		waitOperation("the pruning sync to succeed", `Succeeded dryRun=false prune=true options= resources=ConfigMap/guestbook-config,`)
+		waitOperation("the pruning sync to succeed", `Succeeded dryRun= prune=true options= resources=ConfigMap/guestbook-config,`)
 		eventually(t, syncTimeout, "the ConfigMap to be pruned", func() (bool, error) {
 			_, err := tryKubectl("get", "configmap", "guestbook-config", "-n", ns)
 			return err != nil && strings.Contains(err.Error(), "NotFound"), err
