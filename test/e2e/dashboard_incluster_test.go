@@ -128,7 +128,8 @@ func TestDashboardInClusterThroughKubectlProxyActsAsTheUser(t *testing.T) {
 	t.Run("a user without get dashboards/ui is refused with 403", func(t *testing.T) {
 		strangerProxy := startKubectlProxy(t, "--as="+stranger)
 		code, body := proxyGet(t, strangerProxy+dashboardProxyPath)
-		if code != http.StatusForbidden || !strings.Contains(body, `cannot get resource "dashboards/ui" in API group "capstan.dev"`) {
+		// The Status as JSON: its message's quotes are escaped.
+		if code != http.StatusForbidden || !strings.Contains(body, `cannot get resource \"dashboards/ui\" in API group \"capstan.dev\"`) {
 			t.Fatalf("GET the dashboard as %s: %d %s", stranger, code, body)
 		}
 		strangerPage := openBrowser(t, strangerProxy+dashboardProxyPath)
