@@ -25,7 +25,19 @@ func assetHandler() http.Handler {
 // where only a page of the same origin can read it, and the kubeconfig's
 // namespace, shown when the user may not list every namespace.
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
+	serveIndexPage(w, indexData{Mode: "local", Token: s.token, Namespace: s.namespace})
+}
+
+// indexData fill the page's meta elements: Mode is "local" for `kubectl
+// capstan dashboard` (the page calls its backend) and "cluster" when
+// capstan-apiserver serves the page (the page calls the Kubernetes API
+// through the proxy that served it).
+type indexData struct {
+	Mode, Token, Namespace string
+}
+
+func serveIndexPage(w http.ResponseWriter, data indexData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = indexTemplate.Execute(w, struct{ Token, Namespace string }{s.token, s.namespace})
+	_ = indexTemplate.Execute(w, data)
 }

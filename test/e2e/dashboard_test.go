@@ -75,7 +75,12 @@ func startDashboard(t *testing.T, flags ...string) string {
 // openDashboard starts a dashboard and a headless Chromium showing it.
 func openDashboard(t *testing.T, flags ...string) *dashboardPage {
 	t.Helper()
-	url := startDashboard(t, flags...)
+	return openBrowser(t, startDashboard(t, flags...))
+}
+
+// openBrowser starts a headless Chromium for the dashboard at url.
+func openBrowser(t *testing.T, url string) *dashboardPage {
+	t.Helper()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("the browser tests need Debian's chromium package (.ci/run installs it): %v", err)

@@ -1,10 +1,23 @@
-// The dashboard's backend: allow-listed Kubernetes paths under /k8s and a
-// few actions under /ui. Every request that changes something carries the
-// CSRF token of the page.
+// Where the page reaches the Kubernetes API. Served by `kubectl capstan
+// dashboard` ("local"), it calls its backend: allow-listed Kubernetes paths
+// under /k8s and a few actions under /ui, each request that changes
+// something with the CSRF token of the page. Served by capstan-apiserver
+// ("cluster", behind `kubectl proxy` or another authenticating proxy), it
+// calls the Kubernetes API through the proxy that served it, as the user.
 
-const token = document.querySelector('meta[name="capstan-csrf"]')?.getAttribute("content") ?? "";
+const meta = (name: string) => document.querySelector(`meta[name="${name}"]`)?.getAttribute("content") ?? "";
+const token = meta("capstan-csrf");
 
-export const group = "/k8s/apis/capstan.dev/v1alpha1";
+/** inCluster is true when capstan-apiserver served the page. */
+export const inCluster = meta("capstan-mode") === "cluster";
+
+/** dashboardPath is where capstan-apiserver serves the page (pkg/dashboard.InClusterPath). */
+const dashboardPath = "/apis/capstan.dev/v1alpha1/dashboards/";
+
+/** apiRoot is the Kubernetes API's root: the proxy's own root (with any prefix it adds) in the cluster, /k8s locally. */
+export const apiRoot = inCluster ? location.pathname.slice(0, Math.max(0, location.pathname.indexOf(dashboardPath))) : "/k8s";
+
+export const group = `${apiRoot}/apis/capstan.dev/v1alpha1`;
 
 /** APIError is an error answered by the API, with its code and message as the API gave them. */
 export class APIError extends Error {
@@ -38,15 +51,18 @@ export async function get<T>(path: string): Promise<T> {
   return res.json() as Promise<T>;
 }
 
-/** post sends a JSON body (or none) with the CSRF token. */
-export async function post<T>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method: "POST",
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-Capstan-CSRF": token },
-    body: JSON.stringify(body ?? {}),
-  });
+/** send sends a method with a JSON body (or none) and the CSRF token. */
+export async function send<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", "Content-Type": contentType };
+  if (token) headers["X-Capstan-CSRF"] = token;
+  const res = await fetch(path, { method, headers, body: JSON.stringify(body ?? {}) });
   if (!res.ok) throw await failure(res);
   return res.json() as Promise<T>;
+}
+
+/** post sends a JSON body (or none) with the CSRF token. */
+export function post<T>(path: string, body?: unknown): Promise<T> {
+  return send<T>("POST", path, body);
 }
 
 /** errorText is what to show for any error. */

@@ -3,7 +3,8 @@
 // detail, the diff or the history).
 
 import { age, h, replace, toYAML } from "./dom";
-import { get, group, post, watch } from "./api";
+import { get, group, apiRoot, post, watch } from "./api";
+import { loadTree as fetchTree, readLive, refresh } from "./actions";
 import type { Application, ApplicationDiff, ResourceStatus, Tree, TreeNode } from "./types";
 import { actionButton, badge, banner, keyOf } from "./widgets";
 import { diffView } from "./diffview";
@@ -59,8 +60,8 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
     const current = app;
     replace(toolbar,
       h("button", { type: "button", class: "primary", "data-action": "sync", onclick: () => openSync(current, say) }, "Sync"),
-      actionButton("Refresh", () => post(`/ui/refresh/${namespace}/${name}`).then(() => say("Refresh requested")), report, { "data-action": "refresh" }),
-      actionButton("Hard refresh", () => post(`/ui/refresh/${namespace}/${name}?hard=true`).then(() => say("Hard refresh requested")), report, { "data-action": "hard-refresh" }),
+      actionButton("Refresh", () => refresh(current, false).then(() => say("Refresh requested")), report, { "data-action": "refresh" }),
+      actionButton("Hard refresh", () => refresh(current, true).then(() => say("Hard refresh requested")), report, { "data-action": "hard-refresh" }),
       h("button", { type: "button", "data-action": "diff", onclick: () => open({ kind: "diff" }) }, "Diff"),
       h("button", { type: "button", "data-action": "history", onclick: () => open({ kind: "history" }) }, "History and rollback"),
       actionButton("Terminate", () => post(`${path}/terminate`, { apiVersion: "capstan.dev/v1alpha1", kind: "ApplicationTerminateRequest" })
@@ -116,7 +117,7 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
 
   const loadTree = async () => {
     try {
-      tree = await get<Tree>(`/ui/tree/${namespace}/${name}`);
+      if (app) tree = await fetchTree(app);
     } catch (err) {
       report(err);
     }
@@ -168,6 +169,8 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
   };
 
   const renderResource = async (node: TreeNode, tab: string, close: HTMLElement) => {
+    if (!app) return;
+    const current = app;
     const tabs = ["live", "desired", "diff", "events"];
     const header = [h("h2", null, `${node.Kind} ${node.Namespace ? node.Namespace + "/" : ""}${node.Name}`), close,
       h("div", { class: "toolbar", role: "group", "aria-label": "Resource views" }, tabs.map((t) => h("button", {
@@ -176,12 +179,11 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
     replace(panelSection, header, h("p", null, "Loading…"));
     let content: Node;
     if (tab === "live") {
-      const query = new URLSearchParams({ group: node.Group, kind: node.Kind, namespace: node.Namespace, name: node.Name });
-      content = h("pre", { class: "manifest" }, toYAML(await get(`/ui/live/${namespace}/${name}?${query}`)));
+      content = h("pre", { class: "manifest" }, toYAML(await readLive(current, node)));
     } else if (tab === "events") {
       const selector = `involvedObject.name=${node.Name},involvedObject.kind=${node.Kind}`;
       const events = await get<{ items: { type: string; reason: string; message: string; lastTimestamp?: string; eventTime?: string; count?: number }[] }>(
-        `/k8s/api/v1/namespaces/${node.Namespace || namespace}/events?fieldSelector=${encodeURIComponent(selector)}`);
+        `${apiRoot}/api/v1/namespaces/${node.Namespace || namespace}/events?fieldSelector=${encodeURIComponent(selector)}`);
       content = events.items.length === 0 ? h("p", null, "No events.") : h("table", { class: "events" },
         h("thead", null, h("tr", null, ["Type", "Reason", "Age", "Message"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", null, events.items.map((e) => h("tr", null, h("td", null, e.type), h("td", null, e.reason),

@@ -4,6 +4,7 @@
 
 import { h, replace } from "./dom";
 import { group, post } from "./api";
+import { remove } from "./actions";
 import type { Application, History } from "./types";
 import { banner, checkbox, keyOf, labelled, modal } from "./widgets";
 
@@ -98,7 +99,7 @@ export function openDelete(app: Application, done: (message: string) => void): v
     submitting(form, errorSlot, close, async () => {
       if (confirm.value !== app.metadata.name) throw new Error(`Type the name ${app.metadata.name} to confirm.`);
       const cascade = (form.elements.namedItem("cascade") as RadioNodeList).value;
-      return post(`/ui/delete/${app.metadata.namespace}/${app.metadata.name}?cascade=${cascade}`);
+      return remove(app, cascade);
     }, () => done("Deleted"));
     return form;
   });

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apiserver"
+	"capstan.dev/capstan/pkg/dashboard"
 	"capstan.dev/capstan/pkg/engine"
 	"capstan.dev/capstan/pkg/generated/openapi"
 	"capstan.dev/capstan/pkg/scheme"
@@ -37,6 +39,11 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 
 	if err := o.RecommendedOptions.ApplyTo(serverConfig); err != nil {
 		return nil, err
+	}
+	// The dashboard's page and assets, behind authentication and
+	// authorization (RBAC `get dashboards/ui`) like every API request.
+	serverConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		return genericapiserver.DefaultBuildHandlerChain(dashboard.InCluster(apiHandler), c)
 	}
 	authz, err := o.Tenancy.authorizer(serverConfig.Authorization.Authorizer)
 	if err != nil {
