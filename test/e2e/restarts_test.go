@@ -412,12 +412,6 @@ func (p *tcpProxy) restore(t *testing.T) {
 
 func TestAnUnreachableDestinationIsReportedPrunesNothingAndRecoversByItself(t *testing.T) {
 	requireCapstanAPIServer(t)
-	// KNOWN FAILURE, not a pass: after the proxy is cut the Application stays
-	// Synced/Healthy from the stale cache for at least 90 s: nothing compares
-	// it again before --app-resync (the watch error handler's refresh in
-	// pkg/cluster/cache.go does not fire; the watches end with EOF). Remove
-	// this skip once that is fixed (issue 19, restarts).
-	t.Skip("known failure: an unreachable destination is not reported until the next resync (issue 19)")
 	ns := createNamespace(t)
 	target, err := url.Parse(kubeAPIServerURL(t))
 	if err != nil {

@@ -169,7 +169,17 @@ func (o *ControllerOptions) runElected(ctx context.Context, client kubernetes.In
 		Name:            "capstan-controllers",
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: run,
-			OnStoppedLeading: func() { klog.FromContext(ctx).Info("Lost the capstan-controllers Lease") },
+			OnStoppedLeading: func() {
+				if ctx.Err() != nil {
+					return // shutting down: the Lease was released
+				}
+				// The controllers stopped with the Lease and do not start
+				// again in this process: exit, as kube-controller-manager
+				// does, so that the restarted process competes for it anew
+				// instead of serving without controllers forever.
+				klog.FromContext(ctx).Error(nil, "Lost the capstan-controllers Lease; exiting so that a restart runs the controllers again")
+				klog.FlushAndExit(klog.ExitFlushTimeout, 1)
+			},
 		},
 	})
 	if err != nil {
