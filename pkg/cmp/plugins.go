@@ -76,6 +76,7 @@ func (p *Plugins) StartLocal(ctx context.Context, runnerPath, configDir, socketD
 		// A clean environment: nothing of the server's reaches plugins.
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		endWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start the runner of plugin %s: %w", plugin.Name(), err)
 		}

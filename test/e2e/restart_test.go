@@ -95,9 +95,41 @@ func restartCapstanAPIServer(t *testing.T, extra ...string) {
 // with sig: SIGTERM lets it shut down gracefully, as a rolling restart does.
 func restartCapstanAPIServerWith(t *testing.T, sig syscall.Signal, extra ...string) {
 	t.Helper()
+	children := childrenOf(componentPID(t, "capstan-apiserver"))
 	stopComponent(t, "capstan-apiserver", sig)
+	// Its plugin runners end with it, also when it was killed: the next
+	// server starts its own.
+	eventually(t, restartTimeout, "the plugin runners of the stopped capstan-apiserver to end", func() (bool, error) {
+		var left []int
+		for _, pid := range children {
+			if state, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && !strings.Contains(string(state), ") Z ") {
+				left = append(left, pid)
+			}
+		}
+		return len(left) == 0, fmt.Errorf("processes %v still run", left)
+	})
 	startComponent(t, "capstan-apiserver", extra...)
 	waitForCapstanAPI(t)
+}
+
+// childrenOf lists the processes whose parent is pid.
+func childrenOf(pid int) []int {
+	var children []int
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		stat, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after ")".
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			if child, err := strconv.Atoi(strings.Fields(string(stat))[0]); err == nil {
+				children = append(children, child)
+			}
+		}
+	}
+	return children
 }
 
 // waitForCapstanAPI waits until capstan.dev serves through kube-apiserver's
