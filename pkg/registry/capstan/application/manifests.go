@@ -8,6 +8,8 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/inspect"
 )
 
 // ManifestsREST is the storage of applications/manifests: GET renders the
@@ -37,15 +39,7 @@ func (r *ManifestsREST) NewGetOptions() (runtime.Object, bool, string) {
 
 // Get renders the manifests of the Application name.
 func (r *ManifestsREST) Get(ctx context.Context, name string, options runtime.Object) (runtime.Object, error) {
-	opts, ok := options.(*capstan.ApplicationManifestsOptions)
-	if !ok {
-		return nil, fmt.Errorf("unexpected options %T", options)
-	}
-	app, err := r.call.application(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	inspect, err := r.call.access.inspectOptions(ctx, app, opts.Revision, opts.Refresh == "hard")
+	app, inspect, err := r.call.inspectAt(ctx, name, options)
 	if err != nil {
 		return nil, err
 	}
@@ -86,15 +80,7 @@ func (r *ParametersREST) NewGetOptions() (runtime.Object, bool, string) {
 
 // Get returns the parameter announcements of the Application name.
 func (r *ParametersREST) Get(ctx context.Context, name string, options runtime.Object) (runtime.Object, error) {
-	opts, ok := options.(*capstan.ApplicationManifestsOptions)
-	if !ok {
-		return nil, fmt.Errorf("unexpected options %T", options)
-	}
-	app, err := r.call.application(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	inspect, err := r.call.access.inspectOptions(ctx, app, opts.Revision, opts.Refresh == "hard")
+	app, inspect, err := r.call.inspectAt(ctx, name, options)
 	if err != nil {
 		return nil, err
 	}
@@ -103,4 +89,20 @@ func (r *ParametersREST) Get(ctx context.Context, name string, options runtime.O
 		return nil, engineError(name, err)
 	}
 	return r.call.internal(params, &capstan.ApplicationParameters{})
+}
+
+// inspectAt reads the Application name and the inspection its query
+// parameters (revision, refresh) and the caller's access allow: the start
+// of every GET that renders an Application's sources.
+func (c engineCall) inspectAt(ctx context.Context, name string, options runtime.Object) (*v1alpha1.Application, inspect.Options, error) {
+	opts, ok := options.(*capstan.ApplicationManifestsOptions)
+	if !ok {
+		return nil, inspect.Options{}, fmt.Errorf("unexpected options %T", options)
+	}
+	app, err := c.application(ctx, name)
+	if err != nil {
+		return nil, inspect.Options{}, err
+	}
+	inspection, err := c.access.inspectOptions(ctx, app, opts.Revision, opts.Refresh == "hard")
+	return app, inspection, err
 }
