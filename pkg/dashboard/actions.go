@@ -5,21 +5,17 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cascade"
-	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/refresh"
-	"capstan.dev/capstan/pkg/resourcetree"
 )
 
 // routeActions adds what takes more than one forwarded call, each done
-// with the user's own clients.
+// with the user's own clients. (The resource tree and its live objects are
+// the Application's subresources, forwarded like the others.)
 func (s *Server) routeActions() {
-	s.mux.HandleFunc("GET /ui/tree/{namespace}/{name}", s.serveTree)
-	s.mux.HandleFunc("GET /ui/live/{namespace}/{name}", s.serveLive)
 	s.mux.HandleFunc("POST /ui/refresh/{namespace}/{name}", s.serveRefresh)
 	s.mux.HandleFunc("POST /ui/delete/{namespace}/{name}", s.serveDelete)
 }
@@ -32,51 +28,6 @@ func (s *Server) application(w http.ResponseWriter, r *http.Request) (*v1alpha1.
 		return nil, false
 	}
 	return app, true
-}
-
-func (s *Server) reader() resourcetree.DynamicReader {
-	return resourcetree.DynamicReader{Client: s.dynamic, Mapper: s.mapper}
-}
-
-// serveTree answers the Application's resource tree as the user sees it.
-func (s *Server) serveTree(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.application(w, r)
-	if !ok {
-		return
-	}
-	tree, err := resourcetree.BuildLive(r.Context(), app, s.reader())
-	if err != nil {
-		writeError(w, "build the resource tree", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tree)
-}
-
-// serveLive answers one live object of the Application's tree (managed, or
-// owned by a managed one), with Secret values masked: the dashboard reads
-// no other object.
-func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
-	app, ok := s.application(w, r)
-	if !ok {
-		return
-	}
-	query := r.URL.Query()
-	tree, err := resourcetree.BuildLive(r.Context(), app, s.reader())
-	if err != nil {
-		writeError(w, "build the resource tree", err)
-		return
-	}
-	node := tree.Find(query.Get("group"), query.Get("kind"), query.Get("namespace"), query.Get("name"))
-	if node == nil || node.Version == "" {
-		writeStatus(w, http.StatusNotFound, "the Application's resource tree has no such object")
-		return
-	}
-	obj, err := s.reader().Get(r.Context(), schema.GroupVersionKind{Group: node.Group, Version: node.Version, Kind: node.Kind}, node.Namespace, node.Name)
-	if err != nil {
-		writeError(w, "read the live object", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, diff.MaskSecrets(obj)[0].Object)
 }
 
 // serveRefresh asks the controller for a normal or, with ?hard=true, a hard

@@ -43,6 +43,8 @@ var (
 	getQuery    = queryKeys("resourceVersion")
 	diffQuery   = queryKeys("revision", "refresh")
 	actionQuery = queryKeys("dryRun")
+	// liveQuery names one object of an Application's resource tree.
+	liveQuery = queryKeys("group", "version", "resourceKind", "namespace", "resourceName")
 )
 
 // routes are everything the UI needs from the Kubernetes API, and all it
@@ -53,6 +55,8 @@ var routes = []route{
 	{http.MethodGet, regexp.MustCompile(`^` + capstanGroup + `(/namespaces/` + namePattern + `)?/(applications|applicationsets)$`), listQuery},
 	{http.MethodGet, regexp.MustCompile(`^` + namespaced + `/(applications|applicationsets)/` + namePattern + `$`), getQuery},
 	{http.MethodGet, regexp.MustCompile(`^` + namespaced + `/applications/` + namePattern + `/(diff|manifests)$`), diffQuery},
+	{http.MethodGet, regexp.MustCompile(`^` + namespaced + `/applications/` + namePattern + `/resourcetree$`), nil},
+	{http.MethodGet, regexp.MustCompile(`^` + namespaced + `/applications/` + namePattern + `/resource$`), liveQuery},
 	{http.MethodGet, regexp.MustCompile(`^` + namespaced + `/applicationsets/` + namePattern + `/preview$`), nil},
 	{http.MethodGet, regexp.MustCompile(`^` + capstanGroup + `/appprojects$`), listQuery},
 	{http.MethodGet, regexp.MustCompile(`^` + capstanGroup + `/appprojects/` + namePattern + `$`), getQuery},

@@ -16,8 +16,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
@@ -28,8 +26,6 @@ type Options struct {
 	// Config reaches the Kubernetes API as the user (the kubeconfig's
 	// context, with impersonation when it asks for it).
 	Config *rest.Config
-	// Mapper maps kinds to resources for the live objects of the tree.
-	Mapper meta.RESTMapper
 	// Hosts are the Host header values the dashboard answers to, such as
 	// "127.0.0.1:8080" and "localhost:8080": any other is refused, so that a
 	// page of another site cannot reach it by DNS rebinding.
@@ -46,8 +42,6 @@ type Server struct {
 	namespace string
 	proxy     *httputil.ReverseProxy
 	capstan   clientset.Interface
-	dynamic   dynamic.Interface
-	mapper    meta.RESTMapper
 	mux       *http.ServeMux
 }
 
@@ -71,13 +65,9 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: Capstan client: %w", err)
 	}
-	dynamicClient, err := dynamic.NewForConfig(opts.Config)
-	if err != nil {
-		return nil, fmt.Errorf("dashboard: dynamic client: %w", err)
-	}
 	s := &Server{
 		hosts: map[string]bool{}, token: hex.EncodeToString(token), namespace: opts.Namespace, proxy: proxy,
-		capstan: capstan, dynamic: dynamicClient, mapper: opts.Mapper, mux: http.NewServeMux(),
+		capstan: capstan, mux: http.NewServeMux(),
 	}
 	for _, host := range opts.Hosts {
 		s.hosts[host] = true

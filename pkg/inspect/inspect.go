@@ -32,4 +32,9 @@ type Options struct {
 	// everything. For other clusters, where the caller has no identity, the
 	// project's rules and the right to the subresource are the gate.
 	MayRead func(ctx context.Context, resource schema.GroupVersionResource, namespace string) (bool, error)
+	// MayList tells, as MayRead, whether the caller may list objects of a
+	// resource in a namespace of the in-cluster destination (every namespace
+	// when empty): the resource tree leaves out the kinds the caller may not
+	// list. Nil shows everything.
+	MayList func(ctx context.Context, resource schema.GroupVersionResource, namespace string) (bool, error)
 }

@@ -249,3 +249,45 @@ func sortedKeys(set map[string]bool) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// APINodes are nodes as the resourcetree subresource serves them.
+func APINodes(nodes []*Node) []v1alpha1.ResourceTreeNode {
+	if len(nodes) == 0 {
+		return nil
+	}
+	out := make([]v1alpha1.ResourceTreeNode, 0, len(nodes))
+	for _, node := range nodes {
+		item := v1alpha1.ResourceTreeNode{
+			Group: node.Group, Version: node.Version, Kind: node.Kind, Namespace: node.Namespace, Name: node.Name,
+			UID: string(node.UID), Managed: node.Managed, Status: node.Status, RequiresPruning: node.RequiresPruning,
+			Health: node.Health.DeepCopy(), Children: APINodes(node.Children),
+		}
+		if !node.Created.IsZero() {
+			created := node.Created
+			item.CreatedAt = &created
+		}
+		out = append(out, item)
+	}
+	return out
+}
+
+// FromAPI is the tree the resourcetree subresource served.
+func FromAPI(served *v1alpha1.ApplicationResourceTree) *Tree {
+	var nodes func(items []v1alpha1.ResourceTreeNode) []*Node
+	nodes = func(items []v1alpha1.ResourceTreeNode) []*Node {
+		var out []*Node
+		for _, item := range items {
+			node := &Node{
+				Group: item.Group, Version: item.Version, Kind: item.Kind, Namespace: item.Namespace, Name: item.Name,
+				UID: types.UID(item.UID), Managed: item.Managed, Status: item.Status, RequiresPruning: item.RequiresPruning,
+				Health: item.Health.DeepCopy(), Children: nodes(item.Children),
+			}
+			if item.CreatedAt != nil {
+				node.Created = *item.CreatedAt
+			}
+			out = append(out, node)
+		}
+		return out
+	}
+	return &Tree{Nodes: nodes(served.Nodes), Warnings: served.Warnings}
+}

@@ -26,6 +26,16 @@ func TestDiffAndManifestsNeedADestination(t *testing.T) {
 	if _, err := apps.GetManifests(ctx, "guestbook", metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
 		t.Errorf("manifests in standalone mode: got %v, want 503", err)
 	}
+	if _, err := apps.GetResourceTree(ctx, "guestbook", metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) {
+		t.Errorf("resourcetree in standalone mode: got %v, want 503", err)
+	}
+	// The query names the object: decoded, then refused for want of a destination.
+	err := s.client.CapstanV1alpha1().RESTClient().Get().Namespace("default").Resource("applications").Name("guestbook").SubResource("resource").
+		Param("group", "apps").Param("version", "v1").Param("resourceKind", "Deployment").Param("namespace", "guestbook").Param("resourceName", "web").
+		Do(ctx).Error()
+	if !apierrors.IsServiceUnavailable(err) {
+		t.Errorf("resource in standalone mode: got %v, want 503", err)
+	}
 	if _, err := apps.GetDiff(ctx, "missing", metav1.GetOptions{}); !apierrors.IsServiceUnavailable(err) && !apierrors.IsNotFound(err) {
 		t.Errorf("diff of a missing application: got %v", err)
 	}

@@ -85,33 +85,33 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
   };
 
   const statusOf = (node: TreeNode): ResourceStatus | undefined => (app?.status?.resources ?? []).find((r) =>
-    (r.group ?? "") === node.Group && r.kind === node.Kind && (r.namespace ?? "") === node.Namespace && r.name === node.Name);
+    (r.group ?? "") === (node.group ?? "") && r.kind === node.kind && (r.namespace ?? "") === (node.namespace ?? "") && r.name === node.name);
 
   const treeNode = (node: TreeNode): HTMLElement => {
     // A managed resource's sync status and health come from the Application as
     // watched, which is newer than the tree.
-    const status = node.Managed ? statusOf(node) : undefined;
-    const sync = node.RequiresPruning || status?.requiresPruning ? "RequiresPruning" : status?.status ?? node.Status;
-    const health = status ? status.health : node.Health;
-    const children = node.Children ?? [];
-    return h("li", { "data-kind": node.Kind, "data-name": node.Name },
+    const status = node.managed ? statusOf(node) : undefined;
+    const sync = node.requiresPruning || status?.requiresPruning ? "RequiresPruning" : status?.status ?? node.status;
+    const health = status ? status.health : node.health;
+    const children = node.children ?? [];
+    return h("li", { "data-kind": node.kind, "data-name": node.name },
       h("button", {
-        type: "button", class: `node${node.Managed ? " managed" : ""}`, onclick: () => open({ kind: "resource", node, tab: "live" }),
-        "aria-label": `${node.Kind} ${node.Name}${node.Managed ? ", " + (sync ?? "") : ""}, ${health?.status ?? "no health"}`,
+        type: "button", class: `node${node.managed ? " managed" : ""}`, onclick: () => open({ kind: "resource", node, tab: "live" }),
+        "aria-label": `${node.kind} ${node.name}${node.managed ? ", " + (sync ?? "") : ""}, ${health?.status ?? "no health"}`,
       },
-      h("span", { class: "kind" }, node.Kind), " ", h("span", { class: "name" }, node.Name), " ",
+      h("span", { class: "kind" }, node.kind), " ", h("span", { class: "name" }, node.name), " ",
       health?.status ? badge("health", health.status) : null, " ",
-      node.Managed ? badge("sync", sync) : null,
+      node.managed ? badge("sync", sync) : null,
       status?.syncWave ? h("span", { class: "tag" }, `wave ${status.syncWave}`) : null,
       status?.hook ? h("span", { class: "tag hook" }, "hook") : null),
       children.length ? h("ul", null, children.map(treeNode)) : null);
   };
 
   const renderTree = () => {
-    const nodes = tree?.Nodes ?? [];
+    const nodes = tree?.nodes ?? [];
     // Hooks are not in the live tree once deleted, but status lists them.
     replace(treeSection, h("h2", { id: "tree-title" }, "Resources"),
-      (tree?.Warnings ?? []).map((w) => h("p", { class: "warning" }, w)),
+      (tree?.warnings ?? []).map((w) => h("p", { class: "warning" }, w)),
       nodes.length ? h("ul", { class: "tree-root", "aria-label": "Resource tree" }, nodes.map(treeNode)) : h("p", null, tree ? "No resources." : "Loading…"));
   };
 
@@ -172,7 +172,7 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
     if (!app) return;
     const current = app;
     const tabs = ["live", "desired", "diff", "events"];
-    const header = [h("h2", null, `${node.Kind} ${node.Namespace ? node.Namespace + "/" : ""}${node.Name}`), close,
+    const header = [h("h2", null, `${node.kind} ${(node.namespace ?? "") ? (node.namespace ?? "") + "/" : ""}${node.name}`), close,
       h("div", { class: "toolbar", role: "group", "aria-label": "Resource views" }, tabs.map((t) => h("button", {
         type: "button", "aria-pressed": String(t === tab), onclick: () => open({ kind: "resource", node, tab: t }),
       }, t[0].toUpperCase() + t.slice(1))))];
@@ -181,17 +181,17 @@ export function renderApplication(main: HTMLElement, namespace: string, name: st
     if (tab === "live") {
       content = h("pre", { class: "manifest" }, toYAML(await readLive(current, node)));
     } else if (tab === "events") {
-      const selector = `involvedObject.name=${node.Name},involvedObject.kind=${node.Kind}`;
+      const selector = `involvedObject.name=${node.name},involvedObject.kind=${node.kind}`;
       const events = await get<{ items: { type: string; reason: string; message: string; lastTimestamp?: string; eventTime?: string; count?: number }[] }>(
-        `${apiRoot}/api/v1/namespaces/${node.Namespace || namespace}/events?fieldSelector=${encodeURIComponent(selector)}`);
+        `${apiRoot}/api/v1/namespaces/${(node.namespace ?? "") || namespace}/events?fieldSelector=${encodeURIComponent(selector)}`);
       content = events.items.length === 0 ? h("p", null, "No events.") : h("table", { class: "events" },
         h("thead", null, h("tr", null, ["Type", "Reason", "Age", "Message"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", null, events.items.map((e) => h("tr", null, h("td", null, e.type), h("td", null, e.reason),
           h("td", null, age(e.lastTimestamp ?? e.eventTime)), h("td", null, e.message)))));
     } else {
       const diff = await get<ApplicationDiff>(`${path}/diff`);
-      const item = (diff.items ?? []).find((i) => (i.group ?? "") === node.Group && i.kind === node.Kind && (i.namespace ?? "") === node.Namespace && i.name === node.Name);
-      if (!item) content = h("p", null, node.Managed ? "Not in the diff." : `${node.Kind} ${node.Name} is not managed: it is owned by a managed resource, so it has no desired state.`);
+      const item = (diff.items ?? []).find((i) => (i.group ?? "") === (node.group ?? "") && i.kind === node.kind && (i.namespace ?? "") === (node.namespace ?? "") && i.name === node.name);
+      if (!item) content = h("p", null, node.managed ? "Not in the diff." : `${node.kind} ${node.name} is not managed: it is owned by a managed resource, so it has no desired state.`);
       else if (tab === "desired") content = item.target ? h("pre", { class: "manifest" }, toYAML(item.target)) : h("p", null, "Not in the desired state (it requires pruning).");
       else content = diffView([item]);
     }

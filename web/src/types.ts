@@ -57,13 +57,14 @@ export interface Application {
   operation?: object;
 }
 
+/** TreeNode is a node of applications/NAME/resourcetree (ApplicationResourceTree). */
 export interface TreeNode {
-  Group: string; Version: string; Kind: string; Namespace: string; Name: string;
-  Managed: boolean; Status?: string; RequiresPruning?: boolean; Health?: Health | null;
-  Children?: TreeNode[] | null;
+  group?: string; version?: string; kind: string; namespace?: string; name: string; uid?: string;
+  managed?: boolean; status?: string; requiresPruning?: boolean; health?: Health; createdAt?: string;
+  children?: TreeNode[];
 }
 
-export interface Tree { Nodes: TreeNode[] | null; Warnings: string[] | null }
+export interface Tree { nodes?: TreeNode[]; warnings?: string[] }
 
 export interface ResourceDiff {
   group?: string; kind: string; namespace?: string; name: string; status: string;

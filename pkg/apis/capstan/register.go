@@ -46,6 +46,9 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
 		&ApplicationParameters{},
+		&ApplicationResourceTree{},
+		&ApplicationLiveResource{},
+		&ApplicationLiveResourceOptions{},
 		&ApplicationSetPreview{},
 	)
 	return nil

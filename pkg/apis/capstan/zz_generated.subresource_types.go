@@ -427,3 +427,110 @@ type ApplicationSetPreviewItem struct {
 	// +optional
 	Diff string `json:"diff,omitempty"`
 }
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationResourceTree is returned by GET applications/NAME/resourcetree
+// (Argo CD's resource-tree): the Application's managed resources, each with
+// its sync status and health, and below them the live objects they own
+// through ownerReferences (a Deployment's ReplicaSets and their Pods, a
+// CronJob's Jobs, a Service's EndpointSlices) with their health. It is
+// computed for the caller: in the cluster Capstan runs in, a kind the caller
+// may not list in a namespace is left out, and a warning says so.
+type ApplicationResourceTree struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata of the Application the tree is for.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Nodes are the managed resources in the order of the Application's
+	// status, each with the objects it owns.
+	// +optional
+	// +listType=atomic
+	Nodes []ResourceTreeNode `json:"nodes,omitempty"`
+	// Warnings say what the tree leaves out and why (a kind the caller may
+	// not list, a destination whose live objects cannot be read).
+	// +optional
+	// +listType=atomic
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// ResourceTreeNode is one object of an Application's resource tree.
+type ResourceTreeNode struct {
+	// Group of the object's kind; empty for the core group.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// Version of the object's kind.
+	// +optional
+	Version string `json:"version,omitempty"`
+	// Kind of the object.
+	Kind string `json:"kind"`
+	// Namespace of the object; empty for cluster-scoped objects.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object.
+	Name string `json:"name"`
+	// UID of the live object; empty when it does not exist.
+	// +optional
+	UID string `json:"uid,omitempty"`
+	// Managed is true for the Application's own resources; their children
+	// are owned by them, not managed.
+	// +optional
+	Managed bool `json:"managed,omitempty"`
+	// Status is a managed resource's sync status; empty for children.
+	// +optional
+	Status SyncStatusCode `json:"status,omitempty"`
+	// RequiresPruning marks a managed resource that is no longer in the target state.
+	// +optional
+	RequiresPruning bool `json:"requiresPruning,omitempty"`
+	// Health of the object; empty when its kind has none.
+	// +optional
+	Health *HealthStatus `json:"health,omitempty"`
+	// CreatedAt is when the live object was created.
+	// +optional
+	CreatedAt *metav1.Time `json:"createdAt,omitempty"`
+	// Children are the objects it owns, sorted by kind and name.
+	// +optional
+	// +listType=atomic
+	Children []ResourceTreeNode `json:"children,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationLiveResource is returned by GET applications/NAME/resource
+// (Argo CD's GetResource): one live object of the Application's resource
+// tree — a managed resource or an object it owns — with Secret values
+// masked. No other object can be read through it; in the cluster Capstan
+// runs in, only one the caller may get.
+type ApplicationLiveResource struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata of the Application the object belongs to.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Object is the live object.
+	// +optional
+	Object *runtime.RawExtension `json:"object,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ApplicationLiveResourceOptions are the query parameters of GET
+// applications/NAME/resource: which object of the resource tree to read.
+type ApplicationLiveResourceOptions struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Group of the object's kind; empty for the core group.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// Version of the object's kind; empty means the version in the tree.
+	// +optional
+	Version string `json:"version,omitempty"`
+	// ResourceKind is the object's kind ("kind" names the options' own).
+	ResourceKind string `json:"resourceKind"`
+	// Namespace of the object; empty for cluster-scoped objects.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// ResourceName is the object's name.
+	ResourceName string `json:"resourceName"`
+}

@@ -6,11 +6,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -66,18 +64,6 @@ func (c *clients) kube() (kubernetes.Interface, error) {
 		return nil, err
 	}
 	return kubernetes.NewForConfig(config)
-}
-
-func (c *clients) dynamic() (dynamic.Interface, error) {
-	config, err := c.restConfig()
-	if err != nil {
-		return nil, err
-	}
-	return dynamic.NewForConfig(config)
-}
-
-func (c *clients) restMapper() (meta.RESTMapper, error) {
-	return c.configFlags.ToRESTMapper()
 }
 
 // completeApplicationNames completes Application names of the namespace,

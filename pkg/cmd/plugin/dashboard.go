@@ -70,10 +70,6 @@ func (o dashboardOptions) run(ctx context.Context, c *clients) error {
 	if err != nil {
 		return err
 	}
-	mapper, err := c.restMapper()
-	if err != nil {
-		return err
-	}
 	namespace, err := c.namespace()
 	if err != nil {
 		return err
@@ -84,7 +80,7 @@ func (o dashboardOptions) run(ctx context.Context, c *clients) error {
 	}
 	port := strconv.Itoa(listener.Addr().(*net.TCPAddr).Port)
 	hosts := []string{net.JoinHostPort(o.address, port), net.JoinHostPort("localhost", port)}
-	server, err := dashboard.New(dashboard.Options{Config: config, Mapper: mapper, Hosts: hosts, Namespace: namespace})
+	server, err := dashboard.New(dashboard.Options{Config: config, Hosts: hosts, Namespace: namespace})
 	if err != nil {
 		listener.Close()
 		return err

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
@@ -44,16 +45,17 @@ func runGet(cmd *cobra.Command, c *clients, printFlags *genericclioptions.PrintF
 	if format != "" && format != "wide" {
 		return printObject(printFlags, app, c.streams.Out)
 	}
-	client, err := c.dynamic()
-	if err != nil {
-		return err
-	}
-	mapper, err := c.restMapper()
-	if err != nil {
-		return err
-	}
-	tree, err := resourcetree.BuildLive(cmd.Context(), app, resourcetree.DynamicReader{Client: client, Mapper: mapper})
-	if err != nil {
+	// The tree is the server's (applications/NAME/resourcetree), computed
+	// for this user: the dashboard shows the same.
+	var tree *resourcetree.Tree
+	served, err := apps.GetResourceTree(cmd.Context(), name, metav1.GetOptions{})
+	switch {
+	case err == nil:
+		tree = resourcetree.FromAPI(served)
+	case apierrors.IsForbidden(err) || apierrors.IsServiceUnavailable(err):
+		tree = resourcetree.FromStatus(app)
+		tree.Warnings = append(tree.Warnings, "the objects owned by the managed resources are not shown: "+err.Error())
+	default:
 		return err
 	}
 	for _, warning := range tree.Warnings {

@@ -51,11 +51,14 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ApplicationDiffOptions{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDiffOptions(ref),
 		v1alpha1.ApplicationDiffRequest{}.OpenAPIModelName():                  schema_pkg_apis_capstan_v1alpha1_ApplicationDiffRequest(ref),
 		v1alpha1.ApplicationList{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_ApplicationList(ref),
+		v1alpha1.ApplicationLiveResource{}.OpenAPIModelName():                 schema_pkg_apis_capstan_v1alpha1_ApplicationLiveResource(ref),
+		v1alpha1.ApplicationLiveResourceOptions{}.OpenAPIModelName():          schema_pkg_apis_capstan_v1alpha1_ApplicationLiveResourceOptions(ref),
 		v1alpha1.ApplicationManifests{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_ApplicationManifests(ref),
 		v1alpha1.ApplicationManifestsOptions{}.OpenAPIModelName():             schema_pkg_apis_capstan_v1alpha1_ApplicationManifestsOptions(ref),
 		v1alpha1.ApplicationMatchExpression{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationMatchExpression(ref),
 		v1alpha1.ApplicationParameters{}.OpenAPIModelName():                   schema_pkg_apis_capstan_v1alpha1_ApplicationParameters(ref),
 		v1alpha1.ApplicationPreservedFields{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationPreservedFields(ref),
+		v1alpha1.ApplicationResourceTree{}.OpenAPIModelName():                 schema_pkg_apis_capstan_v1alpha1_ApplicationResourceTree(ref),
 		v1alpha1.ApplicationRollbackRequest{}.OpenAPIModelName():              schema_pkg_apis_capstan_v1alpha1_ApplicationRollbackRequest(ref),
 		v1alpha1.ApplicationSet{}.OpenAPIModelName():                          schema_pkg_apis_capstan_v1alpha1_ApplicationSet(ref),
 		v1alpha1.ApplicationSetApplicationStatus{}.OpenAPIModelName():         schema_pkg_apis_capstan_v1alpha1_ApplicationSetApplicationStatus(ref),
@@ -149,6 +152,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ResourceIgnoreDifferences{}.OpenAPIModelName():               schema_pkg_apis_capstan_v1alpha1_ResourceIgnoreDifferences(ref),
 		v1alpha1.ResourceResult{}.OpenAPIModelName():                          schema_pkg_apis_capstan_v1alpha1_ResourceResult(ref),
 		v1alpha1.ResourceStatus{}.OpenAPIModelName():                          schema_pkg_apis_capstan_v1alpha1_ResourceStatus(ref),
+		v1alpha1.ResourceTreeNode{}.OpenAPIModelName():                        schema_pkg_apis_capstan_v1alpha1_ResourceTreeNode(ref),
 		v1alpha1.RetryStrategy{}.OpenAPIModelName():                           schema_pkg_apis_capstan_v1alpha1_RetryStrategy(ref),
 		v1alpha1.RevisionHistory{}.OpenAPIModelName():                         schema_pkg_apis_capstan_v1alpha1_RevisionHistory(ref),
 		v1alpha1.SCMProviderGenerator{}.OpenAPIModelName():                    schema_pkg_apis_capstan_v1alpha1_SCMProviderGenerator(ref),
@@ -1225,6 +1229,113 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationList(ref common.ReferenceCallba
 	}
 }
 
+func schema_pkg_apis_capstan_v1alpha1_ApplicationLiveResource(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationLiveResource is returned by GET applications/NAME/resource (Argo CD's GetResource): one live object of the Application's resource tree — a managed resource or an object it owns — with Secret values masked. No other object can be read through it; in the cluster Capstan runs in, only one the caller may get.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata of the Application the object belongs to.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"object": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Object is the live object.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1.ObjectMeta{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationLiveResourceOptions(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationLiveResourceOptions are the query parameters of GET applications/NAME/resource: which object of the resource tree to read.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"group": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Group of the object's kind; empty for the core group.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"version": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Version of the object's kind; empty means the version in the tree.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"resourceKind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ResourceKind is the object's kind (\"kind\" names the options' own).",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Namespace of the object; empty for cluster-scoped objects.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"resourceName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ResourceName is the object's name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"resourceKind", "resourceName"},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_capstan_v1alpha1_ApplicationManifests(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -1487,6 +1598,79 @@ func schema_pkg_apis_capstan_v1alpha1_ApplicationPreservedFields(ref common.Refe
 				},
 			},
 		},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ApplicationResourceTree(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ApplicationResourceTree is returned by GET applications/NAME/resourcetree (Argo CD's resource-tree): the Application's managed resources, each with its sync status and health, and below them the live objects they own through ownerReferences (a Deployment's ReplicaSets and their Pods, a CronJob's Jobs, a Service's EndpointSlices) with their health. It is computed for the caller: in the cluster Capstan runs in, a kind the caller may not list in a namespace is left out, and a warning says so.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata of the Application the tree is for.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"nodes": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Nodes are the managed resources in the order of the Application's status, each with the objects it owns.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ResourceTreeNode{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"warnings": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Warnings say what the tree leaves out and why (a kind the caller may not list, a destination whose live objects cannot be read).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ResourceTreeNode{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
 	}
 }
 
@@ -6914,6 +7098,118 @@ func schema_pkg_apis_capstan_v1alpha1_ResourceStatus(ref common.ReferenceCallbac
 		},
 		Dependencies: []string{
 			v1alpha1.HealthStatus{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_capstan_v1alpha1_ResourceTreeNode(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ResourceTreeNode is one object of an Application's resource tree.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"group": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Group of the object's kind; empty for the core group.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"version": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Version of the object's kind.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind of the object.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Namespace of the object; empty for cluster-scoped objects.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the object.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"uid": {
+						SchemaProps: spec.SchemaProps{
+							Description: "UID of the live object; empty when it does not exist.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"managed": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Managed is true for the Application's own resources; their children are owned by them, not managed.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is a managed resource's sync status; empty for children.\n\nPossible enum values:\n - `\"OutOfSync\"` means live state differs from target state.\n - `\"Synced\"` means live state matches target state.\n - `\"Unknown\"` means the comparison could not be made.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"OutOfSync", "Synced", "Unknown"},
+						},
+					},
+					"requiresPruning": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequiresPruning marks a managed resource that is no longer in the target state.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"health": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Health of the object; empty when its kind has none.",
+							Ref:         ref(v1alpha1.HealthStatus{}.OpenAPIModelName()),
+						},
+					},
+					"createdAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CreatedAt is when the live object was created.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"children": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Children are the objects it owns, sorted by kind and name.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ResourceTreeNode{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"kind", "name"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.HealthStatus{}.OpenAPIModelName(), v1alpha1.ResourceTreeNode{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 

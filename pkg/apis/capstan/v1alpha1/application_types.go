@@ -13,6 +13,7 @@ import (
 // +genclient:method=DiffManifests,verb=create,subresource=diff,input=ApplicationDiffRequest,result=ApplicationDiff
 // +genclient:method=GetManifests,verb=get,subresource=manifests,result=ApplicationManifests
 // +genclient:method=GetParameters,verb=get,subresource=parameters,result=ApplicationParameters
+// +genclient:method=GetResourceTree,verb=get,subresource=resourcetree,result=ApplicationResourceTree
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // Application is one deployable unit: manifests taken from one or more sources

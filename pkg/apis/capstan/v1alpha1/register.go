@@ -49,6 +49,9 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ApplicationManifests{},
 		&ApplicationManifestsOptions{},
 		&ApplicationParameters{},
+		&ApplicationResourceTree{},
+		&ApplicationLiveResource{},
+		&ApplicationLiveResourceOptions{},
 		&ApplicationSetPreview{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)

@@ -207,6 +207,26 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*ApplicationLiveResource)(nil), (*capstan.ApplicationLiveResource)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ApplicationLiveResource_To_capstan_ApplicationLiveResource(a.(*ApplicationLiveResource), b.(*capstan.ApplicationLiveResource), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*capstan.ApplicationLiveResource)(nil), (*ApplicationLiveResource)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_capstan_ApplicationLiveResource_To_v1alpha1_ApplicationLiveResource(a.(*capstan.ApplicationLiveResource), b.(*ApplicationLiveResource), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ApplicationLiveResourceOptions)(nil), (*capstan.ApplicationLiveResourceOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ApplicationLiveResourceOptions_To_capstan_ApplicationLiveResourceOptions(a.(*ApplicationLiveResourceOptions), b.(*capstan.ApplicationLiveResourceOptions), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*capstan.ApplicationLiveResourceOptions)(nil), (*ApplicationLiveResourceOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_capstan_ApplicationLiveResourceOptions_To_v1alpha1_ApplicationLiveResourceOptions(a.(*capstan.ApplicationLiveResourceOptions), b.(*ApplicationLiveResourceOptions), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*ApplicationManifests)(nil), (*capstan.ApplicationManifests)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_ApplicationManifests_To_capstan_ApplicationManifests(a.(*ApplicationManifests), b.(*capstan.ApplicationManifests), scope)
 	}); err != nil {
@@ -254,6 +274,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*capstan.ApplicationPreservedFields)(nil), (*ApplicationPreservedFields)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_capstan_ApplicationPreservedFields_To_v1alpha1_ApplicationPreservedFields(a.(*capstan.ApplicationPreservedFields), b.(*ApplicationPreservedFields), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ApplicationResourceTree)(nil), (*capstan.ApplicationResourceTree)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ApplicationResourceTree_To_capstan_ApplicationResourceTree(a.(*ApplicationResourceTree), b.(*capstan.ApplicationResourceTree), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*capstan.ApplicationResourceTree)(nil), (*ApplicationResourceTree)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_capstan_ApplicationResourceTree_To_v1alpha1_ApplicationResourceTree(a.(*capstan.ApplicationResourceTree), b.(*ApplicationResourceTree), scope)
 	}); err != nil {
 		return err
 	}
@@ -1187,6 +1217,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*ResourceTreeNode)(nil), (*capstan.ResourceTreeNode)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_ResourceTreeNode_To_capstan_ResourceTreeNode(a.(*ResourceTreeNode), b.(*capstan.ResourceTreeNode), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*capstan.ResourceTreeNode)(nil), (*ResourceTreeNode)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_capstan_ResourceTreeNode_To_v1alpha1_ResourceTreeNode(a.(*capstan.ResourceTreeNode), b.(*ResourceTreeNode), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*RetryStrategy)(nil), (*capstan.RetryStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_RetryStrategy_To_capstan_RetryStrategy(a.(*RetryStrategy), b.(*capstan.RetryStrategy), scope)
 	}); err != nil {
@@ -1559,6 +1599,11 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*url.Values)(nil), (*ApplicationDiffOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_url_Values_To_v1alpha1_ApplicationDiffOptions(a.(*url.Values), b.(*ApplicationDiffOptions), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*url.Values)(nil), (*ApplicationLiveResourceOptions)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_url_Values_To_v1alpha1_ApplicationLiveResourceOptions(a.(*url.Values), b.(*ApplicationLiveResourceOptions), scope)
 	}); err != nil {
 		return err
 	}
@@ -1989,6 +2034,102 @@ func Convert_capstan_ApplicationList_To_v1alpha1_ApplicationList(in *capstan.App
 	return autoConvert_capstan_ApplicationList_To_v1alpha1_ApplicationList(in, out, s)
 }
 
+func autoConvert_v1alpha1_ApplicationLiveResource_To_capstan_ApplicationLiveResource(in *ApplicationLiveResource, out *capstan.ApplicationLiveResource, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.Object = (*runtime.RawExtension)(unsafe.Pointer(in.Object))
+	return nil
+}
+
+// Convert_v1alpha1_ApplicationLiveResource_To_capstan_ApplicationLiveResource is an autogenerated conversion function.
+func Convert_v1alpha1_ApplicationLiveResource_To_capstan_ApplicationLiveResource(in *ApplicationLiveResource, out *capstan.ApplicationLiveResource, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ApplicationLiveResource_To_capstan_ApplicationLiveResource(in, out, s)
+}
+
+func autoConvert_capstan_ApplicationLiveResource_To_v1alpha1_ApplicationLiveResource(in *capstan.ApplicationLiveResource, out *ApplicationLiveResource, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.Object = (*runtime.RawExtension)(unsafe.Pointer(in.Object))
+	return nil
+}
+
+// Convert_capstan_ApplicationLiveResource_To_v1alpha1_ApplicationLiveResource is an autogenerated conversion function.
+func Convert_capstan_ApplicationLiveResource_To_v1alpha1_ApplicationLiveResource(in *capstan.ApplicationLiveResource, out *ApplicationLiveResource, s conversion.Scope) error {
+	return autoConvert_capstan_ApplicationLiveResource_To_v1alpha1_ApplicationLiveResource(in, out, s)
+}
+
+func autoConvert_v1alpha1_ApplicationLiveResourceOptions_To_capstan_ApplicationLiveResourceOptions(in *ApplicationLiveResourceOptions, out *capstan.ApplicationLiveResourceOptions, s conversion.Scope) error {
+	out.Group = in.Group
+	out.Version = in.Version
+	out.ResourceKind = in.ResourceKind
+	out.Namespace = in.Namespace
+	out.ResourceName = in.ResourceName
+	return nil
+}
+
+// Convert_v1alpha1_ApplicationLiveResourceOptions_To_capstan_ApplicationLiveResourceOptions is an autogenerated conversion function.
+func Convert_v1alpha1_ApplicationLiveResourceOptions_To_capstan_ApplicationLiveResourceOptions(in *ApplicationLiveResourceOptions, out *capstan.ApplicationLiveResourceOptions, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ApplicationLiveResourceOptions_To_capstan_ApplicationLiveResourceOptions(in, out, s)
+}
+
+func autoConvert_capstan_ApplicationLiveResourceOptions_To_v1alpha1_ApplicationLiveResourceOptions(in *capstan.ApplicationLiveResourceOptions, out *ApplicationLiveResourceOptions, s conversion.Scope) error {
+	out.Group = in.Group
+	out.Version = in.Version
+	out.ResourceKind = in.ResourceKind
+	out.Namespace = in.Namespace
+	out.ResourceName = in.ResourceName
+	return nil
+}
+
+// Convert_capstan_ApplicationLiveResourceOptions_To_v1alpha1_ApplicationLiveResourceOptions is an autogenerated conversion function.
+func Convert_capstan_ApplicationLiveResourceOptions_To_v1alpha1_ApplicationLiveResourceOptions(in *capstan.ApplicationLiveResourceOptions, out *ApplicationLiveResourceOptions, s conversion.Scope) error {
+	return autoConvert_capstan_ApplicationLiveResourceOptions_To_v1alpha1_ApplicationLiveResourceOptions(in, out, s)
+}
+
+func autoConvert_url_Values_To_v1alpha1_ApplicationLiveResourceOptions(in *url.Values, out *ApplicationLiveResourceOptions, s conversion.Scope) error {
+	// WARNING: Field TypeMeta does not have json tag, skipping.
+
+	if values, ok := map[string][]string(*in)["group"]; ok && len(values) > 0 {
+		if err := runtime.Convert_Slice_string_To_string(&values, &out.Group, s); err != nil {
+			return err
+		}
+	} else {
+		out.Group = ""
+	}
+	if values, ok := map[string][]string(*in)["version"]; ok && len(values) > 0 {
+		if err := runtime.Convert_Slice_string_To_string(&values, &out.Version, s); err != nil {
+			return err
+		}
+	} else {
+		out.Version = ""
+	}
+	if values, ok := map[string][]string(*in)["resourceKind"]; ok && len(values) > 0 {
+		if err := runtime.Convert_Slice_string_To_string(&values, &out.ResourceKind, s); err != nil {
+			return err
+		}
+	} else {
+		out.ResourceKind = ""
+	}
+	if values, ok := map[string][]string(*in)["namespace"]; ok && len(values) > 0 {
+		if err := runtime.Convert_Slice_string_To_string(&values, &out.Namespace, s); err != nil {
+			return err
+		}
+	} else {
+		out.Namespace = ""
+	}
+	if values, ok := map[string][]string(*in)["resourceName"]; ok && len(values) > 0 {
+		if err := runtime.Convert_Slice_string_To_string(&values, &out.ResourceName, s); err != nil {
+			return err
+		}
+	} else {
+		out.ResourceName = ""
+	}
+	return nil
+}
+
+// Convert_url_Values_To_v1alpha1_ApplicationLiveResourceOptions is an autogenerated conversion function.
+func Convert_url_Values_To_v1alpha1_ApplicationLiveResourceOptions(in *url.Values, out *ApplicationLiveResourceOptions, s conversion.Scope) error {
+	return autoConvert_url_Values_To_v1alpha1_ApplicationLiveResourceOptions(in, out, s)
+}
+
 func autoConvert_v1alpha1_ApplicationManifests_To_capstan_ApplicationManifests(in *ApplicationManifests, out *capstan.ApplicationManifests, s conversion.Scope) error {
 	out.ObjectMeta = in.ObjectMeta
 	out.Revisions = *(*[]string)(unsafe.Pointer(&in.Revisions))
@@ -2120,6 +2261,30 @@ func autoConvert_capstan_ApplicationPreservedFields_To_v1alpha1_ApplicationPrese
 // Convert_capstan_ApplicationPreservedFields_To_v1alpha1_ApplicationPreservedFields is an autogenerated conversion function.
 func Convert_capstan_ApplicationPreservedFields_To_v1alpha1_ApplicationPreservedFields(in *capstan.ApplicationPreservedFields, out *ApplicationPreservedFields, s conversion.Scope) error {
 	return autoConvert_capstan_ApplicationPreservedFields_To_v1alpha1_ApplicationPreservedFields(in, out, s)
+}
+
+func autoConvert_v1alpha1_ApplicationResourceTree_To_capstan_ApplicationResourceTree(in *ApplicationResourceTree, out *capstan.ApplicationResourceTree, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.Nodes = *(*[]capstan.ResourceTreeNode)(unsafe.Pointer(&in.Nodes))
+	out.Warnings = *(*[]string)(unsafe.Pointer(&in.Warnings))
+	return nil
+}
+
+// Convert_v1alpha1_ApplicationResourceTree_To_capstan_ApplicationResourceTree is an autogenerated conversion function.
+func Convert_v1alpha1_ApplicationResourceTree_To_capstan_ApplicationResourceTree(in *ApplicationResourceTree, out *capstan.ApplicationResourceTree, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ApplicationResourceTree_To_capstan_ApplicationResourceTree(in, out, s)
+}
+
+func autoConvert_capstan_ApplicationResourceTree_To_v1alpha1_ApplicationResourceTree(in *capstan.ApplicationResourceTree, out *ApplicationResourceTree, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	out.Nodes = *(*[]ResourceTreeNode)(unsafe.Pointer(&in.Nodes))
+	out.Warnings = *(*[]string)(unsafe.Pointer(&in.Warnings))
+	return nil
+}
+
+// Convert_capstan_ApplicationResourceTree_To_v1alpha1_ApplicationResourceTree is an autogenerated conversion function.
+func Convert_capstan_ApplicationResourceTree_To_v1alpha1_ApplicationResourceTree(in *capstan.ApplicationResourceTree, out *ApplicationResourceTree, s conversion.Scope) error {
+	return autoConvert_capstan_ApplicationResourceTree_To_v1alpha1_ApplicationResourceTree(in, out, s)
 }
 
 func autoConvert_v1alpha1_ApplicationRollbackRequest_To_capstan_ApplicationRollbackRequest(in *ApplicationRollbackRequest, out *capstan.ApplicationRollbackRequest, s conversion.Scope) error {
@@ -4022,6 +4187,26 @@ func autoConvert_capstan_ResourceStatus_To_v1alpha1_ResourceStatus(in *capstan.R
 // Convert_capstan_ResourceStatus_To_v1alpha1_ResourceStatus is an autogenerated conversion function.
 func Convert_capstan_ResourceStatus_To_v1alpha1_ResourceStatus(in *capstan.ResourceStatus, out *ResourceStatus, s conversion.Scope) error {
 	return autoConvert_capstan_ResourceStatus_To_v1alpha1_ResourceStatus(in, out, s)
+}
+
+func autoConvert_v1alpha1_ResourceTreeNode_To_capstan_ResourceTreeNode(in *ResourceTreeNode, out *capstan.ResourceTreeNode, s conversion.Scope) error {
+	*out = *(*capstan.ResourceTreeNode)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_ResourceTreeNode_To_capstan_ResourceTreeNode is an autogenerated conversion function.
+func Convert_v1alpha1_ResourceTreeNode_To_capstan_ResourceTreeNode(in *ResourceTreeNode, out *capstan.ResourceTreeNode, s conversion.Scope) error {
+	return autoConvert_v1alpha1_ResourceTreeNode_To_capstan_ResourceTreeNode(in, out, s)
+}
+
+func autoConvert_capstan_ResourceTreeNode_To_v1alpha1_ResourceTreeNode(in *capstan.ResourceTreeNode, out *ResourceTreeNode, s conversion.Scope) error {
+	*out = *(*ResourceTreeNode)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_capstan_ResourceTreeNode_To_v1alpha1_ResourceTreeNode is an autogenerated conversion function.
+func Convert_capstan_ResourceTreeNode_To_v1alpha1_ResourceTreeNode(in *capstan.ResourceTreeNode, out *ResourceTreeNode, s conversion.Scope) error {
+	return autoConvert_capstan_ResourceTreeNode_To_v1alpha1_ResourceTreeNode(in, out, s)
 }
 
 func autoConvert_v1alpha1_RetryStrategy_To_capstan_RetryStrategy(in *RetryStrategy, out *capstan.RetryStrategy, s conversion.Scope) error {

@@ -107,6 +107,16 @@ func (in ApplicationList) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationLiveResource) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationLiveResource"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationLiveResourceOptions) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationLiveResourceOptions"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationManifests) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationManifests"
 }
@@ -129,6 +139,11 @@ func (in ApplicationParameters) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ApplicationPreservedFields) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ApplicationPreservedFields"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ApplicationResourceTree) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ApplicationResourceTree"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -594,6 +609,11 @@ func (in ResourceResult) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ResourceStatus) OpenAPIModelName() string {
 	return "dev.capstan.v1alpha1.ResourceStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ResourceTreeNode) OpenAPIModelName() string {
+	return "dev.capstan.v1alpha1.ResourceTreeNode"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -35,7 +35,7 @@ type Access struct {
 // the engine call: a refusal is a 403 naming the rule; a missing project is
 // left to the engine, which fails as a comparison does.
 func (a Access) inspectOptions(ctx context.Context, app *v1alpha1.Application, revision string, hard bool) (inspect.Options, error) {
-	opts := inspect.Options{Revision: revision, Hard: hard, MayRead: a.mayRead}
+	opts := inspect.Options{Revision: revision, Hard: hard, MayRead: a.mayRead, MayList: a.mayList}
 	if a.Project == nil {
 		return opts, nil
 	}
@@ -63,6 +63,15 @@ func (a Access) mayRead(ctx context.Context, resource schema.GroupVersionResourc
 		return true, nil
 	}
 	return Allowed(ctx, a.Authorizer, "get", resource, namespace, "")
+}
+
+// mayList asks the authorizer whether the request's user may list resource
+// in namespace.
+func (a Access) mayList(ctx context.Context, resource schema.GroupVersionResource, namespace string) (bool, error) {
+	if a.Authorizer == nil {
+		return true, nil
+	}
+	return Allowed(ctx, a.Authorizer, "list", resource, namespace, "")
 }
 
 // Allowed asks authz whether the request's user may verb resource (named

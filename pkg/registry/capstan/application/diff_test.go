@@ -28,6 +28,7 @@ import (
 type recordingEngine struct {
 	compared *v1alpha1.Application
 	options  inspect.Options
+	live     *v1alpha1.ApplicationLiveResourceOptions
 }
 
 func (e *recordingEngine) Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error) {
@@ -49,6 +50,19 @@ func (e *recordingEngine) Parameters(ctx context.Context, app *v1alpha1.Applicat
 	e.compared = app.DeepCopy()
 	e.options = opts
 	return &v1alpha1.ApplicationParameters{}, nil
+}
+
+func (e *recordingEngine) ResourceTree(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationResourceTree, error) {
+	e.compared = app.DeepCopy()
+	e.options = opts
+	return &v1alpha1.ApplicationResourceTree{Warnings: []string{"from the engine"}}, nil
+}
+
+func (e *recordingEngine) LiveResource(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, ref *v1alpha1.ApplicationLiveResourceOptions) (*v1alpha1.ApplicationLiveResource, error) {
+	e.compared = app.DeepCopy()
+	e.options = opts
+	e.live = ref.DeepCopy()
+	return &v1alpha1.ApplicationLiveResource{}, nil
 }
 
 func (e *recordingEngine) RunAction(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error) {
@@ -233,6 +247,14 @@ func TestDiffManifestsAndParametersAnswerOnlyWhatTheProjectAndTheCallerAllow(t *
 		if !apierrors.IsForbidden(err) {
 			t.Errorf("parameters: got %v, want 403", err)
 		}
+		_, err = storage.Tree.Get(userContext(), "stored", &metav1.GetOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("resourcetree: got %v, want 403", err)
+		}
+		_, err = storage.Live.Get(userContext(), "stored", &capstan.ApplicationLiveResourceOptions{ResourceKind: "Secret", Namespace: "kube-system", ResourceName: "x"})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("resource: got %v, want 403", err)
+		}
 	})
 	t.Run("GET parameters hands the revision and the project to the engine", func(t *testing.T) {
 		if _, err := storage.Application.Create(requestContext(), inProject("plugged", "guestbook"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
@@ -244,6 +266,36 @@ func TestDiffManifestsAndParametersAnswerOnlyWhatTheProjectAndTheCallerAllow(t *
 		}
 		if engine.compared == nil || engine.compared.Name != "plugged" || engine.options.Revision != "v2" || !engine.options.Hard || engine.options.Project != teamProject {
 			t.Errorf("compared %v with options %+v", engine.compared, engine.options)
+		}
+	})
+	t.Run("GET resourcetree and resource hand the project and the caller's list and get checks to the engine", func(t *testing.T) {
+		if _, err := storage.Application.Create(requestContext(), inProject("treed", "guestbook"), rest.ValidateAllObjectFunc, &metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		obj, err := storage.Tree.Get(userContext(), "treed", &metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tree := obj.(*capstan.ApplicationResourceTree); len(tree.Warnings) != 1 || tree.Warnings[0] != "from the engine" {
+			t.Errorf("tree %+v, want the engine's", tree)
+		}
+		if engine.compared.Name != "treed" || engine.options.Project != teamProject || engine.options.MayList == nil || engine.options.MayRead == nil {
+			t.Fatalf("options %+v, want the team project and list and read checks", engine.options)
+		}
+		allowed, err := engine.options.MayList(userContext(), schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "kube-system")
+		if allowed || err != nil {
+			t.Errorf("MayList = %v, %v; want false", allowed, err)
+		}
+		last := asked[len(asked)-1]
+		if last.GetUser().GetName() != "alice" || last.GetVerb() != "list" || last.GetResource() != "pods" || last.GetNamespace() != "kube-system" {
+			t.Errorf("asked %+v, want alice list pods in kube-system", last)
+		}
+		want := capstan.ApplicationLiveResourceOptions{Group: "apps", Version: "v1", ResourceKind: "Deployment", Namespace: "guestbook", ResourceName: "web"}
+		if _, err := storage.Live.Get(userContext(), "treed", &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := engine.live; got == nil || got.Group != want.Group || got.Version != want.Version || got.ResourceKind != want.ResourceKind || got.Namespace != want.Namespace || got.ResourceName != want.ResourceName {
+			t.Errorf("engine asked for %+v, want %+v", got, want)
 		}
 	})
 	t.Run("a missing project is left to the engine, which fails as a comparison does", func(t *testing.T) {

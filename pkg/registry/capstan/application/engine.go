@@ -20,6 +20,8 @@ type Engine interface {
 	Diff(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationDiff, error)
 	Manifests(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationManifests, error)
 	Parameters(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationParameters, error)
+	ResourceTree(ctx context.Context, app *v1alpha1.Application, opts inspect.Options) (*v1alpha1.ApplicationResourceTree, error)
+	LiveResource(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, ref *v1alpha1.ApplicationLiveResourceOptions) (*v1alpha1.ApplicationLiveResource, error)
 	RunAction(ctx context.Context, app *v1alpha1.Application, opts inspect.Options, req *v1alpha1.ApplicationActionRequest) (*v1alpha1.ApplicationActionRequest, error)
 }
 

@@ -20,6 +20,8 @@ type Storage struct {
 	Diff        *DiffREST
 	Manifests   *ManifestsREST
 	Parameters  *ParametersREST
+	Tree        *ResourceTreeREST
+	Live        *LiveResourceREST
 	Actions     *ActionsREST
 }
 
@@ -59,6 +61,8 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, en
 		Diff:        &DiffREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}, table: newTableConvertor()},
 		Manifests:   &ManifestsREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
 		Parameters:  &ParametersREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
+		Tree:        &ResourceTreeREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
+		Live:        &LiveResourceREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
 		Actions:     &ActionsREST{call: engineCall{store: store, scheme: scheme, engine: engine, access: access}},
 	}, nil
 }

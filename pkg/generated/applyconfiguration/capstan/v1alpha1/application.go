@@ -121,6 +121,12 @@ func ExtractApplicationParameters(application *capstanv1alpha1.Application, fiel
 	return ExtractApplicationFrom(application, fieldManager, "parameters")
 }
 
+// ExtractApplicationResourcetree extracts the applied configuration owned by fieldManager from
+// application for the resourcetree subresource.
+func ExtractApplicationResourcetree(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {
+	return ExtractApplicationFrom(application, fieldManager, "resourcetree")
+}
+
 // ExtractApplicationRollback extracts the applied configuration owned by fieldManager from
 // application for the rollback subresource.
 func ExtractApplicationRollback(application *capstanv1alpha1.Application, fieldManager string) (*ApplicationApplyConfiguration, error) {

@@ -59,6 +59,7 @@ type ApplicationInterface interface {
 	DiffManifests(ctx context.Context, applicationName string, applicationDiffRequest *capstanv1alpha1.ApplicationDiffRequest, opts v1.CreateOptions) (*capstanv1alpha1.ApplicationDiff, error)
 	GetManifests(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationManifests, error)
 	GetParameters(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationParameters, error)
+	GetResourceTree(ctx context.Context, applicationName string, options v1.GetOptions) (*capstanv1alpha1.ApplicationResourceTree, error)
 
 	ApplicationExpansion
 }
@@ -193,6 +194,20 @@ func (c *applications) GetParameters(ctx context.Context, applicationName string
 		Resource("applications").
 		Name(applicationName).
 		SubResource("parameters").
+		VersionedParams(&options, scheme.ParameterCodec).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// GetResourceTree takes name of the application, and returns the corresponding capstanv1alpha1.ApplicationResourceTree object, and an error if there is any.
+func (c *applications) GetResourceTree(ctx context.Context, applicationName string, options v1.GetOptions) (result *capstanv1alpha1.ApplicationResourceTree, err error) {
+	result = &capstanv1alpha1.ApplicationResourceTree{}
+	err = c.GetClient().Get().
+		Namespace(c.GetNamespace()).
+		Resource("applications").
+		Name(applicationName).
+		SubResource("resourcetree").
 		VersionedParams(&options, scheme.ParameterCodec).
 		Do(ctx).
 		Into(result)

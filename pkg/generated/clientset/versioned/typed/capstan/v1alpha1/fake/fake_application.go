@@ -151,3 +151,15 @@ func (c *fakeApplications) GetParameters(ctx context.Context, applicationName st
 	}
 	return obj.(*v1alpha1.ApplicationParameters), err
 }
+
+// GetResourceTree takes name of the application, and returns the corresponding applicationResourceTree object, and an error if there is any.
+func (c *fakeApplications) GetResourceTree(ctx context.Context, applicationName string, options v1.GetOptions) (result *v1alpha1.ApplicationResourceTree, err error) {
+	emptyResult := &v1alpha1.ApplicationResourceTree{}
+	obj, err := c.Fake.
+		Invokes(testing.NewGetSubresourceActionWithOptions(c.Resource(), c.Namespace(), "resourcetree", applicationName, options), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1alpha1.ApplicationResourceTree), err
+}
