@@ -110,7 +110,7 @@ func TestDashboardInClusterThroughKubectlProxyActsAsTheUser(t *testing.T) {
 		page.waitFor("the Application in the list", `!!document.querySelector('[data-app=`+js(ns+"/guestbook")+`]')`)
 		page.screenshot("list")
 	})
-	t.Run("the user syncs and the page builds the tree with the user's own requests", func(t *testing.T) {
+	t.Run("the user syncs and sees the tree computed for them", func(t *testing.T) {
 		page.t = t
 		page.open("#/app/" + ns + "/guestbook")
 		page.waitFor("the Application to be OutOfSync", titleOutOfSync)
