@@ -237,12 +237,13 @@ func TestASIGKILLDuringAColdSyncResumesEveryOperationOnce(t *testing.T) {
 	started := time.Now()
 	kubectlWithInput(t, strings.Join(apps, "---\n"), "apply", "-f", "-")
 
-	// Kill capstan-apiserver, and its embedded etcd with it, once a tenth of
-	// the hooks finished while most operations still run.
+	// Kill capstan-apiserver, and its embedded etcd with it, once one in
+	// twenty hooks finished (so that finished hooks exist, which must not be
+	// re-created) while most operations still run.
 	var finishedUIDs map[string]string
-	eventually(t, syncTimeout, "a tenth of the hooks to finish", func() (bool, error) {
+	eventually(t, syncTimeout, "one in twenty hooks to finish", func() (bool, error) {
 		uids, finished, err := hookJobs(ns)
-		if err != nil || len(finished) < n/10 {
+		if err != nil || len(finished) < max(1, n/20) {
 			return false, fmt.Errorf("%d of %d hooks finished (%v)", len(finished), n, err)
 		}
 		finishedUIDs = map[string]string{}

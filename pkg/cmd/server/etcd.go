@@ -90,6 +90,14 @@ func startEmbeddedEtcd(ctx context.Context, o *EmbeddedEtcdOptions) (*embeddedEt
 	cfg.AdvertisePeerUrls = []url.URL{peerURL}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.QuotaBackendBytes = o.QuotaBackendBytes
+	// etcd keeps the raft log since its last snapshot in memory, and after a
+	// snapshot the entries a slow follower may still need. Every status write
+	// of an Application is an entry (a few KiB each), so its defaults of
+	// 10,000 and 5,000 held some 40 MiB at 1,000 Applications; a single
+	// member has no follower to catch up, and a snapshot of its tiny v2 store
+	// costs next to nothing.
+	cfg.SnapshotCount = embeddedEtcdSnapshotCount
+	cfg.SnapshotCatchUpEntries = embeddedEtcdCatchUpEntries
 	cfg.UnsafeNoFsync = o.UnsafeNoFsync
 	// The API server compacts etcd itself; etcd's own metrics stay off our /metrics.
 	cfg.Metrics = "basic"
@@ -117,6 +125,12 @@ func startEmbeddedEtcd(ctx context.Context, o *EmbeddedEtcdOptions) (*embeddedEt
 	}
 	return &embeddedEtcd{etcd: e, clientURL: clientURL.String()}, nil
 }
+
+// The embedded member's raft log bounds: see startEmbeddedEtcd.
+const (
+	embeddedEtcdSnapshotCount  = 1000
+	embeddedEtcdCatchUpEntries = 100
+)
 
 // Close stops etcd and waits for it to release its data directory.
 func (e *embeddedEtcd) Close() {

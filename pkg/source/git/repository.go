@@ -54,7 +54,7 @@ func openRepository(ctx context.Context, dir, url string, c *Cache) (*repository
 // and file handles and must be used by one goroutine at a time; all share the
 // Cache's object cache, which is safe for concurrent use.
 func (r *repository) newStorage() *filesystem.Storage {
-	return filesystem.NewStorageWithOptions(osfs.New(r.dir), r.cache.objects,
+	return filesystem.NewStorageWithOptions(indexReadingFS{osfs.New(r.dir)}, r.cache.objects,
 		filesystem.Options{KeepDescriptors: true})
 }
 

@@ -2,6 +2,7 @@ package git_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -162,4 +163,32 @@ func TestFetchIsIncremental(t *testing.T) {
 			t.Errorf("a restarted cache fetched again: %+v", stats)
 		}
 	})
+}
+
+// Each fetch adds a pack, whose index every reader opened after it loads
+// (read whole, see indexReadingFS): after many fetches every commit is still
+// read from the store, with no fetch.
+func TestEveryCommitStaysReadableAfterManyFetches(t *testing.T) {
+	f := newFixture(t, gittest.ServerOptions{})
+	c := newCache(t, git.Options{})
+	var commits []string
+	for i := range 25 {
+		pushed := f.repo.CommitOn("main", gittest.Files{"README.md": gittest.File(fmt.Sprintf("push %d\n", i))})
+		c.Invalidate(f.httpURL)
+		_, tree := open(t, c, f.httpURL, "main", credentials.Credentials{})
+		if tree.Commit() != pushed.String() || readFile(t, tree, "README.md") != fmt.Sprintf("push %d\n", i) {
+			t.Fatalf("push %d: tree of %s, want %s", i, tree.Commit(), pushed)
+		}
+		commits = append(commits, pushed.String())
+	}
+	fetches := c.Stats(f.httpURL).Fetches
+	for i, commit := range commits {
+		_, tree := open(t, c, f.httpURL, commit, credentials.Credentials{})
+		if got := readFile(t, tree, "README.md"); got != fmt.Sprintf("push %d\n", i) {
+			t.Errorf("commit %d: README.md = %q", i, got)
+		}
+	}
+	if got := c.Stats(f.httpURL).Fetches; got != fetches {
+		t.Errorf("reading fetched commits fetched again: %d fetches, want %d", got, fetches)
+	}
 }
