@@ -139,8 +139,10 @@ start_plane() {
       log "local control plane up on port base ${base} with ${CAPSTAN_KWOK_NODES} kwok nodes and ${HA} replica(s) of capstan-apiserver"
       return 0
     fi
-    PLANE_STARTED=0
+    # Any other failure may have left components running: PLANE_STARTED
+    # stays set, so that the exit trap stops them.
     ((code == 2)) || { log "hack/local-up.sh failed (logs in ${CAPSTAN_LOCAL_DIR}/logs)"; return 1; }
+    PLANE_STARTED=0
     log "ports of base ${base} are busy, trying the next one"
   done
   log "no free port base"
