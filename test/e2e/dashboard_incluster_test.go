@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -25,41 +21,8 @@ const dashboardProxyPath = "/apis/capstan.dev/v1alpha1/dashboards/capstan/ui/"
 // flags (--as=alice) and returns its root URL; it stops when the test ends.
 func startKubectlProxy(t *testing.T, flags ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := kubectlCommand(ctx, nil, append([]string{"proxy", "--address=127.0.0.1", "--port=0"}, flags...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start kubectl proxy: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	addresses := make(chan string, 1)
-	go func() {
-		scanner := bufio.NewScanner(stdout)
-		for scanner.Scan() {
-			if match := regexp.MustCompile(`Starting to serve on (127\.0\.0\.1:\d+)`).FindStringSubmatch(scanner.Text()); match != nil {
-				addresses <- match[1]
-			}
-		}
-		close(addresses)
-	}()
-	select {
-	case address, ok := <-addresses:
-		if !ok {
-			t.Fatalf("kubectl proxy ended without serving:\n%s", stderr.String())
-		}
-		return "http://" + address
-	case <-time.After(time.Minute):
-		t.Fatalf("kubectl proxy did not serve within a minute:\n%s", stderr.String())
-	}
-	return ""
+	return startServingKubectl(t, "kubectl proxy", `Starting to serve on (127\.0\.0\.1:\d+)`, "http://",
+		append([]string{"proxy", "--address=127.0.0.1", "--port=0"}, flags...)...)
 }
 
 // grantDashboard binds the capstan-dashboard ClusterRole of

@@ -35,8 +35,17 @@ type dashboardPage struct {
 // (--as=alice) and returns its URL; the process is stopped when the test ends.
 func startDashboard(t *testing.T, flags ...string) string {
 	t.Helper()
+	return startServingKubectl(t, "kubectl capstan dashboard", `Capstan dashboard: (http://\S+)`, "",
+		append([]string{"capstan", "dashboard", "--port", "0"}, flags...)...)
+}
+
+// startServingKubectl runs a kubectl command that serves until stopped and
+// returns prefix and the first submatch of pattern in a line of its output;
+// the process is stopped when the test ends.
+func startServingKubectl(t *testing.T, what, pattern, prefix string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := kubectlCommand(ctx, nil, append([]string{"capstan", "dashboard", "--port", "0"}, flags...)...)
+	cmd := kubectlCommand(ctx, nil, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -44,30 +53,30 @@ func startDashboard(t *testing.T, flags ...string) string {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start kubectl capstan dashboard: %v", err)
+		t.Fatalf("start %s: %v", what, err)
 	}
 	t.Cleanup(func() {
 		cancel()
 		_ = cmd.Wait()
 	})
-	urls := make(chan string, 1)
+	found := make(chan string, 1)
 	go func() {
 		scanner := bufio.NewScanner(stdout)
 		for scanner.Scan() {
-			if match := regexp.MustCompile(`Capstan dashboard: (http://\S+)`).FindStringSubmatch(scanner.Text()); match != nil {
-				urls <- match[1]
+			if match := regexp.MustCompile(pattern).FindStringSubmatch(scanner.Text()); match != nil {
+				found <- match[1]
 			}
 		}
-		close(urls)
+		close(found)
 	}()
 	select {
-	case url, ok := <-urls:
+	case value, ok := <-found:
 		if !ok {
-			t.Fatalf("kubectl capstan dashboard ended without printing its URL:\n%s", stderr.String())
+			t.Fatalf("%s ended without serving:\n%s", what, stderr.String())
 		}
-		return url
+		return prefix + value
 	case <-time.After(time.Minute):
-		t.Fatalf("kubectl capstan dashboard printed no URL within a minute:\n%s", stderr.String())
+		t.Fatalf("%s did not serve within a minute:\n%s", what, stderr.String())
 	}
 	return ""
 }

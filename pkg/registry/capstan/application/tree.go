@@ -10,6 +10,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan"
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/inspect"
 )
 
 // ResourceTreeREST is the storage of applications/resourcetree: GET returns
@@ -35,11 +36,7 @@ func (r *ResourceTreeREST) NamespaceScoped() bool { return true }
 
 // Get builds the resource tree of the Application name for the caller.
 func (r *ResourceTreeREST) Get(ctx context.Context, name string, _ *metav1.GetOptions) (runtime.Object, error) {
-	app, err := r.call.application(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	inspection, err := r.call.access.inspectOptions(ctx, app, "", false)
+	app, inspection, err := r.call.inspectLive(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +80,7 @@ func (r *LiveResourceREST) Get(ctx context.Context, name string, options runtime
 	if !ok {
 		return nil, fmt.Errorf("unexpected options %T", options)
 	}
-	app, err := r.call.application(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	inspection, err := r.call.access.inspectOptions(ctx, app, "", false)
+	app, inspection, err := r.call.inspectLive(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -100,4 +93,16 @@ func (r *LiveResourceREST) Get(ctx context.Context, name string, options runtime
 		return nil, engineError(name, err)
 	}
 	return r.call.internal(live, &capstan.ApplicationLiveResource{})
+}
+
+// inspectLive reads the Application name and what its project and the
+// caller's access allow, for a GET of its live objects (no render: no
+// revision, no refresh).
+func (c engineCall) inspectLive(ctx context.Context, name string) (*v1alpha1.Application, inspect.Options, error) {
+	app, err := c.application(ctx, name)
+	if err != nil {
+		return nil, inspect.Options{}, err
+	}
+	inspection, err := c.access.inspectOptions(ctx, app, "", false)
+	return app, inspection, err
 }
