@@ -49,6 +49,9 @@ type Comparer struct {
 	// SystemRulesFrom, when set, returns the current system-level rules in
 	// place of SystemRules: they change when argocd-cm does.
 	SystemRulesFrom func() diff.SystemRules
+	// SettingsGeneration, when set, changes whenever SystemRulesFrom's rules
+	// or Health's customizations do (Inputs.Settings).
+	SettingsGeneration func() uint64
 	// Policy holds the server-wide settings of the project rules (the control
 	// namespaces).
 	Policy project.Policy
@@ -128,6 +131,16 @@ type Result struct {
 	// comparison was made with the last resolved revision instead: an
 	// automated sync may revert drift to it but prunes nothing.
 	Held *Hold
+	// Inputs are what the comparison read besides spec, project and live
+	// objects; set when it got as far as reading the live state.
+	Inputs Inputs
+	// Quiet is true when only a change of the Inputs, of the Application's
+	// spec or project, or an event of one of its tracked objects can change
+	// the result: the comparison succeeded, not on a held revision, Synced,
+	// every target is live and tracked to the Application (so it is watched),
+	// and no orphaned resources are looked for (untracked objects of the
+	// namespace are not watched).
+	Quiet bool
 }
 
 // AllTargets returns the target objects, named and unnamed (generateName
@@ -188,6 +201,8 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
+	// Read before the rules are: a change during the comparison is seen as one.
+	settings := c.settingsGeneration()
 	desired, err := c.target(ctx, app, targetOptions(kubeVersion, apiVersions, opts), opts.Manifests)
 	var held *Hold
 	if err != nil && opts.HoldOnOutage && opts.Manifests == nil && opts.Revision == "" && len(opts.Revisions) == 0 {
@@ -218,7 +233,8 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		return result
 	}
 	withoutRefusedLive(opts.Project, app.Spec.Destination, live)
-	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks, Held: held}
+	result := Result{Target: desired, SyncStatus: v1alpha1.SyncStatusCodeSynced, Cluster: destination, Targets: targets, Unnamed: unnamed, Live: live, Hooks: hooks, Held: held,
+		Inputs: inputsOf(destination, kubeVersion, apiVersions, desired, settings)}
 	result.Conditions = append(warnings, sharedResourceWarnings(app, live)...)
 	if held != nil {
 		result.Conditions = append([]v1alpha1.ApplicationCondition{held.Condition()}, result.Conditions...)
@@ -284,7 +300,41 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	}
 	result.Health = health.Aggregate(healths)
 	result.Summary = summarize(app, targets, live)
+	result.Quiet = opts.Manifests == nil && opts.Revision == "" && len(opts.Revisions) == 0 && held == nil &&
+		result.SyncStatus == v1alpha1.SyncStatusCodeSynced && !hasErrorCondition(result.Conditions) &&
+		(opts.Project == nil || !warnsOrphans(opts.Project.Spec.OrphanedResources)) &&
+		allTracked(app, targets, live)
 	return result
+}
+
+// allTracked tells whether every target has a live object tracked to app:
+// the destination's cache watches those, so a change of any of them refreshes
+// app. An object adopted by key, or a Missing one, is seen only by looking.
+func allTracked(app *v1alpha1.Application, targets, live map[cluster.ResourceKey]*unstructured.Unstructured) bool {
+	instance := cluster.AppInstance(app.Namespace, app.Name)
+	for key, target := range targets {
+		if health.IsHook(target) {
+			continue
+		}
+		obj, ok := live[key]
+		if !ok || obj.GetLabels()[cluster.InstanceLabel] != cluster.InstanceLabelValue(app.Namespace, app.Name) {
+			return false
+		}
+		if tracking, ok := cluster.TrackingOf(obj); !ok || tracking.AppInstance != instance || tracking.Key != key {
+			return false
+		}
+	}
+	return true
+}
+
+// hasErrorCondition tells whether conditions hold an error.
+func hasErrorCondition(conditions []v1alpha1.ApplicationCondition) bool {
+	for _, cond := range conditions {
+		if cond.IsError() {
+			return true
+		}
+	}
+	return false
 }
 
 // Destination returns the cluster of app's destination, refused when the

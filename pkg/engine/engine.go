@@ -82,7 +82,7 @@ func (c Config) Complete(ctx context.Context) (*Engine, error) {
 	}
 	e.Comparer = &compare.Comparer{
 		Clusters: e.Clusters, Targets: targets, Differ: diff.NewDiffer(100_000), Health: settings,
-		SystemRulesFrom: settings.SystemRules, Actions: actions.Runner{Customizations: settings.Customizations},
+		SystemRulesFrom: settings.SystemRules, SettingsGeneration: settings.Generation, Actions: actions.Runner{Customizations: settings.Customizations},
 		Policy: c.Policy, Impersonation: c.Impersonation, TranslateArgoproj: c.Parity.TranslateArgoprojManifests,
 	}
 	if err := e.newGenerators(targets); err != nil {

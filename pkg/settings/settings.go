@@ -46,6 +46,9 @@ type Settings struct {
 	checker atomic.Pointer[health.Checker]
 	rules   atomic.Pointer[diff.SystemRules]
 	lua     atomic.Pointer[luascript.Customizations]
+	// generation counts the rebuilds: what a comparison read is current as
+	// long as it is unchanged.
+	generation atomic.Uint64
 
 	mu   sync.Mutex
 	data map[string]map[string]string // by ConfigMap name
@@ -127,6 +130,13 @@ func (s *Settings) rebuild(ctx context.Context) {
 			"configMap", klog.KRef(s.opts.Namespace, s.opts.ArgoCDConfigMap))
 	}
 	s.rules.Store(&rules)
+	s.generation.Add(1)
+}
+
+// Generation changes whenever the settings do: comparisons made under the
+// same generation used the same rules.
+func (s *Settings) Generation() uint64 {
+	return s.generation.Load()
 }
 
 // Assess assesses obj's health with the current checker.

@@ -42,12 +42,17 @@ func TestSettingsFollowTheConfigMaps(t *testing.T) {
 		t.Errorf("system rules at start: %+v", rules)
 	}
 
-	// A changed script applies without a restart.
+	// A changed script applies without a restart, and changes the
+	// generation, which tells refreshes to compare again.
+	generation := s.Generation()
 	argocd.Data["resource.customizations.health.example.com_Widget"] = `return {status = "Healthy", message = "changed"}`
 	if _, err := kube.CoreV1().ConfigMaps("capstan-system").Update(ctx, argocd, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitForHealth(t, s, v1alpha1.HealthStatusHealthy, "changed")
+	if s.Generation() == generation {
+		t.Errorf("the generation stayed %d across a change of argocd-cm", generation)
+	}
 
 	// CEL rules of the other ConfigMap sit beside the Lua scripts.
 	delete(argocd.Data, "resource.customizations.health.example.com_Widget")

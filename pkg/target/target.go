@@ -115,29 +115,9 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 // resolveAll resolves every source of app: its sources at their revisions,
 // the files of those a "$ref" names, and whether app has several sources.
 func (s *Source) resolveAll(ctx context.Context, app *v1alpha1.Application, opts Options) ([]resolvedSource, map[string]render.RefSource, bool, error) {
-	sources := app.Spec.Sources
-	multiple := len(sources) > 0
-	if !multiple {
-		if app.Spec.Source == nil {
-			return nil, nil, false, fmt.Errorf("the application has no source")
-		}
-		sources = []v1alpha1.ApplicationSource{*app.Spec.Source}
-		if opts.Revision != "" {
-			sources[0].TargetRevision = opts.Revision
-		}
-	} else if opts.Revision != "" {
-		return nil, nil, false, fmt.Errorf("a revision can only be given for a single-source application")
-	}
-	if len(opts.Revisions) > 0 {
-		if !multiple || len(opts.Revisions) != len(sources) {
-			return nil, nil, false, fmt.Errorf("%d revisions given for %d sources", len(opts.Revisions), len(sources))
-		}
-		sources = append([]v1alpha1.ApplicationSource(nil), sources...)
-		for i := range sources {
-			if opts.Revisions[i] != "" {
-				sources[i].TargetRevision = opts.Revisions[i]
-			}
-		}
+	sources, multiple, err := sourcesOf(app, opts)
+	if err != nil {
+		return nil, nil, false, err
 	}
 	resolved := make([]resolvedSource, len(sources))
 	refs := map[string]render.RefSource{}
@@ -157,6 +137,36 @@ func (s *Source) resolveAll(ctx context.Context, app *v1alpha1.Application, opts
 		}
 	}
 	return resolved, refs, multiple, nil
+}
+
+// sourcesOf returns app's sources with the revisions of opts in place of
+// their target revisions, and whether app has several sources.
+func sourcesOf(app *v1alpha1.Application, opts Options) ([]v1alpha1.ApplicationSource, bool, error) {
+	sources := app.Spec.Sources
+	multiple := len(sources) > 0
+	if !multiple {
+		if app.Spec.Source == nil {
+			return nil, false, fmt.Errorf("the application has no source")
+		}
+		sources = []v1alpha1.ApplicationSource{*app.Spec.Source}
+		if opts.Revision != "" {
+			sources[0].TargetRevision = opts.Revision
+		}
+	} else if opts.Revision != "" {
+		return nil, false, fmt.Errorf("a revision can only be given for a single-source application")
+	}
+	if len(opts.Revisions) > 0 {
+		if !multiple || len(opts.Revisions) != len(sources) {
+			return nil, false, fmt.Errorf("%d revisions given for %d sources", len(opts.Revisions), len(sources))
+		}
+		sources = append([]v1alpha1.ApplicationSource(nil), sources...)
+		for i := range sources {
+			if opts.Revisions[i] != "" {
+				sources[i].TargetRevision = opts.Revisions[i]
+			}
+		}
+	}
+	return sources, multiple, nil
 }
 
 // request is the render request of one resolved source of app.
@@ -205,6 +215,54 @@ func (s *Source) Parameters(ctx context.Context, app *v1alpha1.Application, opts
 		}
 	}
 	return out, nil
+}
+
+// Revisions resolves the revisions of app's sources the way Target does,
+// without opening their files or rendering: the commit (or chart version) of
+// a single-source Application, or one per source. It reads the shared ref
+// listings and chart indexes, so that a refresh learns whether anything new
+// is to be rendered at the cost of a map lookup.
+func (s *Source) Revisions(ctx context.Context, app *v1alpha1.Application, opts Options) (string, []string, error) {
+	sources, multiple, err := sourcesOf(app, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	revisions := make([]string, len(sources))
+	for i, source := range sources {
+		if revisions[i], err = s.revision(ctx, app, source); err != nil {
+			return "", nil, fmt.Errorf("source %d (%s): %w", i+1, repourl.Redact(source.RepoURL), err)
+		}
+	}
+	if multiple {
+		return "", revisions, nil
+	}
+	return revisions[0], nil, nil
+}
+
+// revision resolves one source's revision without fetching its files (a
+// chart version already fetched is found in the chart cache).
+func (s *Source) revision(ctx context.Context, app *v1alpha1.Application, source v1alpha1.ApplicationSource) (string, error) {
+	if source.Chart != "" {
+		passCredentials := source.Helm != nil && source.Helm.PassCredentials
+		creds, err := s.credentials.Lookup(source.RepoURL, credentials.LookupOptions{Type: "helm", Project: app.Spec.Project})
+		if err != nil {
+			return "", err
+		}
+		chart, err := s.charts.client.Fetch(ctx, source.RepoURL, source.Chart, source.TargetRevision, creds, helmrepo.FetchOptions{PassCredentials: passCredentials})
+		if err != nil {
+			return "", err
+		}
+		return chart.Version, nil
+	}
+	creds, err := s.credentials.Lookup(source.RepoURL, credentials.LookupOptions{Project: app.Spec.Project})
+	if err != nil {
+		return "", err
+	}
+	revision, err := s.git.Resolve(ctx, source.RepoURL, source.TargetRevision, creds)
+	if err != nil {
+		return "", err
+	}
+	return revision.Commit, nil
 }
 
 // resolve finds the commit of a Git source and opens its tree.

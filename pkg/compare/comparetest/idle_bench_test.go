@@ -74,11 +74,27 @@ func benchmarkIdleRefresh(b *testing.B, appCount, perApp int) {
 	}
 	compareNs := float64(b.Elapsed().Nanoseconds()) / float64(i)
 	b.ReportMetric(float64(counter.Count()-before)/float64(i), "requests/op")
+	// What the refresh controller does instead once a comparison was quiet:
+	// resolve the inputs and find them unchanged (see Controller.stillQuiet).
+	b.ReportMetric(inputsNsPerApp(b, comparer, apps, i)/compareNs, "inputs-vs-compare")
 	b.ReportMetric((float64(heapAfter)-float64(heapBefore))/float64(appCount*perApp), "bytes/managed-object")
 	if listNs := listNsPerApp(b, apps, objects, min(i, len(apps))); listNs > 0 {
 		b.ReportMetric(listNs, "list-ns/op")
 		b.ReportMetric(compareNs/listNs, "ratio-vs-list")
 	}
+}
+
+// inputsNsPerApp is the time to resolve one Application's comparison
+// inputs, averaged over n Applications.
+func inputsNsPerApp(b *testing.B, comparer *compare.Comparer, apps []*v1alpha1.Application, n int) float64 {
+	b.Helper()
+	start := time.Now()
+	for i := range n {
+		if _, err := comparer.Inputs(b.Context(), apps[i%len(apps)], compare.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
 }
 
 // settle compares every Application until all are Synced and a whole round

@@ -36,6 +36,11 @@ func (f fixedTargets) Target(ctx context.Context, app *v1alpha1.Application, opt
 	return &target.Target{Revision: "0123456789abcdef0123456789abcdef01234567", Objects: objects}, nil
 }
 
+// Revisions resolves the revision Target renders, as target.Source does.
+func (f fixedTargets) Revisions(context.Context, *v1alpha1.Application, target.Options) (string, []string, error) {
+	return "0123456789abcdef0123456789abcdef01234567", nil, nil
+}
+
 func guestbookObjects() []*unstructured.Unstructured {
 	labels := map[string]any{"app": "guestbook"}
 	return []*unstructured.Unstructured{

@@ -81,6 +81,9 @@ type Comparer interface {
 	WriteClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, error)
 	// HealthAssessor is the health rules of comparisons and syncs.
 	HealthAssessor() health.Assessor
+	// Inputs resolves what a comparison would read besides spec, project and
+	// live objects, without comparing (see quiet.go).
+	Inputs(ctx context.Context, app *v1alpha1.Application, opts compare.Options) (compare.Inputs, error)
 }
 
 // Controller compares Applications, runs their operations and deletes them.
@@ -101,6 +104,11 @@ type Controller struct {
 	// byInstance maps InstanceLabel values to Application keys, so that a change
 	// of a managed object refreshes the Application that owns it.
 	byInstance map[string]string
+	// epochs count, per Application key, the events that may change its
+	// comparison; quiet holds its last comparison that only such an event
+	// or a change of its inputs can change (quiet.go).
+	epochs map[string]uint64
+	quiet  map[string]quietComparison
 }
 
 // New returns a controller over the Applications of informer.
@@ -120,6 +128,8 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		comparer:   comparer,
 		options:    options,
 		byInstance: map[string]string{},
+		epochs:     map[string]uint64{},
+		quiet:      map[string]quietComparison{},
 		appInfo:    newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			refreshRateLimiter(),
@@ -167,6 +177,7 @@ func (c *Controller) projectChanged(oldObj, newObj interface{}) {
 			continue
 		}
 		if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
+			c.changed(key)
 			c.queue.Add(key)
 		}
 	}
@@ -182,6 +193,9 @@ func projectName(app *v1alpha1.Application) string {
 func (c *Controller) ManagedObjectChanged(instanceLabel string) {
 	c.mu.Lock()
 	key, ok := c.byInstance[instanceLabel]
+	if ok {
+		c.epochs[key]++
+	}
 	c.mu.Unlock()
 	if ok && c.mineKey(key) {
 		c.queue.Add(key)
@@ -203,6 +217,7 @@ func (c *Controller) applicationChanged(oldObj, newObj interface{}) {
 	if old, ok := oldObj.(*v1alpha1.Application); ok && !needsRefresh(old, app) || !c.mine(app) {
 		return
 	}
+	c.changed(key)
 	if app.Operation != nil && app.DeletionTimestamp == nil {
 		// Straight to the operation workers: an operation must not wait
 		// behind the comparisons queued for other Applications.
@@ -239,6 +254,10 @@ func (c *Controller) applicationDeleted(obj interface{}) {
 	}
 	c.mu.Lock()
 	delete(c.byInstance, cluster.InstanceLabelValue(app.Namespace, app.Name))
+	if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
+		delete(c.epochs, key)
+		delete(c.quiet, key)
+	}
 	c.mu.Unlock()
 	c.appInfo.delete(app.Namespace, app.Name)
 }

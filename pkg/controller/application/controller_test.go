@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
@@ -34,6 +35,13 @@ import (
 type scriptedComparer struct {
 	result compare.Result
 	asked  []compare.Options
+	// inputs answer Inputs; inputsErr, when set, fails it.
+	inputs    compare.Inputs
+	inputsErr error
+}
+
+func (s *scriptedComparer) Inputs(context.Context, *v1alpha1.Application, compare.Options) (compare.Inputs, error) {
+	return s.inputs, s.inputsErr
 }
 
 func (s *scriptedComparer) Compare(_ context.Context, _ *v1alpha1.Application, opts compare.Options) compare.Result {
@@ -64,6 +72,8 @@ type fixture struct {
 	client   *fake.Clientset
 	// shard, when set, is the controller's Options.Shard.
 	shard Shard
+	// appInformer is the controller's informer of Applications (not running).
+	appInformer interface{ GetIndexer() cache.Indexer }
 }
 
 func newFixture(t *testing.T, result compare.Result) *fixture {
@@ -95,6 +105,7 @@ func (f *fixture) controller() *Controller {
 			f.t.Fatal(err)
 		}
 	}
+	f.appInformer = apps.Informer()
 	c, err := New(f.client, apps.Informer(), apps.Lister(), f.comparer, Options{Projects: projects.Informer(), Shard: f.shard})
 	if err != nil {
 		f.t.Fatal(err)

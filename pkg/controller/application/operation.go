@@ -311,6 +311,7 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 	}
 	if app.Operation == nil || app.DeletionTimestamp != nil {
 		// Compare once the informer has caught up with the operation's end.
+		c.changed(key)
 		c.queue.AddAfter(key, 100*time.Millisecond)
 		return 0, nil
 	}
@@ -323,6 +324,8 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 			return 0, err
 		}
 	}
+	// An operation changes what the next comparison sees.
+	c.changed(key)
 	next, err := c.runOperation(ctx, app)
 	if err != nil {
 		return 0, err

@@ -58,7 +58,13 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		return nil
 	}
 
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: c.project(app), ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists, HoldOnOutage: true})
+	project := c.project(app)
+	if !request.Requested && c.stillQuiet(ctx, key, app, project) {
+		// Nothing the last comparison read changed: it stands (quiet.go).
+		return nil
+	}
+	epoch := c.epoch(key)
+	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: project, ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists, HoldOnOutage: true})
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {
@@ -76,14 +82,22 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 	// wrote it last: the automated sync decision then needs no fresh read.
 	latest, err := c.writeStatus(ctx, app, result)
 	if err != nil {
+		c.forgetComparison(key)
 		return err
 	}
+	compared := app.ResourceVersion
+	if latest != nil {
+		compared = latest.ResourceVersion
+	}
 	if _, requested := app.Annotations[RefreshAnnotation]; requested {
-		latest = nil
+		// Written once more: the next refresh compares, and remembers then.
+		latest, compared = nil, ""
 		if err := c.clearRefreshAnnotation(ctx, app); err != nil {
+			c.forgetComparison(key)
 			return err
 		}
 	}
+	c.rememberComparison(key, epoch, compared, project, result)
 	if result.Cluster == nil {
 		message := ""
 		if len(result.Conditions) > 0 {

@@ -58,6 +58,7 @@ func (c *Controller) OwnershipChanged() {
 	}
 	for _, app := range apps {
 		if c.mine(app) {
+			c.changed(app.Namespace + "/" + app.Name)
 			c.queue.Add(app.Namespace + "/" + app.Name)
 		} else {
 			c.appInfo.delete(app.Namespace, app.Name)
