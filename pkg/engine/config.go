@@ -108,6 +108,8 @@ type SourceConfig struct {
 	MaxManifestBytes     int64
 	RenderTimeout        time.Duration
 	MaxConcurrentRenders int
+	// RenderCacheBytes bounds the render cache (0: render.DefaultCacheBytes).
+	RenderCacheBytes int64
 	// AllowKustomizeRemoteBases lets Kustomize load remote bases.
 	AllowKustomizeRemoteBases bool
 }

@@ -156,6 +156,7 @@ func (e *Engine) targetSource(ctx context.Context, plugins render.PluginRenderer
 		MaxManifestBytes:     sources.MaxManifestBytes,
 		Timeout:              sources.RenderTimeout,
 		MaxConcurrentRenders: sources.MaxConcurrentRenders,
+		CacheBytes:           sources.RenderCacheBytes,
 		AllowRemoteBases:     sources.AllowKustomizeRemoteBases,
 		Plugins:              plugins,
 	}, store), nil

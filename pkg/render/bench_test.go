@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 func benchmarkRender(b *testing.B, req Request, golden string) {
 	reference := decodeReference(b, golden)
 	b.Run("cold", func(b *testing.B) {
-		renderer := NewRenderer(Options{CacheSize: -1})
+		renderer := NewRenderer(Options{CacheBytes: -1})
 		b.ReportAllocs()
 		start := time.Now()
 		for b.Loop() {
@@ -42,7 +43,35 @@ func benchmarkRender(b *testing.B, req Request, golden string) {
 		if renderer.Stats().ToolRuns != 1 {
 			b.Fatalf("cached renders ran the tool: %+v", renderer.Stats())
 		}
+		// What the cache holds for the result against the heap of the
+		// decoded objects it used to hold, measured in the same run.
+		b.ReportMetric(float64(renderer.cache.size())/decodedHeap(b, renderer, req), "held-vs-decoded")
 	})
+}
+
+// decodedHeap is the heap the decoded objects of one render of req occupy.
+func decodedHeap(b *testing.B, renderer *Renderer, req Request) float64 {
+	b.Helper()
+	const copies = 50
+	kept := make([]*Result, 0, copies)
+	before := liveHeap()
+	for range copies {
+		res, err := renderer.Render(context.Background(), req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kept = append(kept, res)
+	}
+	after := liveHeap()
+	runtime.KeepAlive(kept)
+	return float64(after-before) / copies
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var stats runtime.MemStats
+	runtime.ReadMemStats(&stats)
+	return stats.HeapAlloc
 }
 
 // decodeReference times decoding a golden file.

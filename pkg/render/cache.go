@@ -6,11 +6,14 @@ import (
 )
 
 // lruCache is a least-recently-used map from cache key to a value, bounded by
-// number of entries. It holds the render results (values that are never
-// handed out: readers get copies) and the remembered failures.
+// the sum of its entries' costs. It holds the render results (values that
+// are never handed out: readers get decoded copies), costing their size in
+// bytes, and the remembered failures, costing one each.
 type lruCache[V any] struct {
 	mu      sync.Mutex
-	max     int
+	max     int64
+	cost    func(key string, value V) int64
+	total   int64
 	order   *list.List // front = most recently used; values are *cacheEntry[V]
 	entries map[string]*list.Element
 }
@@ -18,11 +21,18 @@ type lruCache[V any] struct {
 type cacheEntry[V any] struct {
 	key   string
 	value V
+	cost  int64
 }
 
 // newLRUCache returns a cache of at most max entries; max < 0 disables it.
 func newLRUCache[V any](max int) *lruCache[V] {
-	return &lruCache[V]{max: max, order: list.New(), entries: map[string]*list.Element{}}
+	return newCostCache[V](int64(max), func(string, V) int64 { return 1 })
+}
+
+// newCostCache returns a cache whose entries cost at most max in total; max
+// < 0 disables it. An entry costing more than max is not kept.
+func newCostCache[V any](max int64, cost func(key string, value V) int64) *lruCache[V] {
+	return &lruCache[V]{max: max, cost: cost, order: list.New(), entries: map[string]*list.Element{}}
 }
 
 // get returns the value for key and marks it recently used.
@@ -44,18 +54,25 @@ func (c *lruCache[V]) add(key string, value V) {
 	if c.max < 0 {
 		return
 	}
+	cost := c.cost(key, value)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if elem, ok := c.entries[key]; ok {
-		elem.Value.(*cacheEntry[V]).value = value
-		c.order.MoveToFront(elem)
+		c.order.Remove(elem)
+		delete(c.entries, key)
+		c.total -= elem.Value.(*cacheEntry[V]).cost
+	}
+	if cost > c.max {
 		return
 	}
-	c.entries[key] = c.order.PushFront(&cacheEntry[V]{key: key, value: value})
-	for c.order.Len() > c.max {
+	c.entries[key] = c.order.PushFront(&cacheEntry[V]{key: key, value: value, cost: cost})
+	c.total += cost
+	for c.total > c.max {
 		oldest := c.order.Back()
 		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cacheEntry[V]).key)
+		entry := oldest.Value.(*cacheEntry[V])
+		delete(c.entries, entry.key)
+		c.total -= entry.cost
 	}
 }
 
@@ -66,7 +83,15 @@ func (c *lruCache[V]) remove(key string) {
 	if elem, ok := c.entries[key]; ok {
 		c.order.Remove(elem)
 		delete(c.entries, key)
+		c.total -= elem.Value.(*cacheEntry[V]).cost
 	}
+}
+
+// size returns the total cost of the entries.
+func (c *lruCache[V]) size() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
 }
 
 // len returns the number of entries.

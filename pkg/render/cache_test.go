@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -80,8 +81,14 @@ func TestCache(t *testing.T) {
 			t.Errorf("stats %+v, want two tool runs", stats)
 		}
 	})
-	t.Run("the least recently used result is evicted beyond the cache size", func(t *testing.T) {
-		renderer := NewRenderer(Options{CacheSize: 1})
+	t.Run("the least recently used result is evicted beyond the cache's bytes", func(t *testing.T) {
+		sizing := NewRenderer(Options{})
+		if _, err := sizing.Render(context.Background(), chartRequest("one")); err != nil {
+			t.Fatal(err)
+		}
+		one := sizing.cache.size()
+		// Room for one render of the chart, not two.
+		renderer := NewRenderer(Options{CacheBytes: one + one/2})
 		for _, app := range []string{"one", "two", "one"} {
 			if _, err := renderer.Render(context.Background(), chartRequest(app)); err != nil {
 				t.Fatal(err)
@@ -89,6 +96,53 @@ func TestCache(t *testing.T) {
 		}
 		if stats := renderer.Stats(); stats.ToolRuns != 3 || renderer.cache.len() != 1 {
 			t.Errorf("stats %+v with %d cached, want three tool runs and one entry", stats, renderer.cache.len())
+		}
+		if size := renderer.cache.size(); size > one+one/2 {
+			t.Errorf("the cache holds %d bytes, more than its %d", size, one+one/2)
+		}
+	})
+	t.Run("a cached result decodes to the rendered objects, numbers of either kind kept", func(t *testing.T) {
+		renderer := NewRenderer(Options{})
+		fsys := fstest.MapFS{"apps/a.yaml": {Data: []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  annotations:
+    note: "1.0"
+data:
+  key: value
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w
+spec:
+  replicas: 3
+  ratio: 1.5
+  weights: [0.5, 2]
+`)}}
+		req := Request{Source: v1alpha1.ApplicationSource{RepoURL: "https://git.example.com/repo.git", Path: "apps"}, Repo: fsys, Revision: testRevision, AppName: "a", DestinationNamespace: "a"}
+		first, err := renderer.Render(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := renderer.Render(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !second.Cached || len(second.Objects) != 2 {
+			t.Fatalf("second render: cached %v, %d objects", second.Cached, len(second.Objects))
+		}
+		for i := range first.Objects {
+			if !reflect.DeepEqual(first.Objects[i].Object, second.Objects[i].Object) {
+				t.Errorf("object %d from the cache:\n%#v\nrendered:\n%#v", i, second.Objects[i].Object, first.Objects[i].Object)
+			}
+		}
+		if _, isInt := second.Objects[1].Object["spec"].(map[string]any)["replicas"].(int64); !isInt {
+			t.Errorf("replicas from the cache is %T, want int64", second.Objects[1].Object["spec"].(map[string]any)["replicas"])
+		}
+		if _, isFloat := second.Objects[1].Object["spec"].(map[string]any)["ratio"].(float64); !isFloat {
+			t.Errorf("ratio from the cache is %T, want float64", second.Objects[1].Object["spec"].(map[string]any)["ratio"])
 		}
 	})
 	t.Run("concurrent renders of one source share a single tool run", func(t *testing.T) {

@@ -29,7 +29,9 @@ import (
 const (
 	DefaultMaxManifestBytes = 10 << 20
 	DefaultTimeout          = 90 * time.Second
-	DefaultCacheSize        = 256
+	// DefaultCacheBytes bounds the render cache: the rendered objects of
+	// thousands of small Applications, or of dozens of large charts, as JSON.
+	DefaultCacheBytes = 64 << 20
 )
 
 // Request is one source to render.
@@ -117,9 +119,9 @@ type Options struct {
 	// DependencyFetcher provides Helm chart dependencies from Helm
 	// repositories; nil means only charts/ and file:// dependencies work.
 	DependencyFetcher HelmDependencyFetcher
-	// CacheSize is the number of results kept; 0 means DefaultCacheSize and a
-	// negative value disables the cache.
-	CacheSize int
+	// CacheBytes bounds the results kept, by the size of their objects as
+	// JSON; 0 means DefaultCacheBytes and a negative value disables the cache.
+	CacheBytes int64
 	// MaxConcurrentRenders bounds the renders running at once, abandoned ones
 	// included; 0 or less means twice GOMAXPROCS.
 	MaxConcurrentRenders int
@@ -148,7 +150,7 @@ type Stats struct {
 // of the same cache key share one tool run.
 type Renderer struct {
 	opts     Options
-	cache    *lruCache[*Result]
+	cache    *lruCache[*cachedResult]
 	failures *failureMemory
 	inflight singleflight.Group
 	// slots holds one token per render running, abandoned ones included.
@@ -168,15 +170,15 @@ func NewRenderer(opts Options) *Renderer {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	if opts.CacheSize == 0 {
-		opts.CacheSize = DefaultCacheSize
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultCacheBytes
 	}
 	if opts.MaxConcurrentRenders <= 0 {
 		opts.MaxConcurrentRenders = 2 * runtime.GOMAXPROCS(0)
 	}
 	return &Renderer{
 		opts:     opts,
-		cache:    newLRUCache[*Result](opts.CacheSize),
+		cache:    newCostCache(opts.CacheBytes, cachedResultCost),
 		failures: newFailureMemory(),
 		slots:    make(chan struct{}, opts.MaxConcurrentRenders),
 		clock:    clock.RealClock{},
@@ -216,11 +218,15 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 	logger := klog.FromContext(ctx).WithValues("repo", req.Source.RepoURL, "path", job.displayName(), "revision", req.Revision, "tool", job.sourceType)
 
 	if cached, ok := r.cache.get(job.key); ok {
-		r.hits.Add(1)
-		logger.V(4).Info("Render cache hit")
-		out := cached.copy()
-		out.Cached = true
-		return out, nil
+		out, err := cached.result()
+		if err == nil {
+			r.hits.Add(1)
+			logger.V(4).Info("Render cache hit")
+			out.Cached = true
+			return out, nil
+		}
+		logger.V(2).Info("Render cache entry unreadable; rendering again", "err", err)
+		r.cache.remove(job.key)
 	}
 	if !req.Hard {
 		if err := r.failures.recall(job.key, r.clock.Now()); err != nil {
@@ -262,7 +268,13 @@ func (r *Renderer) run(ctx context.Context, job *renderJob) (*Result, error) {
 	}
 	r.failures.forget(job.key)
 	result := &Result{Objects: objs, SourceType: job.sourceType}
-	r.cache.add(job.key, result)
+	if r.opts.CacheBytes >= 0 {
+		cached, err := cacheResult(result)
+		if err != nil {
+			return nil, job.error(err)
+		}
+		r.cache.add(job.key, cached)
+	}
 	klog.FromContext(ctx).V(2).Info("Rendered", "path", job.displayName(), "tool", job.sourceType, "objects", len(objs), "duration", time.Since(started))
 	return result, nil
 }

@@ -99,9 +99,8 @@ func (s *Source) Target(ctx context.Context, app *v1alpha1.Application, opts Opt
 			renderCacheTotal.WithLabelValues("miss").Inc()
 			observeSince(renderDuration, string(result.SourceType), start)
 		}
-		for _, obj := range result.Objects {
-			target.Objects = append(target.Objects, obj.DeepCopy())
-		}
+		// The result is this call's own copy.
+		target.Objects = append(target.Objects, result.Objects...)
 		target.SourceTypes = append(target.SourceTypes, result.SourceType)
 		if multiple {
 			target.Revisions = append(target.Revisions, r.revision)

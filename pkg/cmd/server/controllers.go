@@ -12,6 +12,8 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
+
+	"capstan.dev/capstan/pkg/render"
 )
 
 // ControllerOptions configure the controllers that run inside capstan-apiserver.
@@ -41,6 +43,9 @@ type ControllerOptions struct {
 	// MaxConcurrentRenders bounds the renders running at once, including
 	// those abandoned at RenderTimeout that have not returned yet.
 	MaxConcurrentRenders int
+	// RenderCacheBytes bounds the render cache by the JSON size of the
+	// rendered objects it keeps.
+	RenderCacheBytes int64
 	// AllowKustomizeRemoteBases lets Kustomize load remote bases.
 	AllowKustomizeRemoteBases bool
 	// AllowFileRepoURLs accepts file:// repository URLs (local development only).
@@ -66,6 +71,7 @@ func NewControllerOptions() *ControllerOptions {
 		MaxManifestBytes:     10 << 20,
 		RenderTimeout:        90 * time.Second,
 		MaxConcurrentRenders: 2 * runtime.GOMAXPROCS(0),
+		RenderCacheBytes:     render.DefaultCacheBytes,
 		HealthRulesConfigMap: "capstan-health-rules",
 		IgnoreRulesConfigMap: "argocd-cm",
 	}
@@ -100,6 +106,9 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxConcurrentRenders, "max-concurrent-renders", o.MaxConcurrentRenders,
 		"Most renders running at once, abandoned ones included (default twice GOMAXPROCS). "+
 			"A render that finds no free slot within --render-timeout fails with \"too many renders in progress\".")
+	fs.Int64Var(&o.RenderCacheBytes, "render-cache-bytes", o.RenderCacheBytes,
+		"Size of the render cache: rendered manifests are kept as JSON, keyed by repository, commit, path and every parameter "+
+			"that changes the output, least recently used evicted first. A negative value disables it.")
 	fs.BoolVar(&o.AllowKustomizeRemoteBases, "allow-kustomize-remote-bases", o.AllowKustomizeRemoteBases,
 		"Let Kustomize load remote bases (Git and HTTP). Off, they are refused.")
 	fs.BoolVar(&o.AllowFileRepoURLs, "allow-file-repo-urls", o.AllowFileRepoURLs,

@@ -23,6 +23,7 @@ func (o *Options) engineConfig(destination *rest.Config) engine.Config {
 			MaxManifestBytes:          c.MaxManifestBytes,
 			RenderTimeout:             c.RenderTimeout,
 			MaxConcurrentRenders:      c.MaxConcurrentRenders,
+			RenderCacheBytes:          c.RenderCacheBytes,
 			AllowKustomizeRemoteBases: c.AllowKustomizeRemoteBases,
 		},
 		HealthRulesConfigMap: c.HealthRulesConfigMap,

@@ -375,10 +375,14 @@ func TestRunOperation(t *testing.T) {
 		wantPhase v1alpha1.OperationPhase
 		wantMsg   string
 		cleared   bool
+		// startedFirst: the first write records the start (Running), and
+		// the step goes on with the copy written.
+		startedFirst bool
 	}{
-		{name: "a new operation is recorded as started before anything is done",
+		{name: "a new operation is recorded as started before anything is done, then goes on at once",
 			app: testApp(func(a *v1alpha1.Application) { a.Operation = op.DeepCopy() }), project: defaultProject(),
-			wantNext: time.Millisecond, wantPhase: v1alpha1.OperationRunning, wantMsg: "Sync operation started"},
+			result:       compare.Result{Conditions: []v1alpha1.ApplicationCondition{{Type: v1alpha1.ApplicationConditionComparisonError, Message: "render failed"}}},
+			startedFirst: true, wantPhase: v1alpha1.OperationError, wantMsg: "render failed", cleared: true},
 		{name: "an operation without a sync ends in Error",
 			app: testApp(func(a *v1alpha1.Application) { a.Operation = &v1alpha1.Operation{} }), project: defaultProject(),
 			wantPhase: v1alpha1.OperationError, wantMsg: "the operation has no sync", cleared: true},
@@ -410,6 +414,20 @@ func TestRunOperation(t *testing.T) {
 			}
 			if test.wantNext != 0 && next != test.wantNext {
 				t.Errorf("next look in %s, want %s", next, test.wantNext)
+			}
+			if test.startedFirst {
+				var states []*v1alpha1.OperationState
+				for _, action := range f.client.Actions() {
+					if update, ok := action.(clienttesting.UpdateAction); ok && update.GetSubresource() == "status" {
+						states = append(states, update.GetObject().(*v1alpha1.Application).Status.OperationState)
+					}
+				}
+				if len(states) != 2 || states[0] == nil || states[0].Phase != v1alpha1.OperationRunning || states[0].Message != "Sync operation started" {
+					t.Fatalf("status writes %+v, want the start (Running) first, then the step's outcome", states)
+				}
+				if len(f.comparer.asked) != 1 {
+					t.Errorf("%d comparisons after the start was recorded, want 1: the step goes on without waiting", len(f.comparer.asked))
+				}
 			}
 			written := f.written("update/status")
 			state := written.Status.OperationState

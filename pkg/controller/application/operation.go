@@ -33,12 +33,17 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	}
 	state := app.Status.OperationState
 	if state == nil || isTerminal(state.Phase) {
-		// A new operation: record that it started before doing anything.
-		if err := c.writeOperationState(ctx, app, newState(op), op); err != nil {
+		// A new operation: record that it started before doing anything,
+		// then go on with the copy just written, the latest there is.
+		written, err := c.writeOperationState(ctx, app, newState(op), op)
+		if err != nil {
 			return 0, err
 		}
 		c.recordOperationStarted(app)
-		return time.Millisecond, nil
+		if written.Operation == nil || written.Status.OperationState == nil {
+			return time.Millisecond, nil
+		}
+		app, op, state = written, written.Operation, written.Status.OperationState
 	}
 	logger := klog.FromContext(ctx)
 	if c.timedOut(state) {
@@ -46,7 +51,8 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 		state = state.DeepCopy()
 		state.Phase = v1alpha1.OperationTerminating
 		state.Message = "operation is terminating due to timeout"
-		return time.Millisecond, c.writeOperationState(ctx, app, state, op)
+		_, err := c.writeOperationState(ctx, app, state, op)
+		return time.Millisecond, err
 	}
 
 	if state.Phase == v1alpha1.OperationRunning {
@@ -60,7 +66,8 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 			logger.Info("Operation blocked by a sync window", "reason", reason)
 			state = state.DeepCopy()
 			state.Message = message
-			return windowRecheck(time.Now()), c.writeOperationState(ctx, app, state, op)
+			_, err := c.writeOperationState(ctx, app, state, op)
+			return windowRecheck(time.Now()), err
 		}
 	}
 
@@ -166,13 +173,15 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 			if err != nil {
 				return 0, c.finishOperation(ctx, app, state, v1alpha1.OperationFailed, fmt.Sprintf("%s; retry: %v", out.Message, err))
 			}
-			return delay, c.writeOperationState(ctx, app, state, op)
+			_, err = c.writeOperationState(ctx, app, state, op)
+			return delay, err
 		}
 		return 0, c.finishOperation(ctx, app, state, out.Phase, out.Message)
 	}
 	state.Phase = out.Phase
 	state.Message = out.Message
-	return c.untilTimeout(state, operationFallback), c.writeOperationState(ctx, app, state, op)
+	_, err = c.writeOperationState(ctx, app, state, op)
+	return c.untilTimeout(state, operationFallback), err
 }
 
 // timedOut tells whether a running operation has run longer than --sync-timeout.
@@ -213,16 +222,17 @@ func syncResult(app *v1alpha1.Application, result compare.Result, resources v1al
 	return out
 }
 
-// writeOperationState persists a running operation's state, keeping operation set.
-func (c *Controller) writeOperationState(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState, op *v1alpha1.Operation) error {
+// writeOperationState persists a running operation's state, keeping operation
+// set, and returns the Application as written.
+func (c *Controller) writeOperationState(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState, op *v1alpha1.Operation) (*v1alpha1.Application, error) {
 	updated := app.DeepCopy()
 	updated.Operation = op
 	updated.Status.OperationState = state
-	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
-		return fmt.Errorf("persist the operation state: %w", err)
+		return nil, fmt.Errorf("persist the operation state: %w", err)
 	}
-	return nil
+	return written, nil
 }
 
 // finishOperation records the outcome, clears the operation in the same write
@@ -269,6 +279,19 @@ func (c *Controller) liveNamespace(ctx context.Context, result compare.Result, n
 	return obj, nil
 }
 
+// operationCopy returns the Application whose operation is to advance. The
+// informer's copy does when it holds an operation not started yet: the first
+// step writes the start with that copy's resourceVersion before anything
+// else, so a stale copy ends in a conflict, never in a step taken twice. Any
+// other step reads the latest copy from the server.
+func (c *Controller) operationCopy(ctx context.Context, namespace, name string) (*v1alpha1.Application, error) {
+	if cached, err := c.lister.Applications(namespace).Get(name); err == nil && cached.Operation != nil && cached.DeletionTimestamp == nil &&
+		(cached.Status.OperationState == nil || isTerminal(cached.Status.OperationState.Phase)) {
+		return cached, nil
+	}
+	return c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
 func (c *Controller) operationWorker(ctx context.Context) {
 	for c.processNextOperation(ctx) {
 	}
@@ -281,6 +304,12 @@ func (c *Controller) processNextOperation(ctx context.Context) bool {
 	}
 	defer c.operations.Done(key)
 	next, err := c.advanceOperation(ctx, key)
+	if apierrors.IsConflict(err) {
+		// Written by someone else meanwhile: take the step again on the latest copy.
+		klog.FromContext(ctx).V(2).Info("Operation step conflicted; retrying on the latest copy", "application", key, "err", err)
+		c.operations.AddRateLimited(key)
+		return true
+	}
 	if err != nil {
 		klog.FromContext(ctx).Error(err, "Advancing the operation failed", "application", key)
 		c.operations.AddRateLimited(key)
@@ -302,7 +331,7 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 	if err != nil {
 		return 0, nil
 	}
-	app, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+	app, err := c.operationCopy(ctx, namespace, name)
 	if apierrors.IsNotFound(err) {
 		return 0, nil
 	}
