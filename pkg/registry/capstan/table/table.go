@@ -52,6 +52,11 @@ func (c Convertor) ConvertToTable(ctx context.Context, obj runtime.Object, table
 	if err != nil {
 		return nil, fmt.Errorf("print table: %w", err)
 	}
+	if opts, ok := tableOptions.(*metav1.TableOptions); !ok || opts.IncludeObject != metav1.IncludeObject {
+		for i := range rows {
+			rows[i].Object.Object = metadataWithoutManagedFields(rows[i].Object.Object)
+		}
+	}
 	table.Rows = rows
 	if m, err := meta.ListAccessor(obj); err == nil {
 		table.ResourceVersion = m.GetResourceVersion()
@@ -61,4 +66,24 @@ func (c Convertor) ConvertToTable(ctx context.Context, obj runtime.Object, table
 		table.ResourceVersion = m.GetResourceVersion()
 	}
 	return table, nil
+}
+
+// metadataWithoutManagedFields is what a row carries when the Table holds
+// only metadata (kubectl's default, includeObject=Metadata): the object's
+// metadata without managedFields, which no table printer reads and which make
+// up most of the metadata of an Application whose status the controller
+// writes. It shares the object's labels and annotations (nothing writes them
+// on the way out); the object itself is left as it is in the watch cache.
+func metadataWithoutManagedFields(obj runtime.Object) runtime.Object {
+	accessor, ok := obj.(metav1.ObjectMetaAccessor)
+	if !ok {
+		return obj
+	}
+	m, ok := accessor.GetObjectMeta().(*metav1.ObjectMeta)
+	if !ok || len(m.ManagedFields) == 0 {
+		return obj
+	}
+	out := &metav1.PartialObjectMetadata{ObjectMeta: *m}
+	out.ManagedFields = nil
+	return out
 }

@@ -59,3 +59,45 @@ func TestConvertorReturnsTheErrorOfARow(t *testing.T) {
 		t.Errorf("convert: got %v, want the row's error", err)
 	}
 }
+
+// TestRowsOfAMetadataTableLeaveManagedFieldsOut checks what kubectl's
+// default Table request (includeObject=Metadata) gets per row: the
+// metadata without managedFields, the stored object untouched; a Table with
+// whole objects (includeObject=Object) keeps them.
+func TestRowsOfAMetadataTableLeaveManagedFieldsOut(t *testing.T) {
+	convertor := table.NewConvertor(nil, func(runtime.Object) ([]interface{}, error) { return nil, nil })
+	stored := func() *capstan.Application {
+		return &capstan.Application{ObjectMeta: metav1.ObjectMeta{
+			Name: "web", Namespace: "apps", ResourceVersion: "7", Labels: map[string]string{"team": "web"},
+			Annotations:   map[string]string{"note": "kept"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "capstan", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status"}},
+		}}
+	}
+	for _, include := range []metav1.IncludeObjectPolicy{"", metav1.IncludeMetadata} {
+		app := stored()
+		got, err := convertor.ConvertToTable(context.Background(), &capstan.ApplicationList{Items: []capstan.Application{*app}},
+			&metav1.TableOptions{IncludeObject: include})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, ok := got.Rows[0].Object.Object.(*metav1.PartialObjectMetadata)
+		if !ok {
+			t.Fatalf("includeObject=%q: the row holds %T, want the object's metadata", include, got.Rows[0].Object.Object)
+		}
+		if len(row.ManagedFields) != 0 || row.Name != "web" || row.Namespace != "apps" || row.ResourceVersion != "7" ||
+			row.Labels["team"] != "web" || row.Annotations["note"] != "kept" {
+			t.Errorf("includeObject=%q: row metadata %+v, want everything but managedFields", include, row.ObjectMeta)
+		}
+	}
+	list := &capstan.ApplicationList{Items: []capstan.Application{*stored()}}
+	got, err := convertor.ConvertToTable(context.Background(), list, &metav1.TableOptions{IncludeObject: metav1.IncludeObject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app, ok := got.Rows[0].Object.Object.(*capstan.Application); !ok || len(app.ManagedFields) != 1 {
+		t.Errorf("includeObject=Object: the row holds %T, want the whole Application with its managedFields", got.Rows[0].Object.Object)
+	}
+	if len(list.Items[0].ManagedFields) != 1 {
+		t.Error("the listed object lost its managedFields")
+	}
+}
