@@ -45,7 +45,7 @@ func benchmarkRender(b *testing.B, req Request, golden string) {
 		}
 		// What the cache holds for the result against the heap of the
 		// decoded objects it used to hold, measured in the same run.
-		b.ReportMetric(float64(renderer.cache.size())/decodedHeap(b, renderer, req), "held-vs-decoded")
+		b.ReportMetric(float64(renderer.cache.Size())/decodedHeap(b, renderer, req), "held-vs-decoded")
 	})
 }
 

@@ -86,7 +86,7 @@ func TestCache(t *testing.T) {
 		if _, err := sizing.Render(context.Background(), chartRequest("one")); err != nil {
 			t.Fatal(err)
 		}
-		one := sizing.cache.size()
+		one := sizing.cache.Size()
 		// Room for one render of the chart, not two.
 		renderer := NewRenderer(Options{CacheBytes: one + one/2})
 		for _, app := range []string{"one", "two", "one"} {
@@ -94,10 +94,10 @@ func TestCache(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if stats := renderer.Stats(); stats.ToolRuns != 3 || renderer.cache.len() != 1 {
-			t.Errorf("stats %+v with %d cached, want three tool runs and one entry", stats, renderer.cache.len())
+		if stats := renderer.Stats(); stats.ToolRuns != 3 || renderer.cache.Len() != 1 {
+			t.Errorf("stats %+v with %d cached, want three tool runs and one entry", stats, renderer.cache.Len())
 		}
-		if size := renderer.cache.size(); size > one+one/2 {
+		if size := renderer.cache.Size(); size > one+one/2 {
 			t.Errorf("the cache holds %d bytes, more than its %d", size, one+one/2)
 		}
 	})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"capstan.dev/capstan/pkg/lru"
 )
 
 // Back-off of remembered failures: a source that keeps failing at the same
@@ -30,17 +32,17 @@ type failure struct {
 // refresh. It is safe for concurrent use.
 type failureMemory struct {
 	mu      sync.Mutex // serializes remember's read-modify-write
-	entries *lruCache[failure]
+	entries *lru.Cache[failure]
 }
 
 func newFailureMemory() *failureMemory {
-	return &failureMemory{entries: newLRUCache[failure](maxRememberedFailures)}
+	return &failureMemory{entries: lru.New[failure](maxRememberedFailures)}
 }
 
 // recall returns the remembered failure of key while its back-off lasts, nil
 // otherwise.
 func (m *failureMemory) recall(key string, now time.Time) error {
-	f, ok := m.entries.get(key)
+	f, ok := m.entries.Get(key)
 	if !ok || !now.Before(f.retryAt) {
 		return nil
 	}
@@ -51,21 +53,21 @@ func (m *failureMemory) recall(key string, now time.Time) error {
 func (m *failureMemory) remember(key string, err error, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	f, _ := m.entries.get(key)
+	f, _ := m.entries.Get(key)
 	f.err = err
 	f.failures++
 	f.retryAt = now.Add(failureBackoff(f.failures))
-	m.entries.add(key, f)
+	m.entries.Add(key, f)
 }
 
 // forget drops key after a successful render.
 func (m *failureMemory) forget(key string) {
-	m.entries.remove(key)
+	m.entries.Remove(key)
 }
 
 // len returns the number of remembered failures.
 func (m *failureMemory) len() int {
-	return m.entries.len()
+	return m.entries.Len()
 }
 
 // failureBackoff is how long a render that failed failures times in a row is

@@ -23,6 +23,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/lru"
 )
 
 // Defaults for Options fields left zero.
@@ -150,7 +151,7 @@ type Stats struct {
 // of the same cache key share one tool run.
 type Renderer struct {
 	opts     Options
-	cache    *lruCache[*cachedResult]
+	cache    *lru.Cache[*cachedResult]
 	failures *failureMemory
 	inflight singleflight.Group
 	// slots holds one token per render running, abandoned ones included.
@@ -178,7 +179,7 @@ func NewRenderer(opts Options) *Renderer {
 	}
 	return &Renderer{
 		opts:     opts,
-		cache:    newCostCache(opts.CacheBytes, cachedResultCost),
+		cache:    lru.NewWithCost(opts.CacheBytes, cachedResultCost),
 		failures: newFailureMemory(),
 		slots:    make(chan struct{}, opts.MaxConcurrentRenders),
 		clock:    clock.RealClock{},
@@ -217,7 +218,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 	}
 	logger := klog.FromContext(ctx).WithValues("repo", req.Source.RepoURL, "path", job.displayName(), "revision", req.Revision, "tool", job.sourceType)
 
-	if cached, ok := r.cache.get(job.key); ok {
+	if cached, ok := r.cache.Get(job.key); ok {
 		out, err := cached.result()
 		if err == nil {
 			r.hits.Add(1)
@@ -226,7 +227,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 			return out, nil
 		}
 		logger.V(2).Info("Render cache entry unreadable; rendering again", "err", err)
-		r.cache.remove(job.key)
+		r.cache.Remove(job.key)
 	}
 	if !req.Hard {
 		if err := r.failures.recall(job.key, r.clock.Now()); err != nil {
@@ -273,7 +274,7 @@ func (r *Renderer) run(ctx context.Context, job *renderJob) (*Result, error) {
 		if err != nil {
 			return nil, job.error(err)
 		}
-		r.cache.add(job.key, cached)
+		r.cache.Add(job.key, cached)
 	}
 	klog.FromContext(ctx).V(2).Info("Rendered", "path", job.displayName(), "tool", job.sourceType, "objects", len(objs), "duration", time.Since(started))
 	return result, nil

@@ -170,3 +170,59 @@ func readAll(b *testing.B, fsys fs.FS, want int) {
 		b.Fatalf("read %d files (%v), want %d", count, err, want)
 	}
 }
+
+// BenchmarkTreePerApplication reads one application's file of a monorepo of
+// 1,000 application directories through a new Tree of the commit each time,
+// as every render does (one Tree per render), against os.DirFS reading the
+// same file from a checkout. The directories' tree objects are shared by
+// the Trees of a repository, so a render decodes none of them again.
+func BenchmarkTreePerApplication(b *testing.B) {
+	const apps = 1000
+	files := gittest.Files{}
+	for i := range apps {
+		files[fmt.Sprintf("apps/app%04d/cm.yaml", i)] = gittest.File(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n", i))
+	}
+	repo := gittest.NewRepo(b, b.TempDir()+"/repo.git")
+	commit := repo.CommitOn("main", files).String()
+	ctx := context.Background()
+	cache, err := git.NewCache(b.TempDir(), git.Options{AllowFileURLs: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cache.Close() })
+	if _, _, err := cache.Open(ctx, repo.FileURL(), commit, credentials.Credentials{}); err != nil {
+		b.Fatal(err)
+	}
+	checkout := b.TempDir()
+	for name, entry := range files {
+		path := filepath.Join(checkout, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(entry.Content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dirfs := os.DirFS(checkout)
+	start := time.Now()
+	for i := range apps {
+		if _, err := fs.ReadFile(dirfs, fmt.Sprintf("apps/app%04d/cm.yaml", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reference := time.Since(start) / apps
+
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		tree, err := cache.Tree(ctx, repo.FileURL(), commit, credentials.Credentials{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := fs.ReadFile(tree, fmt.Sprintf("apps/app%04d/cm.yaml", i%apps)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed()/time.Duration(i))/float64(reference), "x-time-of-dirfs")
+}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/cache"
 
+	"capstan.dev/capstan/pkg/lru"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/repourl"
 )
@@ -92,6 +93,9 @@ type Cache struct {
 	objects    cache.Object
 	transports *transports
 
+	// dirs are decoded tree objects by repository and hash (see Tree.loadDir).
+	dirs *lru.Cache[*dirNode]
+
 	mu    sync.Mutex
 	repos map[repositoryKey]*repository
 	// pushes are the webhook pushes the listings were brought up to date for.
@@ -122,6 +126,7 @@ func NewCache(dir string, opts Options) (*Cache, error) {
 		opts:       opts,
 		objects:    cache.NewObjectLRU(cache.FileSize(opts.ObjectCacheBytes)),
 		transports: newTransports(opts),
+		dirs:       lru.NewWithCost(dirCacheBytes, dirNodeCost),
 		repos:      map[repositoryKey]*repository{},
 	}, nil
 }

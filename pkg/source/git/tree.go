@@ -9,7 +9,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -38,7 +37,6 @@ type Tree struct {
 	commit  plumbing.Hash
 	root    plumbing.Hash
 	modTime time.Time
-	dirs    sync.Map // tree hash → *dirNode
 }
 
 var (
@@ -119,6 +117,19 @@ type dirNode struct {
 	entries []object.TreeEntry
 }
 
+// dirCacheBytes bounds the decoded tree objects kept for all repositories.
+const dirCacheBytes = 16 << 20
+
+// dirNodeCost estimates the memory of a decoded tree: an entry holds a name,
+// a mode and a hash.
+func dirNodeCost(key string, node *dirNode) int64 {
+	cost := int64(len(key)) + 64
+	for _, entry := range node.entries {
+		cost += int64(len(entry.Name)) + 48
+	}
+	return cost
+}
+
 func (d *dirNode) find(name string) (object.TreeEntry, bool) {
 	i := sort.Search(len(d.entries), func(i int) bool { return d.entries[i].Name >= name })
 	if i < len(d.entries) && d.entries[i].Name == name {
@@ -131,8 +142,12 @@ func (t *Tree) loadDir(hash plumbing.Hash) (*dirNode, error) {
 	if hash.IsZero() { // a submodule
 		return &dirNode{}, nil
 	}
-	if cached, ok := t.dirs.Load(hash); ok {
-		return cached.(*dirNode), nil
+	// Tree objects are immutable: every Tree of the repository, of any
+	// commit, shares the decoded ones (a monorepo's directory of a thousand
+	// applications is decoded once, not once per render).
+	key := t.repo.dir + "\x00" + hash.String()
+	if cached, ok := t.repo.cache.dirs.Get(key); ok {
+		return cached, nil
 	}
 	var decoded object.Tree
 	var err error
@@ -147,7 +162,7 @@ func (t *Tree) loadDir(hash plumbing.Hash) (*dirNode, error) {
 	}
 	node := &dirNode{entries: decoded.Entries}
 	sort.Slice(node.entries, func(i, j int) bool { return node.entries[i].Name < node.entries[j].Name })
-	t.dirs.Store(hash, node)
+	t.repo.cache.dirs.Add(key, node)
 	return node, nil
 }
 
