@@ -109,6 +109,9 @@ type Controller struct {
 	// or a change of its inputs can change (quiet.go).
 	epochs map[string]uint64
 	quiet  map[string]quietComparison
+	// endedCopies are the Applications as the end of their operation wrote
+	// them, until the same step compares them (operation.go).
+	endedCopies map[string]*v1alpha1.Application
 }
 
 // New returns a controller over the Applications of informer.
@@ -122,15 +125,16 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	}
 	RegisterMetrics()
 	c := &Controller{
-		client:     client,
-		lister:     lister,
-		synced:     []cache.InformerSynced{informer.HasSynced},
-		comparer:   comparer,
-		options:    options,
-		byInstance: map[string]string{},
-		epochs:     map[string]uint64{},
-		quiet:      map[string]quietComparison{},
-		appInfo:    newAppInfoSeries(),
+		client:      client,
+		lister:      lister,
+		synced:      []cache.InformerSynced{informer.HasSynced},
+		comparer:    comparer,
+		options:     options,
+		byInstance:  map[string]string{},
+		epochs:      map[string]uint64{},
+		quiet:       map[string]quietComparison{},
+		endedCopies: map[string]*v1alpha1.Application{},
+		appInfo:     newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			refreshRateLimiter(),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh", MetricsProvider: queueMetrics{}}),

@@ -177,7 +177,9 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 			_, err = c.writeOperationState(ctx, app, state, op)
 			return delay, err
 		}
-		return 0, c.finishOperation(ctx, app, state, out.Phase, out.Message)
+		written, err := c.endOperation(ctx, app, state, out.Phase, out.Message)
+		c.ended(app, written)
+		return 0, err
 	}
 	state.Phase = out.Phase
 	state.Message = out.Message
@@ -260,6 +262,12 @@ func (c *Controller) writeOperationState(ctx context.Context, app *v1alpha1.Appl
 // finishOperation records the outcome, clears the operation in the same write
 // (as Argo CD's controller does) and appends history after a successful sync.
 func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState, phase v1alpha1.OperationPhase, message string) error {
+	_, err := c.endOperation(ctx, app, state, phase, message)
+	return err
+}
+
+// endOperation is finishOperation returning the Application as written.
+func (c *Controller) endOperation(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState, phase v1alpha1.OperationPhase, message string) (*v1alpha1.Application, error) {
 	state = state.DeepCopy()
 	now := metav1.Now()
 	state.Phase = phase
@@ -271,14 +279,35 @@ func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Applicat
 	if phase == v1alpha1.OperationSucceeded && !state.Operation.Sync.DryRun {
 		updated.Status.History = syncengine.AppendHistory(updated.Status.History, syncengine.HistoryEntry(state, now), app.Spec.RevisionHistoryLimit)
 	}
-	_, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
-		return fmt.Errorf("record the operation's end: %w", err)
+		return nil, fmt.Errorf("record the operation's end: %w", err)
 	}
 	klog.FromContext(ctx).Info("Operation finished", "phase", phase, "message", message)
 	countOperation(phase)
 	c.recordOperationFinished(app, phase, message)
-	return nil
+	return written, nil
+}
+
+// ended keeps the Application an operation's end wrote, for the comparison
+// that follows it in the same step (see advanceOperation).
+func (c *Controller) ended(app, written *v1alpha1.Application) {
+	if written == nil {
+		return
+	}
+	c.mu.Lock()
+	c.endedCopies[app.Namespace+"/"+app.Name] = written
+	c.mu.Unlock()
+}
+
+// takeEnded returns, once, the Application the end of app's operation wrote.
+func (c *Controller) takeEnded(app *v1alpha1.Application) *v1alpha1.Application {
+	key := app.Namespace + "/" + app.Name
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	written := c.endedCopies[key]
+	delete(c.endedCopies, key)
+	return written
 }
 
 // liveNamespace reads the destination namespace, nil when it does not exist,
@@ -378,6 +407,7 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 	// An operation changes what the next comparison sees.
 	c.changed(key)
 	next, err := c.runOperation(ctx, app)
+	ended := c.takeEnded(app)
 	if err != nil {
 		return 0, err
 	}
@@ -385,7 +415,11 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 		// Publish the outcome now, on the latest copy, rather than behind
 		// every refresh already queued: during a cold start of many
 		// Applications that queue is long.
-		fresh, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+		// The copy the operation's end wrote is the latest: no read needed.
+		fresh := ended
+		if fresh == nil {
+			fresh, err = c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+		}
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}
