@@ -100,5 +100,25 @@ func (s *step) terminatingPrunes(tasks []*Task) []*Task {
 }
 
 func (s *step) live(key cluster.ResourceKey) *unstructured.Unstructured {
+	s.mu.Lock()
+	applied, ok := s.applied[key]
+	s.mu.Unlock()
+	if ok {
+		return applied
+	}
 	return s.in.Live[key]
+}
+
+// rememberApplied keeps what an apply of this step returned: following the
+// task in the same step needs no read.
+func (s *step) rememberApplied(key cluster.ResourceKey, obj *unstructured.Unstructured) {
+	if obj == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.applied == nil {
+		s.applied = map[cluster.ResourceKey]*unstructured.Unstructured{}
+	}
+	s.applied[key] = obj
 }

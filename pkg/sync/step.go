@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/klog/v2"
@@ -83,6 +84,11 @@ type step struct {
 	all         []*Task
 	parallelism int
 	log         klog.Logger
+
+	mu sync.Mutex
+	// applied are the objects this step applied, as the API server returned
+	// them: newer than the live state the step started from.
+	applied map[cluster.ResourceKey]*unstructured.Unstructured
 }
 
 // Sync runs one step of a sync operation, Argo CD's step machine: on the

@@ -163,6 +163,9 @@ func (s *step) apply(ctx context.Context, task *Task, dryRun bool) (v1alpha1.Res
 	if err != nil {
 		return v1alpha1.ResultCodeSyncFailed, err.Error()
 	}
+	if !dryRun {
+		s.rememberApplied(task.key, applied.Object)
+	}
 	message := kubectlName(task.Target) + " " + applied.Verb
 	if dryRun {
 		message += " (dry run)"
