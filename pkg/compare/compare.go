@@ -311,13 +311,13 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 // the destination's cache watches those, so a change of any of them refreshes
 // app. An object adopted by key, or a Missing one, is seen only by looking.
 func allTracked(app *v1alpha1.Application, targets, live map[cluster.ResourceKey]*unstructured.Unstructured) bool {
-	instance := cluster.AppInstance(app.Namespace, app.Name)
+	instance, label := cluster.AppInstance(app.Namespace, app.Name), cluster.InstanceLabelValue(app.Namespace, app.Name)
 	for key, target := range targets {
 		if health.IsHook(target) {
 			continue
 		}
 		obj, ok := live[key]
-		if !ok || obj.GetLabels()[cluster.InstanceLabel] != cluster.InstanceLabelValue(app.Namespace, app.Name) {
+		if !ok || obj.GetLabels()[cluster.InstanceLabel] != label {
 			return false
 		}
 		if tracking, ok := cluster.TrackingOf(obj); !ok || tracking.AppInstance != instance || tracking.Key != key {

@@ -58,9 +58,7 @@ func (c *Cache[V]) Add(key string, value V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if elem, ok := c.entries[key]; ok {
-		c.order.Remove(elem)
-		delete(c.entries, key)
-		c.total -= elem.Value.(*entry[V]).cost
+		c.removeLocked(elem)
 	}
 	if cost > c.max {
 		return
@@ -68,12 +66,16 @@ func (c *Cache[V]) Add(key string, value V) {
 	c.entries[key] = c.order.PushFront(&entry[V]{key: key, value: value, cost: cost})
 	c.total += cost
 	for c.total > c.max {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		entry := oldest.Value.(*entry[V])
-		delete(c.entries, entry.key)
-		c.total -= entry.cost
+		c.removeLocked(c.order.Back())
 	}
+}
+
+// removeLocked drops one entry; the caller holds c.mu.
+func (c *Cache[V]) removeLocked(elem *list.Element) {
+	e := elem.Value.(*entry[V])
+	c.order.Remove(elem)
+	delete(c.entries, e.key)
+	c.total -= e.cost
 }
 
 // Remove forgets key.
@@ -81,9 +83,7 @@ func (c *Cache[V]) Remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if elem, ok := c.entries[key]; ok {
-		c.order.Remove(elem)
-		delete(c.entries, key)
-		c.total -= elem.Value.(*entry[V]).cost
+		c.removeLocked(elem)
 	}
 }
 

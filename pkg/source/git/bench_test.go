@@ -103,16 +103,7 @@ func BenchmarkTreeRead(b *testing.B) {
 	if _, _, err := warm.Open(ctx, repo.FileURL(), commit, credentials.Credentials{}); err != nil {
 		b.Fatal(err)
 	}
-	checkout := b.TempDir()
-	for name, entry := range files {
-		path := filepath.Join(checkout, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(entry.Content), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	checkout := writeCheckout(b, files)
 
 	var reference time.Duration
 	report := func(b *testing.B) {
@@ -193,16 +184,7 @@ func BenchmarkTreePerApplication(b *testing.B) {
 	if _, _, err := cache.Open(ctx, repo.FileURL(), commit, credentials.Credentials{}); err != nil {
 		b.Fatal(err)
 	}
-	checkout := b.TempDir()
-	for name, entry := range files {
-		path := filepath.Join(checkout, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(entry.Content), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	checkout := writeCheckout(b, files)
 	dirfs := os.DirFS(checkout)
 	start := time.Now()
 	for i := range apps {
@@ -225,4 +207,20 @@ func BenchmarkTreePerApplication(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.Elapsed()/time.Duration(i))/float64(reference), "x-time-of-dirfs")
+}
+
+// writeCheckout writes files into a new directory, as a checkout of their commit.
+func writeCheckout(b *testing.B, files gittest.Files) string {
+	b.Helper()
+	checkout := b.TempDir()
+	for name, entry := range files {
+		path := filepath.Join(checkout, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(entry.Content), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return checkout
 }
