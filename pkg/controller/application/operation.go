@@ -13,7 +13,6 @@ import (
 	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 	syncengine "capstan.dev/capstan/pkg/sync"
 )
@@ -145,7 +144,7 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	out, err := syncengine.Sync(ctx, syncengine.StepInput{
 		Plan:     plan,
 		Previous: previous,
-		Live:     stepLive(live, liveNamespace),
+		Live:     live,
 		Client: rememberingApplier{
 			Applier:    applier,
 			objects:    result.Cluster.Cache,
@@ -185,27 +184,6 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 	state.Message = out.Message
 	_, err = c.writeOperationState(ctx, app, state, op)
 	return c.untilTimeout(state, operationFallback), err
-}
-
-// stepLive is what a step sees live: the Application's objects and, when it
-// exists, the destination namespace as the namespace index knows it (what a
-// CreateNamespace apply returned, until the watch delivers it), so that
-// following the namespace task needs no request. The plan never sees the
-// namespace among the live objects: it is no object of the Application.
-func stepLive(live map[cluster.ResourceKey]*unstructured.Unstructured, namespace *unstructured.Unstructured) map[cluster.ResourceKey]*unstructured.Unstructured {
-	if namespace == nil {
-		return live
-	}
-	key := cluster.KeyOf(namespace)
-	if _, ok := live[key]; ok {
-		return live
-	}
-	out := make(map[cluster.ResourceKey]*unstructured.Unstructured, len(live)+1)
-	for k, obj := range live {
-		out[k] = obj
-	}
-	out[key] = namespace
-	return out
 }
 
 // timedOut tells whether a running operation has run longer than --sync-timeout.
