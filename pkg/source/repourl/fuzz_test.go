@@ -44,6 +44,7 @@ func FuzzNormalize(f *testing.F) {
 		{"git://host:9418/r", "git://host/r"},
 		{"git:hunter2@host:org/repo", "git@host:org"},
 		{"ftp://bob:hunter2@example.com/repo", "ftp://example.com"},
+		{"A://::", "A://::"},
 	}
 	for _, seed := range seeds {
 		f.Add(seed[0], seed[1])

@@ -78,10 +78,12 @@ func parse(raw string) (address, bool) {
 		a.path = trimSlashes(u.EscapedPath())
 		return a, true
 	}
-	a.host = canonicalHost(u.Hostname(), u.Port(), a.scheme)
-	if u.Hostname() == "" {
+	// A host with ":" in it is an IPv6 literal only in brackets; Go's parser
+	// also accepts "a://::", whose host would print as "[:]".
+	if u.Hostname() == "" || (strings.Contains(u.Hostname(), ":") && !strings.HasPrefix(u.Host, "[")) {
 		return address{}, false
 	}
+	a.host = canonicalHost(u.Hostname(), u.Port(), a.scheme)
 	if a.scheme == "ssh" && u.User != nil {
 		a.user = u.User.Username()
 	}
