@@ -6,6 +6,7 @@
 #   make up / down  start / stop the local control plane in the background
 #   make ui         rebuild the dashboard's assets from web/ (needs Node)
 #   make bench      scale benchmark against its floors (APPS=1000 OBJECTS=10 IDLE=10m)
+#   make bench-list list 10,000 stored Applications against as many ConfigMaps (APPS=10000)
 #   make soak       soak: a commit and a drift every second (APPS=1000 DURATION=10m)
 #   make image      OCI image of capstan-apiserver in _output/image (no container runtime)
 #
@@ -112,6 +113,10 @@ run: tools build gitserver ## make up, then the demo; Ctrl-C stops everything.
 .PHONY: bench
 bench: tools build ## Scale benchmark on its own local control plane (APPS, OBJECTS, IDLE, HA, ...: see hack/bench.sh).
 	APPS=$(APPS) OBJECTS=$(OBJECTS) HA=$(HA) hack/bench.sh
+
+.PHONY: bench-list
+bench-list: tools build ## List APPS (default 10000) Applications stored with a synced status against as many ConfigMaps (see hack/bench.sh).
+	APPS=$(if $(filter command line,$(origin APPS)),$(APPS),10000) LIST=1 hack/bench.sh
 
 .PHONY: soak
 soak: tools build ## Soak on its own local control plane: a commit and a drift every second (APPS, DURATION=10m; see hack/bench.sh).

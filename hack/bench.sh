@@ -28,6 +28,11 @@
 #                 default 10m) instead of the benchmark's scenarios: after the
 #                 cold sync, a commit and a drift every second; BENCH_TIMEOUT
 #                 defaults to the cold sync limit + SOAK + 10m
+#   LIST          `make bench-list` sets it: instead of the scenarios, store APPS
+#                 (default 10000) Applications with the status a cold sync leaves,
+#                 on a plane whose capstan-apiserver runs no controllers, and
+#                 time `kubectl get applications -A` against as many ConfigMaps
+#                 of the same size; BENCH_TIMEOUT defaults to 10m + 0.2s per app
 #
 # Output: one line per figure on stdout, _output/bench/results.json,
 # _output/bench/latency.png; logs of every component in _output/bench/local/logs.
@@ -56,6 +61,11 @@ else
   BENCH_TIMEOUT=${BENCH_TIMEOUT:-42m}
 fi
 SOAK=${SOAK:-0}
+LIST=${LIST:-0}
+if ((LIST)); then
+  BENCH_TIMEOUT=${USER_BENCH_TIMEOUT:-$((600 + APPS / 5))s}
+  CAPSTAN_FLAGS="${CAPSTAN_FLAGS:-} --controllers=false"
+fi
 if [[ ${SOAK} != 0 ]]; then
   # Go durations of s, m or h only (10m, 90s, 1h): the limit is computed from them.
   [[ ${SOAK} =~ ^([0-9]+)(s|m|h)$ ]] || { echo "SOAK/DURATION=${SOAK}: use seconds, minutes or hours, e.g. 10m" >&2; exit 2; }
@@ -101,6 +111,7 @@ trap 'exit 143' TERM
 # once deployed by Capstan and once by the floor (and once more by the
 # one-replica cold sync of an HA run).
 kwok_nodes() {
+  ((LIST == 0)) || { echo 1; return; }
   local copies=2
   ((HA == 1)) || copies=3
   local nodes=$(((copies * APPS + 20) / 100 + 1))
@@ -155,7 +166,9 @@ main() {
   (cd "${ROOT}" && go build -o "${CAPSTAN_BIN_DIR}/capstan-bench" ./hack/bench)
   write_audit_policy
   start_plane
-  if [[ ${SOAK} != 0 ]]; then
+  if ((LIST)); then
+    log "listing ${APPS} Applications (controllers off), limit ${BENCH_TIMEOUT}"
+  elif [[ ${SOAK} != 0 ]]; then
     log "soak of W(apps=${APPS}, objects=${OBJECTS}) for ${SOAK}, limit ${BENCH_TIMEOUT}"
   else
     log "running W(apps=${APPS}, objects=${OBJECTS}), idle ${IDLE}, resync ${RESYNC}, limit ${BENCH_TIMEOUT}"
@@ -170,7 +183,7 @@ main() {
     --out="${BENCH_DIR}" \
     --apps="${APPS}" --objects="${OBJECTS}" --workers="${WORKERS}" \
     --idle="${IDLE}" --resync="${RESYNC}" --drift="${DRIFT}" \
-    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" --soak="${SOAK}" \
+    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" --soak="${SOAK}" --list-only="$(((LIST)) && echo true || echo false)" \
     --replicas="${HA}" --replica-lease-duration="${LEASE}" --hack-dir="${ROOT}/hack" &
   DRIVER_PID=$!
   local code=0

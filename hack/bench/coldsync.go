@@ -192,7 +192,7 @@ func (e *environment) applyProject(ctx context.Context) error {
 		Spec: v1alpha1.AppProjectSpec{
 			Description:              "The Applications of make bench",
 			SourceNamespaces:         []string{appNamespace},
-			SourceRepos:              []string{e.git.URL},
+			SourceRepos:              []string{e.repoURL()},
 			Destinations:             []v1alpha1.ApplicationDestination{{Server: "https://kubernetes.default.svc", Namespace: "bench-*"}},
 			ClusterResourceWhitelist: []v1alpha1.ClusterResourceRestrictionItem{{Group: "", Kind: "Namespace", Name: "bench-*"}},
 		},

@@ -69,6 +69,13 @@ func newEnvironment(ctx context.Context, cfg config) (*environment, error) {
 		return nil, err
 	}
 	env.generations = make([]int, len(env.apps))
+	if cfg.listOnly {
+		// Nothing syncs: the Applications name listRepoURL, which no one serves.
+		if err := env.startAppInformer(ctx); err != nil {
+			return nil, err
+		}
+		return env, nil
+	}
 	files := map[string]string{}
 	for _, a := range env.apps {
 		appFiles, err := a.files(cfg.objects, 0)
@@ -247,9 +254,22 @@ func parallel(n, workers int, fn func(i int) error) error {
 
 // capstanPID is capstan-apiserver's PID, as hack/local-up.sh recorded it.
 func (e *environment) capstanPID() (int, error) {
-	data, err := os.ReadFile(filepath.Join(e.cfg.localDir, "pids", "capstan-apiserver.pid"))
+	return e.pid("capstan-apiserver")
+}
+
+// pid is the PID hack/local-up.sh recorded for a component of the plane.
+func (e *environment) pid(component string) (int, error) {
+	data, err := os.ReadFile(filepath.Join(e.cfg.localDir, "pids", component+".pid"))
 	if err != nil {
 		return 0, err
 	}
 	return strconv.Atoi(strings.TrimSpace(string(data)))
+}
+
+// repoURL is the URL of the workload's repository.
+func (e *environment) repoURL() string {
+	if e.git == nil {
+		return listRepoURL
+	}
+	return e.git.URL
 }

@@ -6,7 +6,9 @@
 // latency.png into --out.
 //
 // Scenarios, in order: cold sync, idle (with the Git request counts), drift,
-// commit, read. With --replicas=N (N > 1, `make bench HA=3`) the plane runs N
+// commit, read. With --list-only (`make bench-list`) the run is the read
+// scenario alone, at any scale, over Applications stored with the status a
+// cold sync leaves (list.go). With --replicas=N (N > 1, `make bench HA=3`) the plane runs N
 // sharded replicas (replicas.go): a cold sync by one replica comes first and
 // is compared with the ordinary one, and the takeover of a killed replica's
 // Applications comes last. A scenario that does not reach its end state within its limit
@@ -46,6 +48,9 @@ type config struct {
 	hackDir       string // hack/local-replica.sh restarts replicas
 	// soak, when set, runs `make soak` for that long instead of the benchmark.
 	soak time.Duration
+	// listOnly runs `make bench-list`: Applications stored with a synced
+	// status and listed, on a plane whose capstan-apiserver runs no controllers.
+	listOnly bool
 }
 
 func main() {
@@ -67,6 +72,7 @@ func main() {
 	flag.DurationVar(&cfg.leaseDuration, "replica-lease-duration", 15*time.Second, "the replicas' --replica-lease-duration")
 	flag.StringVar(&cfg.hackDir, "hack-dir", "hack", "the repository's hack directory, for local-replica.sh")
 	flag.DurationVar(&cfg.soak, "soak", 0, "run the soak (make soak) for this long instead of the benchmark's scenarios")
+	flag.BoolVar(&cfg.listOnly, "list-only", false, "run `make bench-list` instead of the benchmark's scenarios: store --apps Applications with a synced status (capstan-apiserver without controllers) and time listing them")
 	flag.Parse()
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "capstan-bench: %v\n", err)
@@ -130,6 +136,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.soak > 0 {
 		scenarios = []scenario{{"cold sync", runSoakColdSync}, {"soak", runSoak}}
+	}
+	if cfg.listOnly {
+		scenarios = []scenario{{"list", runListOnly}}
 	}
 	for _, scenario := range scenarios {
 		if ctx.Err() != nil {
