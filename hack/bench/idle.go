@@ -54,6 +54,8 @@ func runIdle(ctx context.Context, env *environment, r *report) error {
 		Value: 100 * (after.CPUSeconds - before.CPUSeconds) / window.Seconds(), FloorNote: "zero"})
 	r.add(figure{Scenario: "idle", Name: "RSS at the end of the window", Unit: "MiB",
 		Value: float64(after.RSSBytes) / mib, FloorNote: noFloor})
+	r.add(figure{Scenario: "idle", Name: "RSS at the end, anonymous part (RssAnon: heap, stacks)", Unit: "MiB",
+		Value: float64(after.AnonBytes) / mib, FloorNote: noFloor})
 	r.add(figure{Scenario: "idle", Name: "peak RSS since start (VmHWM)", Unit: "MiB",
 		Value: float64(after.PeakBytes) / mib, FloorNote: noFloor})
 

@@ -16,6 +16,11 @@ type processSample struct {
 	CPUSeconds float64
 	RSSBytes   int64 // VmRSS
 	PeakBytes  int64 // VmHWM: the largest RSS since the process started
+	// AnonBytes is RssAnon, the anonymous part of RSS: heap, stacks and the
+	// runtime's own memory. The rest is RssFile, mostly the pages of the
+	// executable the kernel mapped in (Go binaries of this size keep most of
+	// their text resident), which do not grow with the work.
+	AnonBytes int64
 }
 
 // sampleProcess reads /proc/PID/stat and /proc/PID/status.
@@ -54,6 +59,8 @@ func sampleProcess(pid int) (processSample, error) {
 			sample.RSSBytes = parseKiB(value)
 		case "VmHWM":
 			sample.PeakBytes = parseKiB(value)
+		case "RssAnon":
+			sample.AnonBytes = parseKiB(value)
 		}
 	}
 	return sample, nil

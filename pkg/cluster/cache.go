@@ -46,6 +46,8 @@ type ObjectCache struct {
 	applied appliedObjects
 	// versions are what this process's applies returned (see NotOlderThanApplied).
 	versions appliedVersions
+	// fieldSets shares equal managedFields field sets between cached objects.
+	fieldSets *fieldSets
 }
 
 // watchedResource caches one resource: with one informer over every
@@ -70,6 +72,7 @@ func NewObjectCache(ctx context.Context, client dynamic.Interface, mapper meta.R
 		onChange:  onChange,
 		ctx:       ctx,
 		resources: map[schema.GroupVersionResource]*watchedResource{},
+		fieldSets: newFieldSets(),
 	}
 }
 
@@ -173,6 +176,9 @@ func (c *ObjectCache) watch(gvr schema.GroupVersionResource, namespaced bool) (*
 // The caller holds c.mu.
 func (c *ObjectCache) newInformer(ctx context.Context, gvr schema.GroupVersionResource, namespace string, watched *watchedResource) cache.SharedIndexInformer {
 	informer := c.newSharedInformer(gvr, namespace)
+	if c.fieldSets != nil {
+		_ = informer.SetTransform(c.fieldSets.transform)
+	}
 	_, _ = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj interface{}) {
 			c.watched(gvr, obj, false)
