@@ -112,6 +112,9 @@ type Controller struct {
 	// endedCopies are the Applications as the end of their operation wrote
 	// them, until the same step compares them (operation.go).
 	endedCopies map[string]*v1alpha1.Application
+	// startedCopies are the Applications as an automated sync's start wrote
+	// them, until the operation workers take them (refresh.go).
+	startedCopies map[string]*v1alpha1.Application
 }
 
 // New returns a controller over the Applications of informer.
@@ -125,16 +128,17 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	}
 	RegisterMetrics()
 	c := &Controller{
-		client:      client,
-		lister:      lister,
-		synced:      []cache.InformerSynced{informer.HasSynced},
-		comparer:    comparer,
-		options:     options,
-		byInstance:  map[string]string{},
-		epochs:      map[string]uint64{},
-		quiet:       map[string]quietComparison{},
-		endedCopies: map[string]*v1alpha1.Application{},
-		appInfo:     newAppInfoSeries(),
+		client:        client,
+		lister:        lister,
+		synced:        []cache.InformerSynced{informer.HasSynced},
+		comparer:      comparer,
+		options:       options,
+		byInstance:    map[string]string{},
+		epochs:        map[string]uint64{},
+		quiet:         map[string]quietComparison{},
+		endedCopies:   map[string]*v1alpha1.Application{},
+		startedCopies: map[string]*v1alpha1.Application{},
+		appInfo:       newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			refreshRateLimiter(),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh", MetricsProvider: queueMetrics{}}),

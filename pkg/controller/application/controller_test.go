@@ -227,11 +227,23 @@ func TestReconcile(t *testing.T) {
 		{
 			name: "an automated Application that is OutOfSync gets an automated sync operation",
 			app:  testApp(automatedApp), project: defaultProject(), result: compared(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing),
-			wantWrites: []string{"update/status", "update"},
-			check: func(t *testing.T, f *fixture, _ *Controller) {
-				op := f.written("update").Operation
+			// The comparison's status, then one write that both requests the
+			// sync and records it as started.
+			wantWrites: []string{"update/status", "update/status"},
+			check: func(t *testing.T, f *fixture, c *Controller) {
+				written := f.written("update/status")
+				op := written.Operation
 				if op == nil || !op.InitiatedBy.Automated || op.Sync == nil || op.Sync.Revision != "abc123" || !op.Sync.Prune {
 					t.Errorf("operation %+v, want an automated sync of abc123 with prune", op)
+				}
+				if state := written.Status.OperationState; state == nil || state.Phase != v1alpha1.OperationRunning || state.StartedAt.IsZero() {
+					t.Errorf("operationState %+v, want the sync recorded as Running in the same write", state)
+				}
+				if c.operations.Len() != 1 {
+					t.Errorf("%d Applications queued for the operation workers, want the one just started", c.operations.Len())
+				}
+				if handed := c.takeStarted("apps/guestbook"); handed == nil || handed.Operation == nil {
+					t.Errorf("the written copy was not handed to the operation workers: %+v", handed)
 				}
 			},
 		},
@@ -285,7 +297,7 @@ func TestReconcile(t *testing.T) {
 				result.Conditions = []v1alpha1.ApplicationCondition{result.Held.Condition()}
 				return result
 			}(),
-			wantWrites: []string{"update/status", "update"},
+			wantWrites: []string{"update/status", "update/status"},
 			wantErr:    "holding the last resolved revision",
 			check: func(t *testing.T, f *fixture, _ *Controller) {
 				if !f.comparer.asked[0].HoldOnOutage {
@@ -296,7 +308,7 @@ func TestReconcile(t *testing.T) {
 					len(status.Conditions) != 1 || !strings.HasPrefix(status.Conditions[0].Message, "Source unreachable since 2026-12-06T04:00:00Z") {
 					t.Errorf("status %+v", status)
 				}
-				op := f.written("update").Operation
+				op := f.written("update/status").Operation
 				if op == nil || op.Sync == nil || op.Sync.Revision != "abc123" || op.Sync.Prune {
 					t.Errorf("operation %+v, want a sync of the held abc123 without prune", op)
 				}

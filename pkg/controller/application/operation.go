@@ -3,6 +3,7 @@ package application
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -308,12 +309,29 @@ func (c *Controller) liveNamespace(ctx context.Context, result compare.Result, n
 	return obj, nil
 }
 
-// operationCopy returns the Application whose operation is to advance. The
-// informer's copy does when it holds an operation not started yet: the first
-// step writes the start with that copy's resourceVersion before anything
-// else, so a stale copy ends in a conflict, never in a step taken twice. Any
-// other step reads the latest copy from the server.
+// newerThan tells whether a was written after b, by their resourceVersions
+// (etcd revisions of the same store, as this server writes them); false when
+// either is not a number.
+func newerThan(a, b *v1alpha1.Application) bool {
+	av, errA := strconv.ParseUint(a.ResourceVersion, 10, 64)
+	bv, errB := strconv.ParseUint(b.ResourceVersion, 10, 64)
+	return errA == nil && errB == nil && av > bv
+}
+
+// operationCopy returns the Application whose operation is to advance: the
+// copy an automated sync's start handed over (refresh.go), or the informer's
+// copy when it holds an operation not started yet (the first step writes the
+// start with that copy's resourceVersion before anything else, so a stale
+// copy ends in a conflict, never in a step taken twice). Any other step reads
+// the latest copy from the server.
 func (c *Controller) operationCopy(ctx context.Context, namespace, name string) (*v1alpha1.Application, error) {
+	if started := c.takeStarted(namespace + "/" + name); started != nil {
+		// What an automated sync's start wrote is the latest copy unless the
+		// informer has seen a later write since.
+		if cached, err := c.lister.Applications(namespace).Get(name); err != nil || !newerThan(cached, started) {
+			return started, nil
+		}
+	}
 	if cached, err := c.lister.Applications(namespace).Get(name); err == nil && cached.Operation != nil && cached.DeletionTimestamp == nil &&
 		(cached.Status.OperationState == nil || isTerminal(cached.Status.OperationState.Phase)) {
 		return cached, nil

@@ -188,11 +188,53 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 	}
 	updated := fresh.DeepCopy()
 	updated.Operation = decision.Operation
-	if _, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Update(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager}); err != nil {
+	if c.options.Shard != nil {
+		// Replicas: the operation's first step claims it (sharding.ClaimOperation).
+		if _, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Update(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager}); err != nil {
+			return fmt.Errorf("start an automated sync: %w", err)
+		}
+		klog.FromContext(ctx).Info("Automated sync started", "reason", decision.Reason)
+		return nil
+	}
+	// One write both requests the sync and records that it started, which
+	// the operation's first step would otherwise write next; applications/status
+	// lets only capstan-apiserver itself set an operation this way. The
+	// written copy goes to the operation workers directly, without waiting
+	// for the informer.
+	updated.Status.OperationState = newState(decision.Operation)
+	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	if err != nil {
 		return fmt.Errorf("start an automated sync: %w", err)
 	}
 	klog.FromContext(ctx).Info("Automated sync started", "reason", decision.Reason)
+	if written.Operation == nil || written.Status.OperationState == nil {
+		// Not this server's own write after all (see the status strategy): the
+		// operation workers find what there is to do, if anything.
+		return nil
+	}
+	c.recordOperationStarted(written)
+	c.handOff(key, written)
 	return nil
+}
+
+// handOff gives the operation workers the Application an automated sync's
+// start wrote: the latest copy, so that the operation's next step needs no
+// read, and sooner than the informer delivers it.
+func (c *Controller) handOff(key string, written *v1alpha1.Application) {
+	c.mu.Lock()
+	c.startedCopies[key] = written
+	c.mu.Unlock()
+	c.operations.Add(key)
+}
+
+// takeStarted returns, once, the Application an automated sync's start
+// wrote, if it is not older than cached (the informer's copy).
+func (c *Controller) takeStarted(key string) *v1alpha1.Application {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	written := c.startedCopies[key]
+	delete(c.startedCopies, key)
+	return written
 }
 
 // autoSyncDecision applies Argo CD's automated sync rules to a comparison.

@@ -81,4 +81,42 @@ func TestTheServerRecordsWhoInitiatedAnOperation(t *testing.T) {
 			t.Errorf("a status write set operation %+v", stored.Operation)
 		}
 	})
+
+	t.Run("nor can a cluster administrator's, even one claiming to be automated", func(t *testing.T) {
+		app := createApplication(t, storage, validApplication("status-admin"))
+		app.Operation = forged()
+		stored, err := registrytest.Update(contextOf("admin", user.SystemPrivilegedGroup), storage.Status, app, &metav1.UpdateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Operation != nil {
+			t.Errorf("a status write set operation %+v", stored.Operation)
+		}
+	})
+
+	t.Run("the in-process controllers start an automated sync in one status write", func(t *testing.T) {
+		app := createApplication(t, storage, validApplication("status-automated"))
+		app.Operation = &capstan.Operation{Sync: &capstan.SyncOperation{Revision: "HEAD"}, InitiatedBy: capstan.OperationInitiator{Automated: true}}
+		app.Status.OperationState = &capstan.OperationState{Operation: *app.Operation, Phase: capstan.OperationRunning, StartedAt: metav1.Now()}
+		stored, err := registrytest.Update(contextOf(user.APIServerUser, user.SystemPrivilegedGroup), storage.Status, app, &metav1.UpdateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Operation == nil || !stored.Operation.InitiatedBy.Automated || stored.Status.OperationState == nil ||
+			stored.Status.OperationState.Phase != capstan.OperationRunning {
+			t.Errorf("operation %+v, state %+v: want the automated sync set and Running", stored.Operation, stored.Status.OperationState)
+		}
+
+		t.Run("but not a manual one", func(t *testing.T) {
+			app := createApplication(t, storage, validApplication("status-manual"))
+			app.Operation = &capstan.Operation{Sync: &capstan.SyncOperation{Revision: "HEAD"}, InitiatedBy: capstan.OperationInitiator{Username: "bob"}}
+			stored, err := registrytest.Update(contextOf(user.APIServerUser, user.SystemPrivilegedGroup), storage.Status, app, &metav1.UpdateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.Operation != nil {
+				t.Errorf("a status write set a manual operation %+v", stored.Operation)
+			}
+		})
+	})
 }

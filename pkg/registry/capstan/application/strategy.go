@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/authentication/user"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
@@ -115,11 +117,20 @@ func (applicationStatusStrategy) PrepareForUpdate(ctx context.Context, obj, old 
 	oldApp := old.(*capstan.Application)
 	newApp.Spec = oldApp.Spec
 	newApp.Labels = oldApp.Labels
-	if OperationChanged(oldApp.Operation, newApp.Operation) {
+	if OperationChanged(oldApp.Operation, newApp.Operation) && !startsOwnOperation(ctx, oldApp, newApp) {
 		// A status write may keep or clear the operation (the controller ends
 		// it), never start one: that needs the rights a sync needs.
 		newApp.Operation = oldApp.Operation
 	}
+}
+
+// startsOwnOperation tells whether a status write is capstan-apiserver's own
+// controller (the loopback user) starting an automated sync: it sets the
+// operation and records it as started in one write.
+func startsOwnOperation(ctx context.Context, oldApp, newApp *capstan.Application) bool {
+	requester, ok := genericapirequest.UserFrom(ctx)
+	return ok && requester.GetName() == user.APIServerUser &&
+		oldApp.Operation == nil && newApp.Operation != nil && newApp.Operation.InitiatedBy.Automated
 }
 
 func (applicationStatusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
