@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // defaultPorts are the ports a URL may omit, by scheme.
@@ -59,7 +60,9 @@ func Equal(a, b string) bool {
 // parse reads a repository URL in any accepted spelling.
 func parse(raw string) (address, bool) {
 	raw = strings.TrimSpace(raw)
-	if strings.IndexFunc(raw, isSpaceOrControl) >= 0 {
+	if !utf8.ValidString(raw) || strings.IndexFunc(raw, isSpaceOrControl) >= 0 {
+		// Invalid UTF-8 would compare equal to other invalid bytes under
+		// case folding, and lower-case to something else.
 		return address{}, false
 	}
 	if scp, ok := scpToURL(raw); ok {
