@@ -4,16 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
-	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/controller/application"
 	"capstan.dev/capstan/pkg/controller/applicationset"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
@@ -84,17 +77,4 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 		}
 	}()
 	return c.Run(ctx)
-}
-
-// eventRecorder records Events on Applications in the cluster Capstan runs
-// in: Events are core/v1 objects that Capstan's own API does not serve. The
-// broadcaster stops with ctx.
-func (e *Engine) eventRecorder(ctx context.Context, component string) record.EventRecorder {
-	// The scheme gives the Events' involvedObject the Application's apiVersion and kind.
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1alpha1.AddToScheme(scheme))
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: e.Kube.CoreV1().Events("")})
-	return broadcaster.NewRecorder(scheme, corev1.EventSource{Component: component})
 }
