@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,6 +39,14 @@ func runListOnly(ctx context.Context, env *environment, r *report) error {
 	if err != nil {
 		return fmt.Errorf("kube-apiserver's PID: %w", err)
 	}
+	metrics, err := newMetricsClient(env)
+	if err != nil {
+		return err
+	}
+	heapBefore, err := metrics.liveHeap(ctx)
+	if err != nil {
+		return err
+	}
 	capstanBefore, err := sampleProcess(capstanPID)
 	if err != nil {
 		return err
@@ -65,6 +75,19 @@ func runListOnly(ctx context.Context, env *environment, r *report) error {
 	if err != nil {
 		return err
 	}
+	profilePath := filepath.Join(env.cfg.outDir, "list-heap.pb.gz")
+	profile, err := os.Create(profilePath)
+	if err != nil {
+		return err
+	}
+	heapAfter, err := metrics.liveHeapProfile(ctx, profile)
+	if closeErr := profile.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return err
+	}
+	logf("list: capstan-apiserver's heap profile after a collection: %s (go tool pprof -sample_index=inuse_space)", profilePath)
 	kubeBefore, err := sampleProcess(kubePID)
 	if err != nil {
 		return err
@@ -80,6 +103,8 @@ func runListOnly(ctx context.Context, env *environment, r *report) error {
 		Value:     float64(capstanAfter.AnonBytes-capstanBefore.AnonBytes) / mib,
 		Floor:     float64(kubeAfter.AnonBytes-kubeBefore.AnonBytes) / mib,
 		FloorNote: "kube-apiserver's, holding and listing as many ConfigMaps of the same size (anonymous RSS, both)"})
+	r.add(figure{Scenario: "list", Name: "capstan-apiserver live heap growth per Application (after a collection)", Unit: "KiB",
+		Value: (heapAfter - heapBefore) / 1024 / float64(len(env.apps)), FloorNote: noFloor})
 	r.add(figure{Scenario: "list", Name: "capstan-apiserver RSS", Unit: "MiB",
 		Value: float64(capstanAfter.RSSBytes) / mib, FloorNote: noFloor})
 	r.add(figure{Scenario: "list", Name: "capstan-apiserver RSS, anonymous part (RssAnon: heap, stacks)", Unit: "MiB",

@@ -477,6 +477,11 @@ func newMetricsClient(env *environment) (*metricsClient, error) {
 // collector's go_gc_heap_live_bytes: what a leak would grow, which RSS
 // shows only blurred by the garbage collector's pacing and scavenging.
 func (m *metricsClient) liveHeap(ctx context.Context) (float64, error) {
+	return m.liveHeapProfile(ctx, io.Discard)
+}
+
+// liveHeapProfile is liveHeap that also writes the heap profile to profile.
+func (m *metricsClient) liveHeapProfile(ctx context.Context, profile io.Writer) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(m.url, "/metrics")+"/debug/pprof/heap?gc=1", nil)
 	if err != nil {
 		return 0, err
@@ -485,8 +490,11 @@ func (m *metricsClient) liveHeap(ctx context.Context) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("capstan-apiserver heap profile: %w", err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	_, err = io.Copy(profile, resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		return 0, fmt.Errorf("capstan-apiserver heap profile: %w", err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("capstan-apiserver heap profile: %s", resp.Status)
 	}

@@ -30,7 +30,7 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 	if err != nil {
 		return fmt.Errorf("sharding: %w", err)
 	}
-	factory := informers.NewSharedInformerFactory(client, 0)
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(withoutManagedFields))
 	apps := factory.Capstan().V1alpha1().Applications()
 	controllers := e.config.Controllers
 	options := application.Options{

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/engine"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/webhook"
@@ -137,7 +138,7 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 	if err != nil {
 		return err
 	}
-	apps := informers.NewSharedInformerFactory(client, 0)
+	apps := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(engine.WebhookTransform))
 	appLister := apps.Capstan().V1alpha1().Applications().Lister()
 	appSetLister := apps.Capstan().V1alpha1().ApplicationSets().Lister()
 	namespace := o.Controllers.RepoNamespace
