@@ -141,6 +141,8 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 		r.add(figure{Scenario: "cold sync", Name: "API requests to kube-apiserver per app", Unit: "req",
 			Value: float64(requests) / float64(len(env.apps)), Floor: float64(env.cfg.objects + 1),
 			FloorNote: "one apply per object and one for the namespace"})
+		r.add(figure{Scenario: "cold sync", Name: "  of which Events (sync and health transitions, operations)", Unit: "req",
+			Value: float64(byKind["create events"]+byKind["patch events"]) / float64(len(env.apps)), FloorNote: noFloor})
 		r.detail("coldSyncRequestsByVerbResource", byKind)
 	}
 	mu.Lock()
