@@ -227,9 +227,9 @@ func TestReconcile(t *testing.T) {
 		{
 			name: "an automated Application that is OutOfSync gets an automated sync operation",
 			app:  testApp(automatedApp), project: defaultProject(), result: compared(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing),
-			// The comparison's status, then one write that both requests the
-			// sync and records it as started.
-			wantWrites: []string{"update/status", "update/status"},
+			// One write: the comparison's status, the sync requested and
+			// recorded as started.
+			wantWrites: []string{"update/status"},
 			check: func(t *testing.T, f *fixture, c *Controller) {
 				written := f.written("update/status")
 				op := written.Operation
@@ -239,11 +239,31 @@ func TestReconcile(t *testing.T) {
 				if state := written.Status.OperationState; state == nil || state.Phase != v1alpha1.OperationRunning || state.StartedAt.IsZero() {
 					t.Errorf("operationState %+v, want the sync recorded as Running in the same write", state)
 				}
+				if written.Status.Sync.Status != v1alpha1.SyncStatusCodeOutOfSync || written.Status.Health.Status != v1alpha1.HealthStatusMissing {
+					t.Errorf("status %+v, want the comparison's OutOfSync and Missing in the same write", written.Status)
+				}
 				if c.operations.Len() != 1 {
 					t.Errorf("%d Applications queued for the operation workers, want the one just started", c.operations.Len())
 				}
 				if handed := c.takeStarted("apps/guestbook"); handed == nil || handed.Operation == nil {
 					t.Errorf("the written copy was not handed to the operation workers: %+v", handed)
+				}
+			},
+		},
+		{
+			name: "an automated sync due on a refresh request starts after the request is cleared",
+			app: testApp(automatedApp, func(a *v1alpha1.Application) {
+				a.Annotations = map[string]string{RefreshAnnotation: "normal"}
+			}),
+			project: defaultProject(), result: compared(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing),
+			wantWrites: []string{"update/status", "patch", "update/status"},
+			check: func(t *testing.T, f *fixture, c *Controller) {
+				written := f.written("update/status")
+				if written.Operation == nil || written.Status.OperationState == nil || written.Status.OperationState.Phase != v1alpha1.OperationRunning {
+					t.Errorf("last write: operation %+v, state %+v; want the sync started", written.Operation, written.Status.OperationState)
+				}
+				if _, requested := written.Annotations[RefreshAnnotation]; requested {
+					t.Errorf("the sync was started on the copy that still asks for a refresh")
 				}
 			},
 		},
@@ -297,7 +317,7 @@ func TestReconcile(t *testing.T) {
 				result.Conditions = []v1alpha1.ApplicationCondition{result.Held.Condition()}
 				return result
 			}(),
-			wantWrites: []string{"update/status", "update/status"},
+			wantWrites: []string{"update/status"},
 			wantErr:    "holding the last resolved revision",
 			check: func(t *testing.T, f *fixture, _ *Controller) {
 				if !f.comparer.asked[0].HoldOnOutage {

@@ -80,10 +80,24 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 	}
 	// latest is the Application as stored just now, when this reconcile
 	// wrote it last: the automated sync decision then needs no fresh read.
-	latest, err := c.writeStatus(ctx, app, result)
+	start := c.startWithStatus(app, result)
+	latest, err := c.writeStatusStarting(ctx, app, result, start.Operation)
 	if err != nil {
 		c.forgetComparison(key)
 		return err
+	}
+	if start.Operation != nil {
+		if latest.Operation != nil && latest.Status.OperationState != nil {
+			c.started(ctx, key, latest, start)
+		}
+		if start.RequeueAfter > 0 {
+			c.queue.AddAfter(key, start.RequeueAfter)
+		}
+		c.rememberComparison(key, epoch, latest.ResourceVersion, project, result)
+		if result.Held != nil {
+			return sourceHeld{message: result.Held.Message()}
+		}
+		return nil
 	}
 	compared := app.ResourceVersion
 	if latest != nil {
@@ -206,15 +220,45 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 	if err != nil {
 		return fmt.Errorf("start an automated sync: %w", err)
 	}
-	klog.FromContext(ctx).Info("Automated sync started", "reason", decision.Reason)
 	if written.Operation == nil || written.Status.OperationState == nil {
 		// Not this server's own write after all (see the status strategy): the
 		// operation workers find what there is to do, if anything.
 		return nil
 	}
+	c.started(ctx, key, written, decision)
+	return nil
+}
+
+// startWithStatus is the automated sync a comparison's status write can
+// start at once: one Argo CD's rules call for on app as the informer has it,
+// which no sync window holds, with a single replica and no refresh
+// annotation to clear (those take the separate write of autoSync). Writing
+// it on app's resourceVersion keeps the rule that one revision is not
+// synced twice: a copy that does not show the last operation's end is stale,
+// and its write conflicts.
+func (c *Controller) startWithStatus(app *v1alpha1.Application, result compare.Result) syncengine.AutoSyncDecision {
+	if result.Cluster == nil || c.options.Shard != nil {
+		return syncengine.AutoSyncDecision{}
+	}
+	if _, requested := app.Annotations[RefreshAnnotation]; requested {
+		return syncengine.AutoSyncDecision{}
+	}
+	decision := autoSyncDecision(app, result)
+	if decision.Operation == nil {
+		return syncengine.AutoSyncDecision{}
+	}
+	if allowed, _ := c.syncWindowsAllow(app, false, false); !allowed {
+		return syncengine.AutoSyncDecision{}
+	}
+	return decision
+}
+
+// started logs and records an automated sync this controller requested and
+// recorded as started in one write, and hands the written copy over.
+func (c *Controller) started(ctx context.Context, key string, written *v1alpha1.Application, decision syncengine.AutoSyncDecision) {
+	klog.FromContext(ctx).Info("Automated sync started", "reason", decision.Reason)
 	c.recordOperationStarted(written)
 	c.handOff(key, written)
-	return nil
 }
 
 // handOff gives the operation workers the Application an automated sync's

@@ -35,6 +35,14 @@ var comparisonConditions = map[v1alpha1.ApplicationConditionType]bool{
 // It returns the Application as stored after its write, or nil when the
 // status did not change and nothing was written.
 func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application, result compare.Result) (*v1alpha1.Application, error) {
+	return c.writeStatusStarting(ctx, app, result, nil)
+}
+
+// writeStatusStarting is writeStatus that, when start is set, also requests
+// that automated sync and records it as started, in the same write (see
+// startsOwnOperation in the registry): the comparison that calls for a sync
+// and the sync's start cost one write.
+func (c *Controller) writeStatusStarting(ctx context.Context, app *v1alpha1.Application, result compare.Result, start *v1alpha1.Operation) (*v1alpha1.Application, error) {
 	status := app.Status.DeepCopy()
 	now := metav1.Now()
 
@@ -74,13 +82,17 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 	}
 	status.Conditions = mergeConditions(status.Conditions, result.Conditions, now)
 
-	if apiequality.Semantic.DeepEqual(&app.Status, status) {
+	if start == nil && apiequality.Semantic.DeepEqual(&app.Status, status) {
 		c.appInfo.set(app, status.Sync.Status, status.Health.Status)
 		return nil, nil
 	}
 	status.ReconciledAt = &now
 	updated := app.DeepCopy()
 	updated.Status = *status
+	if start != nil {
+		updated.Operation = start
+		updated.Status.OperationState = newState(start)
+	}
 	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
 		return nil, fmt.Errorf("update status: %w", err)
