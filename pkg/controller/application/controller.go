@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -334,6 +335,12 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		// Recorded as a condition already; try again with backoff, since the
 		// cause (an unreachable repository, a missing CRD) may go away soon.
 		klog.FromContext(ctx).V(2).Info("Comparison failed; retrying with backoff", "application", key, "reason", failed.message)
+		c.queue.AddRateLimited(key)
+		return true
+	case apierrors.IsConflict(err):
+		// Written meanwhile (an operation's end, a user): the informer's copy
+		// was stale. Compare again once it has caught up.
+		klog.FromContext(ctx).V(2).Info("Status write conflicted; refreshing again on the latest copy", "application", key, "err", err)
 		c.queue.AddRateLimited(key)
 		return true
 	case err != nil:
