@@ -272,7 +272,7 @@ func (c *Controller) handOff(key string, written *v1alpha1.Application) {
 }
 
 // takeStarted returns, once, the Application an automated sync's start
-// wrote, if it is not older than cached (the informer's copy).
+// wrote; operationCopy prefers the informer's copy when that is newer.
 func (c *Controller) takeStarted(key string) *v1alpha1.Application {
 	c.mu.Lock()
 	defer c.mu.Unlock()
