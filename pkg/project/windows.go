@@ -3,6 +3,7 @@ package project
 import (
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -18,6 +19,15 @@ const (
 
 // scheduleParser reads the five-field cron schedules of sync windows.
 var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+// parseSchedule parses a sync window's schedule with its fields separated by
+// single spaces, as the API's validation reads it: the cron parser recognises
+// a TZ= or CRON_TZ= prefix only at the very start and ended by a space, so
+// " TZ=UTC 0 0 * * *" or a tab after the zone would otherwise fail here
+// although the API accepted them.
+func parseSchedule(schedule string) (cron.Schedule, error) {
+	return scheduleParser.Parse(strings.Join(strings.Fields(schedule), " "))
+}
 
 // WindowsInput is what deciding whether a project's sync windows let an
 // Application sync reads.
@@ -130,7 +140,7 @@ func anyGlobMatches(patterns, values []string) bool {
 // schedule fired, in its time zone, is less than its duration ago. A
 // schedule that never fires never opens it.
 func windowActive(window v1alpha1.SyncWindow, now time.Time) (bool, error) {
-	schedule, err := scheduleParser.Parse(window.Schedule)
+	schedule, err := parseSchedule(window.Schedule)
 	if err != nil {
 		return false, fmt.Errorf("sync window schedule %q: %w", window.Schedule, err)
 	}

@@ -79,7 +79,7 @@ func FuzzSyncWindowSchedule(f *testing.F) {
 // every tenth minute of that interval: a schedule that never fires has none.
 func firesWithin(t *testing.T, window v1alpha1.SyncWindow, now time.Time, d time.Duration) bool {
 	t.Helper()
-	schedule, err := scheduleParser.Parse(window.Schedule)
+	schedule, err := parseSchedule(window.Schedule)
 	if err != nil {
 		t.Fatalf("parse %q: %v", window.Schedule, err)
 	}
