@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"time"
 )
@@ -83,6 +84,37 @@ func runIdle(ctx context.Context, env *environment, r *report) error {
 		Value: refLists / periods, Floor: 1, FloorNote: fmt.Sprintf("one; %.0f in %s", refLists, window.Round(time.Second))})
 	r.add(figure{Scenario: "git", Name: "fetches per refresh interval", Unit: "req",
 		Value: fetches / periods, Floor: 1, FloorNote: fmt.Sprintf("one; %.0f in %s", fetches, window.Round(time.Second))})
+
+	// What the idle CPU is spent on: a profile of a further stretch of
+	// quiet, taken after the window so that its request (and the
+	// SubjectAccessReview that authorizes it) is not counted in it.
+	if err := saveIdleProfiles(ctx, env); err != nil {
+		r.Failures = append(r.Failures, fmt.Sprintf("idle: profiles: %v", err))
+	}
+	return nil
+}
+
+// idleProfileSeconds is how long the idle CPU profile runs: below
+// capstan-apiserver's 60 s request timeout.
+const idleProfileSeconds = 50
+
+// saveIdleProfiles writes capstan-apiserver's CPU profile over
+// idleProfileSeconds of quiet and its heap profile after a collection.
+func saveIdleProfiles(ctx context.Context, env *environment) error {
+	metrics, err := newMetricsClient(env)
+	if err != nil {
+		return err
+	}
+	cpuPath := filepath.Join(env.cfg.outDir, "idle-cpu.pb.gz")
+	logf("idle: profiling capstan-apiserver's CPU for %ds more", idleProfileSeconds)
+	if err := metrics.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", idleProfileSeconds), cpuPath); err != nil {
+		return err
+	}
+	heapPath := filepath.Join(env.cfg.outDir, "idle-heap.pb.gz")
+	if err := metrics.saveProfile(ctx, "heap?gc=1", heapPath); err != nil {
+		return err
+	}
+	logf("idle: profiles: %s (go tool pprof -top), %s (-sample_index=inuse_space)", cpuPath, heapPath)
 	return nil
 }
 

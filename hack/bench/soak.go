@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -499,6 +500,31 @@ func (m *metricsClient) liveHeapProfile(ctx context.Context, profile io.Writer) 
 		return 0, fmt.Errorf("capstan-apiserver heap profile: %s", resp.Status)
 	}
 	return m.gauge(ctx, "go_gc_heap_live_bytes")
+}
+
+// saveProfile writes capstan-apiserver's /debug/pprof/<query> to path.
+func (m *metricsClient) saveProfile(ctx context.Context, query, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(m.url, "/metrics")+"/debug/pprof/"+query, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("capstan-apiserver /debug/pprof/%s: %w", query, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("capstan-apiserver /debug/pprof/%s: %s", query, resp.Status)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(file, resp.Body); err != nil {
+		file.Close()
+		return fmt.Errorf("capstan-apiserver /debug/pprof/%s: %w", query, err)
+	}
+	return file.Close()
 }
 
 // gauge returns the value of an unlabelled metric.
