@@ -110,9 +110,9 @@ type Controller struct {
 	// or a change of its inputs can change (quiet.go).
 	epochs map[string]uint64
 	quiet  map[string]quietComparison
-	// endedCopies are the Applications as the end of their operation wrote
-	// them, until the same step compares them (operation.go).
-	endedCopies map[string]*v1alpha1.Application
+	// pendingEnds are the ends of operations that the comparison following
+	// their last step writes (see reconcileEnding).
+	pendingEnds map[string]*operationEnd
 	// startedCopies are the Applications as an automated sync's start wrote
 	// them, until the operation workers take them (refresh.go).
 	startedCopies map[string]*v1alpha1.Application
@@ -137,7 +137,7 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		byInstance:    map[string]string{},
 		epochs:        map[string]uint64{},
 		quiet:         map[string]quietComparison{},
-		endedCopies:   map[string]*v1alpha1.Application{},
+		pendingEnds:   map[string]*operationEnd{},
 		startedCopies: map[string]*v1alpha1.Application{},
 		appInfo:       newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(

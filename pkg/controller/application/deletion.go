@@ -288,11 +288,7 @@ func (c *Controller) ensureDeletionHookFinalizers(ctx context.Context, app *v1al
 	if result.Target == nil || result.Cluster == nil {
 		return app, nil
 	}
-	targets := result.AllTargets()
-	preDelete, postDelete := syncengine.DeletionHookTypes(targets)
-	finalizers := slices.Clone(app.Finalizers)
-	finalizers = withFinalizers(finalizers, preDelete, v1alpha1.PreDeleteFinalizerName, preDeleteCleanupFinalizer)
-	finalizers = withFinalizers(finalizers, postDelete, v1alpha1.PostDeleteFinalizerName, postDeleteCleanupFinalizer)
+	finalizers := deletionHookFinalizers(app, result)
 	if slices.Equal(finalizers, app.Finalizers) {
 		return app, nil
 	}
@@ -303,6 +299,24 @@ func (c *Controller) ensureDeletionHookFinalizers(ctx context.Context, app *v1al
 		return nil, fmt.Errorf("update the deletion hook finalizers: %w", err)
 	}
 	return out, nil
+}
+
+// deletionHookFinalizersChange tells whether ensureDeletionHookFinalizers
+// would write app.
+func (c *Controller) deletionHookFinalizersChange(app *v1alpha1.Application, result compare.Result) bool {
+	if result.Target == nil || result.Cluster == nil {
+		return false
+	}
+	return !slices.Equal(deletionHookFinalizers(app, result), app.Finalizers)
+}
+
+// deletionHookFinalizers are app's finalizers with those of its deletion
+// hooks' kinds added and the others removed.
+func deletionHookFinalizers(app *v1alpha1.Application, result compare.Result) []string {
+	preDelete, postDelete := syncengine.DeletionHookTypes(result.AllTargets())
+	finalizers := slices.Clone(app.Finalizers)
+	finalizers = withFinalizers(finalizers, preDelete, v1alpha1.PreDeleteFinalizerName, preDeleteCleanupFinalizer)
+	return withFinalizers(finalizers, postDelete, v1alpha1.PostDeleteFinalizerName, postDeleteCleanupFinalizer)
 }
 
 // withFinalizers adds names to finalizers when present is true, and removes

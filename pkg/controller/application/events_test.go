@@ -7,6 +7,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/generated/clientset/versioned/fake"
 )
 
 // drain returns the Events the fake recorder holds.
@@ -115,5 +116,71 @@ func expectEvents(t *testing.T, got, want []string) {
 		if got[i] != want[i] {
 			t.Errorf("event %d = %q, want %q", i, got[i], want[i])
 		}
+	}
+}
+
+// The end of an operation and the comparison after it are one write: the
+// operation cleared, its outcome and history recorded, and the comparison's
+// status, with the Events of both.
+func TestOperationEndIsWrittenWithTheComparison(t *testing.T) {
+	app := testApplication()
+	app.Operation = &v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: "abc"}}
+	app.Status.Sync.Status = v1alpha1.SyncStatusCodeOutOfSync
+	app.Status.Health.Status = v1alpha1.HealthStatusMissing
+	state := newState(app.Operation)
+	state.SyncResult = &v1alpha1.SyncOperationResult{Revision: "abc"}
+	app.Status.OperationState = state
+	recorder := record.NewFakeRecorder(10)
+	c := newTestController(t, app, recorder)
+	client := c.client.(*fake.Clientset)
+	client.ClearActions()
+
+	end := &operationEnd{running: app, state: state, phase: v1alpha1.OperationSucceeded, message: "successfully synced"}
+	written, err := c.writeStatusEnding(context.Background(), end.ended(), comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy), nil, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !end.written {
+		t.Error("end.written = false after the write")
+	}
+	if actions := client.Actions(); len(actions) != 1 || actions[0].GetVerb() != "update" || actions[0].GetSubresource() != "status" {
+		t.Fatalf("requests = %v, want one status update", actions)
+	}
+	if written.Operation != nil {
+		t.Errorf("operation = %+v, want it cleared", written.Operation)
+	}
+	if got := written.Status.OperationState; got == nil || got.Phase != v1alpha1.OperationSucceeded || got.FinishedAt == nil || got.Message != "successfully synced" {
+		t.Errorf("operationState = %+v, want Succeeded, finished, with its message", got)
+	}
+	if len(written.Status.History) != 1 || written.Status.History[0].Revision != "abc" {
+		t.Errorf("history = %+v, want one entry for abc", written.Status.History)
+	}
+	if written.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || written.Status.Health.Status != v1alpha1.HealthStatusHealthy {
+		t.Errorf("sync/health = %s/%s, want Synced/Healthy", written.Status.Sync.Status, written.Status.Health.Status)
+	}
+	expectEvents(t, drain(recorder), []string{
+		"Normal OperationCompleted Sync operation succeeded: successfully synced",
+		"Normal SyncStatusChanged Sync status changed from OutOfSync to Synced",
+		"Normal HealthStatusChanged Health status changed from Missing to Healthy",
+	})
+}
+
+// An end is written even when the comparison finds the status unchanged.
+func TestOperationEndIsWrittenWhenTheStatusIsUnchanged(t *testing.T) {
+	app := testApplication()
+	app.Operation = &v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{}}
+	app.Status.OperationState = newState(app.Operation)
+	c := newTestController(t, app, nil)
+	end := &operationEnd{running: app, state: app.Status.OperationState, phase: v1alpha1.OperationFailed, message: "one or more objects failed to apply"}
+	ended := end.ended()
+	written, err := c.writeStatusEnding(context.Background(), ended, comparison(ended.Status.Sync.Status, ended.Status.Health.Status), nil, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written == nil || written.Operation != nil || written.Status.OperationState.Phase != v1alpha1.OperationFailed {
+		t.Fatalf("written = %+v, want the operation ended as Failed", written)
+	}
+	if len(written.Status.History) != 0 {
+		t.Errorf("history = %+v, want none after a failed sync", written.Status.History)
 	}
 }

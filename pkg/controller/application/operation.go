@@ -177,9 +177,10 @@ func (c *Controller) runOperation(ctx context.Context, app *v1alpha1.Application
 			_, err = c.writeOperationState(ctx, app, state, op)
 			return delay, err
 		}
-		written, err := c.endOperation(ctx, app, state, out.Phase, out.Message)
-		c.ended(app, written)
-		return 0, err
+		// The comparison that follows writes the end with its status
+		// (advanceOperation): one write where there were two.
+		c.pendEnd(&operationEnd{running: app, state: state, phase: out.Phase, message: out.Message})
+		return 0, nil
 	}
 	state.Phase = out.Phase
 	state.Message = out.Message
@@ -247,46 +248,75 @@ func (c *Controller) finishOperation(ctx context.Context, app *v1alpha1.Applicat
 
 // endOperation is finishOperation returning the Application as written.
 func (c *Controller) endOperation(ctx context.Context, app *v1alpha1.Application, state *v1alpha1.OperationState, phase v1alpha1.OperationPhase, message string) (*v1alpha1.Application, error) {
-	state = state.DeepCopy()
-	now := metav1.Now()
-	state.Phase = phase
-	state.Message = message
-	state.FinishedAt = &now
-	updated := app.DeepCopy()
-	updated.Operation = nil
-	updated.Status.OperationState = state
-	if phase == v1alpha1.OperationSucceeded && !state.Operation.Sync.DryRun {
-		updated.Status.History = syncengine.AppendHistory(updated.Status.History, syncengine.HistoryEntry(state, now), app.Spec.RevisionHistoryLimit)
-	}
-	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
+	end := &operationEnd{running: app, state: state, phase: phase, message: message}
+	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, end.ended(), metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
 		return nil, fmt.Errorf("record the operation's end: %w", err)
 	}
-	klog.FromContext(ctx).Info("Operation finished", "phase", phase, "message", message)
-	countOperation(phase)
-	c.recordOperationFinished(app, phase, message)
+	c.operationEnded(ctx, end)
 	return written, nil
 }
 
-// ended keeps the Application an operation's end wrote, for the comparison
-// that follows it in the same step (see advanceOperation).
-func (c *Controller) ended(app, written *v1alpha1.Application) {
-	if written == nil {
-		return
+// operationEnd is an operation's outcome before it is written: by
+// endOperation, or by the comparison that follows the operation's last step,
+// with the comparison's status in the same write (reconcileEnding).
+type operationEnd struct {
+	// running is the Application as stored, its operation still running.
+	running *v1alpha1.Application
+	state   *v1alpha1.OperationState
+	phase   v1alpha1.OperationPhase
+	message string
+	// written is set once a write recorded the end.
+	written bool
+	// app is what ended returns, made once.
+	app *v1alpha1.Application
+}
+
+// ended is running as the end leaves it: the outcome recorded and the
+// operation cleared in the same write (as Argo CD's controller does), with
+// history appended after a successful sync. The caller may not modify it.
+func (e *operationEnd) ended() *v1alpha1.Application {
+	if e.app != nil {
+		return e.app
 	}
+	state := e.state.DeepCopy()
+	now := metav1.Now()
+	state.Phase = e.phase
+	state.Message = e.message
+	state.FinishedAt = &now
+	updated := e.running.DeepCopy()
+	updated.Operation = nil
+	updated.Status.OperationState = state
+	if e.phase == v1alpha1.OperationSucceeded && !state.Operation.Sync.DryRun {
+		updated.Status.History = syncengine.AppendHistory(updated.Status.History, syncengine.HistoryEntry(state, now), e.running.Spec.RevisionHistoryLimit)
+	}
+	e.app = updated
+	return updated
+}
+
+// operationEnded logs, counts and records as an Event an end just written.
+func (c *Controller) operationEnded(ctx context.Context, end *operationEnd) {
+	end.written = true
+	klog.FromContext(ctx).Info("Operation finished", "phase", end.phase, "message", end.message)
+	countOperation(end.phase)
+	c.recordOperationFinished(end.running, end.phase, end.message)
+}
+
+// pendEnd keeps the end of an operation's last step for advanceOperation.
+func (c *Controller) pendEnd(end *operationEnd) {
 	c.mu.Lock()
-	c.endedCopies[app.Namespace+"/"+app.Name] = written
+	c.pendingEnds[end.running.Namespace+"/"+end.running.Name] = end
 	c.mu.Unlock()
 }
 
-// takeEnded returns, once, the Application the end of app's operation wrote.
-func (c *Controller) takeEnded(app *v1alpha1.Application) *v1alpha1.Application {
+// takeEnd returns, once, the end pendEnd kept for app.
+func (c *Controller) takeEnd(app *v1alpha1.Application) *operationEnd {
 	key := app.Namespace + "/" + app.Name
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	written := c.endedCopies[key]
-	delete(c.endedCopies, key)
-	return written
+	end := c.pendingEnds[key]
+	delete(c.pendingEnds, key)
+	return end
 }
 
 // liveNamespace reads the destination namespace, nil when it does not exist,
@@ -403,19 +433,39 @@ func (c *Controller) advanceOperation(ctx context.Context, key string) (time.Dur
 	// An operation changes what the next comparison sees.
 	c.changed(key)
 	next, err := c.runOperation(ctx, app)
-	ended := c.takeEnded(app)
+	end := c.takeEnd(app)
 	if err != nil {
 		return 0, err
 	}
+	if end != nil {
+		// Publish the outcome now rather than behind every refresh already
+		// queued (during a cold start of many Applications that queue is
+		// long), and in the same write as the end: the comparison of the
+		// objects the operation just applied needs no request (the cache
+		// has what the applies returned).
+		if !c.mine(end.ended()) {
+			// Its owner compares it: the end of the operation refreshes it there.
+			_, err := c.endOperation(ctx, end.running, end.state, end.phase, end.message)
+			return 0, err
+		}
+		err := c.reconcileEnding(ctx, key, end.running, end)
+		if !end.written {
+			// Not recorded: the operation is still running as stored, and
+			// its step is taken again.
+			if err == nil {
+				err = fmt.Errorf("the end of the operation was not written")
+			}
+			return 0, err
+		}
+		if err != nil {
+			c.queue.Add(key)
+		}
+		return 0, nil
+	}
 	if next == 0 {
 		// Publish the outcome now, on the latest copy, rather than behind
-		// every refresh already queued: during a cold start of many
-		// Applications that queue is long.
-		// The copy the operation's end wrote is the latest: no read needed.
-		fresh := ended
-		if fresh == nil {
-			fresh, err = c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
-		}
+		// every refresh already queued.
+		fresh, err := c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}

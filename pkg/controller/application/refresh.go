@@ -37,10 +37,28 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 // reconcile compares app, publishes its status and starts an automated sync
 // when one is due; it hands deletions and operations to their stages.
 func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Application) error {
+	return c.reconcileEnding(ctx, key, app, nil)
+}
+
+// reconcileEnding is reconcile that, when end is set, compares the
+// Application as the end of its operation leaves it (app is then ignored) and
+// writes that end in the same write as the comparison's status. end.written
+// tells whether the end was written, whatever the error.
+func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alpha1.Application, end *operationEnd) error {
 	var err error
+	if end != nil {
+		app = end.ended()
+	}
 	// A requested refresh resolves revisions again (once per push for a webhook's).
 	request := refresh.FromAnnotations(app.Annotations)
 
+	if end != nil && app.DeletionTimestamp != nil {
+		// Deleting: record the end alone, then finalize as usual.
+		if app, err = c.endOperation(ctx, end.running, end.state, end.phase, end.message); err != nil {
+			return err
+		}
+		end = nil
+	}
 	if app.DeletionTimestamp != nil {
 		next, err := c.finalizeDeletion(ctx, app)
 		if err != nil {
@@ -59,7 +77,7 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 	}
 
 	project := c.project(app)
-	if !request.Requested && c.stillQuiet(ctx, key, app, project) {
+	if end == nil && !request.Requested && c.stillQuiet(ctx, key, app, project) {
 		// Nothing the last comparison read changed: it stands (quiet.go).
 		return nil
 	}
@@ -74,14 +92,27 @@ func (c *Controller) reconcile(ctx context.Context, key string, app *v1alpha1.Ap
 		}
 	}
 	logHoldTransition(ctx, app, result)
+	if end != nil && c.deletionHookFinalizersChange(app, result) {
+		// The finalizers are written with the spec, which would clear the
+		// operation before its end is recorded: record the end alone first.
+		if app, err = c.endOperation(ctx, end.running, end.state, end.phase, end.message); err != nil {
+			return err
+		}
+		end = nil
+	}
 	app, err = c.ensureDeletionHookFinalizers(ctx, app, result)
 	if err != nil {
 		return err
 	}
 	// latest is the Application as stored just now, when this reconcile
 	// wrote it last: the automated sync decision then needs no fresh read.
-	start := c.startWithStatus(app, result)
-	latest, err := c.writeStatusStarting(ctx, app, result, start.Operation)
+	// An operation that ends in this write is still stored: a next one
+	// starts in a write of its own (autoSync), once the end is.
+	var start syncengine.AutoSyncDecision
+	if end == nil {
+		start = c.startWithStatus(app, result)
+	}
+	latest, err := c.writeStatusEnding(ctx, app, result, start.Operation, end)
 	if err != nil {
 		c.forgetComparison(key)
 		return err

@@ -43,6 +43,14 @@ func (c *Controller) writeStatus(ctx context.Context, app *v1alpha1.Application,
 // startsOwnOperation in the registry): the comparison that calls for a sync
 // and the sync's start cost one write.
 func (c *Controller) writeStatusStarting(ctx context.Context, app *v1alpha1.Application, result compare.Result, start *v1alpha1.Operation) (*v1alpha1.Application, error) {
+	return c.writeStatusEnding(ctx, app, result, start, nil)
+}
+
+// writeStatusEnding is writeStatusStarting that, when end is set, also
+// records the end of an operation: app is then the Application as that end
+// leaves it (operationEnd.ended), and it is written even when the
+// comparison found nothing new.
+func (c *Controller) writeStatusEnding(ctx context.Context, app *v1alpha1.Application, result compare.Result, start *v1alpha1.Operation, end *operationEnd) (*v1alpha1.Application, error) {
 	status := app.Status.DeepCopy()
 	now := metav1.Now()
 
@@ -82,7 +90,7 @@ func (c *Controller) writeStatusStarting(ctx context.Context, app *v1alpha1.Appl
 	}
 	status.Conditions = mergeConditions(status.Conditions, result.Conditions, now)
 
-	if start == nil && apiequality.Semantic.DeepEqual(&app.Status, status) {
+	if start == nil && end == nil && apiequality.Semantic.DeepEqual(&app.Status, status) {
 		c.appInfo.set(app, status.Sync.Status, status.Health.Status)
 		return nil, nil
 	}
@@ -95,7 +103,13 @@ func (c *Controller) writeStatusStarting(ctx context.Context, app *v1alpha1.Appl
 	}
 	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: compare.FieldManager})
 	if err != nil {
+		if end != nil {
+			return nil, fmt.Errorf("record the operation's end: %w", err)
+		}
 		return nil, fmt.Errorf("update status: %w", err)
+	}
+	if end != nil {
+		c.operationEnded(ctx, end)
 	}
 	c.appInfo.set(app, status.Sync.Status, status.Health.Status)
 	c.recordStatusEvents(app, &app.Status, status.Sync.Status, status.Health.Status)
