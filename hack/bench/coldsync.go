@@ -75,6 +75,11 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 	if err != nil {
 		return nil, "", err
 	}
+	metrics, err := newMetricsClient(env)
+	if err != nil {
+		return nil, "", err
+	}
+	writesBefore, writesErr := metrics.applicationWrites(ctx)
 	var (
 		mu   sync.Mutex
 		done = map[string]time.Duration{}
@@ -144,6 +149,19 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 		r.add(figure{Scenario: "cold sync", Name: "  of which Events (sync and health transitions, operations)", Unit: "req",
 			Value: float64(byKind["create events"]+byKind["patch events"]) / float64(len(env.apps)), FloorNote: noFloor})
 		r.detail("coldSyncRequestsByVerbResource", byKind)
+	}
+	if writesErr == nil {
+		var writesAfter applicationWrites
+		if writesAfter, writesErr = metrics.applicationWrites(ctx); writesErr == nil {
+			apps := float64(len(env.apps))
+			r.add(figure{Scenario: "cold sync", Name: "writes of Applications per app (capstan's own API, besides the create)", Unit: "req",
+				Value: float64(writesAfter.ok-writesBefore.ok)/apps - 1, FloorNote: noFloor})
+			r.add(figure{Scenario: "cold sync", Name: "  conflicted writes (409) per app", Unit: "req",
+				Value: float64(writesAfter.conflicts-writesBefore.conflicts) / apps, Floor: 0, FloorNote: "zero"})
+		}
+	}
+	if writesErr != nil {
+		r.Failures = append(r.Failures, fmt.Sprintf("cold sync: writes of Applications: %v", writesErr))
 	}
 	mu.Lock()
 	defer mu.Unlock()

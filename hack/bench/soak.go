@@ -527,6 +527,55 @@ func (m *metricsClient) saveProfile(ctx context.Context, query, path string) err
 	return file.Close()
 }
 
+// applicationWrites counts the writes of Applications capstan-apiserver has
+// served (apiserver_request_total): those that succeeded and those that
+// conflicted.
+type applicationWrites struct{ ok, conflicts int64 }
+
+func (m *metricsClient) applicationWrites(ctx context.Context) (applicationWrites, error) {
+	var counts applicationWrites
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
+	if err != nil {
+		return counts, err
+	}
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return counts, fmt.Errorf("capstan-apiserver /metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return counts, fmt.Errorf("capstan-apiserver /metrics: %s", resp.Status)
+	}
+	scanner := bufio.NewScanner(resp.Body)
+	scanner.Buffer(make([]byte, 1<<20), 1<<20)
+	for scanner.Scan() {
+		line := scanner.Text()
+		labels, ok := strings.CutPrefix(line, "apiserver_request_total{")
+		if !ok || !strings.Contains(labels, `resource="applications"`) || strings.Contains(labels, `dry_run="All"`) {
+			continue
+		}
+		write := false
+		for _, verb := range []string{"POST", "PUT", "PATCH", "APPLY"} {
+			write = write || strings.Contains(labels, `verb="`+verb+`"`)
+		}
+		if !write {
+			continue
+		}
+		fields := strings.Fields(line)
+		value, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			return counts, fmt.Errorf("capstan-apiserver /metrics: %q: %w", line, err)
+		}
+		switch {
+		case strings.Contains(labels, `code="409"`):
+			counts.conflicts += int64(value)
+		case strings.Contains(labels, `code="20`):
+			counts.ok += int64(value)
+		}
+	}
+	return counts, scanner.Err()
+}
+
 // gauge returns the value of an unlabelled metric.
 func (m *metricsClient) gauge(ctx context.Context, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
