@@ -5,10 +5,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/itchyny/gojq"
 	"sigs.k8s.io/yaml"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/diff/ignorepath"
 )
 
 // Keys of Argo CD's argocd-cm that hold system-level comparison settings.
@@ -122,11 +122,7 @@ func parseIgnoreDifferences(key, value string) (v1alpha1.ResourceIgnoreDifferenc
 		}
 	}
 	for _, expr := range entry.JQPathExpressions {
-		query, err := gojq.Parse("del(" + expr + ")")
-		if err == nil {
-			_, err = gojq.Compile(query)
-		}
-		if err != nil {
+		if _, err := ignorepath.CompileJQ(expr); err != nil {
 			return v1alpha1.ResourceIgnoreDifferences{}, fmt.Errorf("%s: jqPathExpression %q: %w", key, expr, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/diff/ignorepath"
 )
 
 // jqTimeout bounds one jq path expression, as diff.DefaultJQTimeout does.
@@ -82,11 +83,7 @@ func pointerPath(pointer string) ([]any, error) {
 
 // copyJQPaths copies the live values at the paths a jq expression selects.
 func copyJQPaths(live, target *unstructured.Unstructured, expr string) error {
-	query, err := gojq.Parse("path(" + expr + ")")
-	if err != nil {
-		return err
-	}
-	code, err := gojq.Compile(query)
+	code, err := ignorepath.CompilePathsJQ(expr)
 	if err != nil {
 		return err
 	}

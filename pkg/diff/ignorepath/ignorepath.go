@@ -58,12 +58,9 @@ func Tokens(pointer string) []string {
 // cannot close the del( and run a program of its own. Definitions, imports
 // and module directives are refused; $ENV and env see an empty environment.
 func CompileJQ(expr string) (*gojq.Code, error) {
-	parsed, err := gojq.Parse(expr)
+	parsed, err := parseJQ(expr)
 	if err != nil {
-		return nil, fmt.Errorf("must be a jq path expression: %v", err)
-	}
-	if parsed.Meta != nil || len(parsed.Imports) > 0 || len(parsed.FuncDefs) > 0 {
-		return nil, errors.New("must be a jq path expression, without definitions, imports or module directives")
+		return nil, err
 	}
 	deletion := &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: "del", Args: []*gojq.Query{parsed}}}}
 	code, err := gojq.Compile(deletion, gojq.WithEnvironLoader(func() []string { return nil }))
@@ -71,6 +68,37 @@ func CompileJQ(expr string) (*gojq.Code, error) {
 		return nil, fmt.Errorf("must be a jq path expression: %v", err)
 	}
 	return code, nil
+}
+
+// CompilePathsJQ compiles a jq path expression into path(expr), which lists
+// the paths it selects, under the same rules as CompileJQ.
+func CompilePathsJQ(expr string) (*gojq.Code, error) {
+	parsed, err := parseJQ(expr)
+	if err != nil {
+		return nil, err
+	}
+	paths := &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: "path", Args: []*gojq.Query{parsed}}}}
+	code, err := gojq.Compile(paths, gojq.WithEnvironLoader(func() []string { return nil }))
+	if err != nil {
+		return nil, fmt.Errorf("must be a jq path expression: %v", err)
+	}
+	return code, nil
+}
+
+// parseJQ parses a jq path expression and checks it is in the accepted
+// subset (subset.go).
+func parseJQ(expr string) (*gojq.Query, error) {
+	parsed, err := gojq.Parse(expr)
+	if err != nil {
+		return nil, fmt.Errorf("must be a jq path expression: %v", err)
+	}
+	if parsed.Meta != nil || len(parsed.Imports) > 0 || len(parsed.FuncDefs) > 0 {
+		return nil, errors.New("must be a jq path expression, without definitions, imports or module directives")
+	}
+	if err := checkQuery(parsed); err != nil {
+		return nil, err
+	}
+	return parsed, nil
 }
 
 // checkTimeout bounds the trial run of an expression during validation.

@@ -48,7 +48,26 @@ func TestCheckJQ(t *testing.T) {
 		{name: "removing the name by recursion", expr: `.. | .name? // empty`, wantErr: "must not remove or change"},
 		{name: "removing all of metadata", expr: ".metadata", wantErr: "must not remove or change"},
 		{name: "not a path", expr: `{"kind": "ConfigMap"}`, wantErr: "must be a jq path expression"},
-		{name: "a path that never ends", expr: `repeat(.spec)`, wantErr: "finishes within"},
+		{name: "a path that does not end in time", expr: strings.Repeat("(.,.) | ", 40) + ".spec", wantErr: "finishes within"},
+		// Argo CD's documented shapes.
+		{name: "an injected init container", expr: `.spec.template.spec.initContainers[] | select(.name == "injected-init-container")`},
+		{name: "containers by prefix", expr: `.spec.template.spec.containers[] | select(.name | startswith("istio")) | .image`},
+		{name: "optional iteration", expr: `.webhooks[]?.clientConfig.caBundle`},
+		{name: "a variable", expr: `.spec.template.spec.containers[] as $c | .spec.template.spec.containers[] | select(.name == $c.name) | .env`},
+		{name: "entries are values, not paths of the object", expr: `.metadata.labels | to_entries[] | select(.key | test("^team-")) | if .value == "" then .value else empty end`, wantErr: "must be a jq path expression"},
+		// What builds memory faster than a timeout stops it.
+		{name: "string repetition", expr: `2000000000 * "2"`, wantErr: "the operator *"},
+		{name: "string doubling", expr: `reduce range(40) as $i ("x"; . + .)`, wantErr: "reduce"},
+		{name: "a generator", expr: `[range(1000000000)]`, wantErr: "the function range/1"},
+		{name: "a repetition", expr: `repeat(.spec)`, wantErr: "the function repeat/1"},
+		{name: "chained replacement", expr: `.metadata.name | gsub(""; "xx") | gsub(""; "xx")`, wantErr: "the function gsub/2"},
+		{name: "chained escaping", expr: `.metadata.name | tojson | tojson`, wantErr: "the function tojson/0"},
+		{name: "string interpolation", expr: `.metadata.labels["\(.)\(.)"]`, wantErr: "string interpolation"},
+		{name: "a format", expr: `.metadata.name | @html`, wantErr: "the format @html"},
+		{name: "an assignment", expr: `.spec[1000000000] = 1`, wantErr: "the operator ="},
+		{name: "an update", expr: `.spec.replicas |= . + 1`, wantErr: "the operator |="},
+		{name: "foreach", expr: `foreach .spec[] as $x (0; 1)`, wantErr: "foreach"},
+		{name: "a denied function in an argument", expr: `.spec.template.spec.containers[] | select(.name == ("a" | ascii * 2))`, wantErr: "is not allowed"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {

@@ -6,12 +6,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/itchyny/gojq"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
+	"capstan.dev/capstan/pkg/diff/ignorepath"
 )
 
 // The ApplicationSet rules mirror what Argo CD refuses at admission (its CRD
@@ -183,16 +183,10 @@ func validateAppSetJSONPointer(pointer string) error {
 }
 
 // validateAppSetJQPathExpression compiles expr the way ignored fields are
-// removed when comparing, as the argument of jq's del().
+// removed when comparing, as the argument of jq's del(), in the subset of jq
+// that the comparison runs (ignorepath.CompileJQ).
 func validateAppSetJQPathExpression(expr string) error {
-	if _, err := gojq.Parse(expr); err != nil {
-		return fmt.Errorf("invalid jq path expression: %w", err)
-	}
-	query, err := gojq.Parse("del(" + expr + ")")
-	if err != nil {
-		return fmt.Errorf("invalid jq path expression: %w", err)
-	}
-	if _, err := gojq.Compile(query); err != nil {
+	if _, err := ignorepath.CompileJQ(expr); err != nil {
 		return fmt.Errorf("invalid jq path expression: %w", err)
 	}
 	return nil
