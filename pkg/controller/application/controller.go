@@ -113,9 +113,14 @@ type Controller struct {
 	// pendingEnds are the ends of operations that the comparison following
 	// their last step writes (see reconcileEnding).
 	pendingEnds map[string]*operationEnd
-	// startedCopies are the Applications as an automated sync's start wrote
-	// them, until the operation workers take them (refresh.go).
-	startedCopies map[string]*v1alpha1.Application
+	// written are the Applications as this controller last wrote them, until
+	// the informer delivers that write (or a later one): the latest copies
+	// there are, as far as it knows, so that the next step or comparison
+	// neither works on a stale copy (and conflicts) nor reads (written.go).
+	written map[string]*v1alpha1.Application
+	// mustRead are the Applications whose last write conflicted: someone
+	// else wrote them, and the next step or comparison reads them first.
+	mustRead map[string]bool
 }
 
 // New returns a controller over the Applications of informer.
@@ -129,17 +134,18 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	}
 	RegisterMetrics()
 	c := &Controller{
-		client:        client,
-		lister:        lister,
-		synced:        []cache.InformerSynced{informer.HasSynced},
-		comparer:      comparer,
-		options:       options,
-		byInstance:    map[string]string{},
-		epochs:        map[string]uint64{},
-		quiet:         map[string]quietComparison{},
-		pendingEnds:   map[string]*operationEnd{},
-		startedCopies: map[string]*v1alpha1.Application{},
-		appInfo:       newAppInfoSeries(),
+		client:      client,
+		lister:      lister,
+		synced:      []cache.InformerSynced{informer.HasSynced},
+		comparer:    comparer,
+		options:     options,
+		byInstance:  map[string]string{},
+		epochs:      map[string]uint64{},
+		quiet:       map[string]quietComparison{},
+		pendingEnds: map[string]*operationEnd{},
+		written:     map[string]*v1alpha1.Application{},
+		mustRead:    map[string]bool{},
+		appInfo:     newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			refreshRateLimiter(),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh", MetricsProvider: queueMetrics{}}),
@@ -222,6 +228,7 @@ func (c *Controller) applicationChanged(oldObj, newObj interface{}) {
 	}
 	c.mu.Lock()
 	c.byInstance[cluster.InstanceLabelValue(app.Namespace, app.Name)] = key
+	c.seenLocked(key, app)
 	c.mu.Unlock()
 	if old, ok := oldObj.(*v1alpha1.Application); ok && !needsRefresh(old, app) || !c.mine(app) {
 		return
@@ -266,6 +273,8 @@ func (c *Controller) applicationDeleted(obj interface{}) {
 	if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
 		delete(c.epochs, key)
 		delete(c.quiet, key)
+		delete(c.written, key)
+		delete(c.mustRead, key)
 	}
 	c.mu.Unlock()
 	c.appInfo.delete(app.Namespace, app.Name)
@@ -338,9 +347,10 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		c.queue.AddRateLimited(key)
 		return true
 	case apierrors.IsConflict(err):
-		// Written meanwhile (an operation's end, a user): the informer's copy
-		// was stale. Compare again once it has caught up.
+		// Written meanwhile (by a user, or another replica): compare again
+		// on the latest copy, read then.
 		klog.FromContext(ctx).V(2).Info("Status write conflicted; refreshing again on the latest copy", "application", key, "err", err)
+		c.conflicted(key)
 		c.queue.AddRateLimited(key)
 		return true
 	case err != nil:

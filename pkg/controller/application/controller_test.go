@@ -245,7 +245,7 @@ func TestReconcile(t *testing.T) {
 				if c.operations.Len() != 1 {
 					t.Errorf("%d Applications queued for the operation workers, want the one just started", c.operations.Len())
 				}
-				if handed := c.takeStarted("apps/guestbook"); handed == nil || handed.Operation == nil {
+				if handed := c.written["apps/guestbook"]; handed == nil || handed.Operation == nil {
 					t.Errorf("the written copy was not handed to the operation workers: %+v", handed)
 				}
 			},

@@ -298,6 +298,7 @@ func (c *Controller) ensureDeletionHookFinalizers(ctx context.Context, app *v1al
 	if err != nil {
 		return nil, fmt.Errorf("update the deletion hook finalizers: %w", err)
 	}
+	c.wrote(out)
 	return out, nil
 }
 

@@ -236,6 +236,7 @@ func (c *Controller) writeOperationState(ctx context.Context, app *v1alpha1.Appl
 	if err != nil {
 		return nil, fmt.Errorf("persist the operation state: %w", err)
 	}
+	c.wrote(written)
 	return written, nil
 }
 
@@ -253,6 +254,7 @@ func (c *Controller) endOperation(ctx context.Context, app *v1alpha1.Application
 	if err != nil {
 		return nil, fmt.Errorf("record the operation's end: %w", err)
 	}
+	c.wrote(written)
 	c.operationEnded(ctx, end)
 	return written, nil
 }
@@ -305,6 +307,9 @@ func (c *Controller) operationEnded(ctx context.Context, end *operationEnd) {
 // pendEnd keeps the end of an operation's last step for advanceOperation.
 func (c *Controller) pendEnd(end *operationEnd) {
 	c.mu.Lock()
+	if c.pendingEnds == nil {
+		c.pendingEnds = map[string]*operationEnd{}
+	}
 	c.pendingEnds[end.running.Namespace+"/"+end.running.Name] = end
 	c.mu.Unlock()
 }
@@ -355,18 +360,10 @@ func newerThan(a, b *v1alpha1.Application) bool {
 // copy ends in a conflict, never in a step taken twice). Any other step reads
 // the latest copy from the server.
 func (c *Controller) operationCopy(ctx context.Context, namespace, name string) (*v1alpha1.Application, error) {
-	if started := c.takeStarted(namespace + "/" + name); started != nil {
-		// What an automated sync's start wrote is the latest copy unless the
-		// informer has seen a later write since.
-		if cached, err := c.lister.Applications(namespace).Get(name); err != nil || !newerThan(cached, started) {
-			return started, nil
-		}
-	}
-	if cached, err := c.lister.Applications(namespace).Get(name); err == nil && cached.Operation != nil && cached.DeletionTimestamp == nil &&
-		(cached.Status.OperationState == nil || isTerminal(cached.Status.OperationState.Phase)) {
-		return cached, nil
-	}
-	return c.client.CapstanV1alpha1().Applications(namespace).Get(ctx, name, metav1.GetOptions{})
+	// The informer's copy, or what this controller wrote since, is at least
+	// the last step's write: someone else's later write makes this step's
+	// write conflict, and the step is taken again on a copy read then.
+	return c.current(ctx, namespace, name)
 }
 
 func (c *Controller) operationWorker(ctx context.Context) {
@@ -384,6 +381,7 @@ func (c *Controller) processNextOperation(ctx context.Context) bool {
 	if apierrors.IsConflict(err) {
 		// Written by someone else meanwhile: take the step again on the latest copy.
 		klog.FromContext(ctx).V(2).Info("Operation step conflicted; retrying on the latest copy", "application", key, "err", err)
+		c.conflicted(key)
 		c.operations.AddRateLimited(key)
 		return true
 	}

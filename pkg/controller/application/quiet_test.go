@@ -181,31 +181,37 @@ func (f *fixture) store(t *testing.T, app *v1alpha1.Application) {
 }
 
 // TestAnOperationStartsFromTheInformersCopy checks the read an operation step
-// begins with: a new operation starts from the informer's copy (its first
-// write, conditional on that copy's resourceVersion, records the start), a
-// running one from the server's latest copy.
+// begins with: the informer's copy (or what this controller wrote since,
+// TestCurrentCopy), whose resourceVersion each write is conditional on; after
+// a conflict, the server's latest copy.
 func TestAnOperationStartsFromTheInformersCopy(t *testing.T) {
 	op := &v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: "main"}}
+	running := func(a *v1alpha1.Application) {
+		a.Operation = op.DeepCopy()
+		a.Status.OperationState = &v1alpha1.OperationState{Operation: *op.DeepCopy(), Phase: v1alpha1.OperationRunning, StartedAt: metav1.Now()}
+	}
 	for _, test := range []struct {
-		name    string
-		app     *v1alpha1.Application
-		wantGet bool
+		name       string
+		app        *v1alpha1.Application
+		conflicted bool
+		wantGet    bool
 	}{
 		{name: "a new operation", app: testApp(func(a *v1alpha1.Application) { a.Operation = op.DeepCopy() })},
 		{name: "a new operation after a finished one", app: testApp(func(a *v1alpha1.Application) {
 			a.Operation = op.DeepCopy()
 			a.Status.OperationState = &v1alpha1.OperationState{Operation: *op.DeepCopy(), Phase: v1alpha1.OperationSucceeded}
 		})},
-		{name: "a running operation", wantGet: true, app: testApp(func(a *v1alpha1.Application) {
-			a.Operation = op.DeepCopy()
-			a.Status.OperationState = &v1alpha1.OperationState{Operation: *op.DeepCopy(), Phase: v1alpha1.OperationRunning, StartedAt: metav1.Now()}
-		})},
+		{name: "a running operation", app: testApp(running)},
+		{name: "a running operation whose last write conflicted", app: testApp(running), conflicted: true, wantGet: true},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			f := newFixture(t, compare.Result{Conditions: []v1alpha1.ApplicationCondition{{Type: v1alpha1.ApplicationConditionComparisonError, Message: "render failed"}}})
 			f.apps = []*v1alpha1.Application{test.app}
 			f.projects = []*v1alpha1.AppProject{defaultProject()}
 			c := f.controller()
+			if test.conflicted {
+				c.conflicted("apps/guestbook")
+			}
 			if _, err := c.advanceOperation(context.Background(), "apps/guestbook"); err != nil {
 				t.Fatal(err)
 			}

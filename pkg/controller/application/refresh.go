@@ -23,7 +23,7 @@ func (c *Controller) refresh(ctx context.Context, key string) error {
 	if err != nil {
 		return nil
 	}
-	app, err := c.lister.Applications(namespace).Get(name)
+	app, err := c.current(ctx, namespace, name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -296,20 +296,8 @@ func (c *Controller) started(ctx context.Context, key string, written *v1alpha1.
 // start wrote: the latest copy, so that the operation's next step needs no
 // read, and sooner than the informer delivers it.
 func (c *Controller) handOff(key string, written *v1alpha1.Application) {
-	c.mu.Lock()
-	c.startedCopies[key] = written
-	c.mu.Unlock()
+	c.wrote(written)
 	c.operations.Add(key)
-}
-
-// takeStarted returns, once, the Application an automated sync's start
-// wrote; operationCopy prefers the informer's copy when that is newer.
-func (c *Controller) takeStarted(key string) *v1alpha1.Application {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	written := c.startedCopies[key]
-	delete(c.startedCopies, key)
-	return written
 }
 
 // autoSyncDecision applies Argo CD's automated sync rules to a comparison.

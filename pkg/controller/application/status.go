@@ -108,6 +108,7 @@ func (c *Controller) writeStatusEnding(ctx context.Context, app *v1alpha1.Applic
 		}
 		return nil, fmt.Errorf("update status: %w", err)
 	}
+	c.wrote(written)
 	if end != nil {
 		c.operationEnded(ctx, end)
 	}
@@ -152,7 +153,10 @@ func (c *Controller) clearRefreshAnnotation(ctx context.Context, app *v1alpha1.A
 	if err != nil {
 		return err
 	}
-	_, err = c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: compare.FieldManager})
+	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: compare.FieldManager})
+	if err == nil {
+		c.wrote(written)
+	}
 	if apierrors.IsInvalid(err) || apierrors.IsNotFound(err) {
 		// A newer request replaced it (its update queued another refresh), or the Application is gone.
 		return nil
