@@ -148,10 +148,10 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		appInfo:     newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			refreshRateLimiter(),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-refresh", MetricsProvider: queueMetrics{}}),
+			workqueue.TypedRateLimitingQueueConfig[string]{}),
 		operations: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "application-operation", MetricsProvider: queueMetrics{}}),
+			workqueue.TypedRateLimitingQueueConfig[string]{}),
 	}
 	_, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj interface{}) { c.applicationChanged(nil, obj) },
@@ -286,6 +286,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	defer c.operations.ShutDown()
 	defer c.appInfo.clear()
+	refreshQueues.Store(c.queue, nil)
+	defer refreshQueues.Delete(c.queue)
 	logger := klog.FromContext(ctx)
 	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.synced...) {
 		return fmt.Errorf("application informer did not sync")

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
 
@@ -33,13 +32,25 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	})
 
-	refreshQueueDepth = metrics.NewGauge(&metrics.GaugeOpts{
+	// refreshQueueDepth is read from the queue when scraped: a queue given a
+	// metrics provider runs a goroutine that wakes twice a second, for ever,
+	// to update gauges this controller does not export.
+	refreshQueueDepth = metrics.NewGaugeFunc(&metrics.GaugeOpts{
 		Namespace:      "capstan",
 		Subsystem:      "app",
 		Name:           "refresh_queue_depth",
 		Help:           "Number of Applications waiting in the refresh queue.",
 		StabilityLevel: metrics.ALPHA,
+	}, func() float64 {
+		depth := 0
+		refreshQueues.Range(func(queue, _ any) bool {
+			depth += queue.(interface{ Len() int }).Len()
+			return true
+		})
+		return float64(depth)
 	})
+	// refreshQueues are the refresh queues of the running controllers.
+	refreshQueues sync.Map
 
 	operationsTotal = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace:      "capstan",
@@ -56,7 +67,8 @@ var (
 // may be called any number of times; New calls it.
 func RegisterMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(appInfo, reconcileDuration, refreshQueueDepth, operationsTotal)
+		legacyregistry.MustRegister(appInfo, reconcileDuration, operationsTotal)
+		legacyregistry.RawMustRegister(refreshQueueDepth)
 	})
 }
 
@@ -118,31 +130,3 @@ func countOperation(phase v1alpha1.OperationPhase) {
 	operationsTotal.WithLabelValues(string(phase)).Inc()
 }
 
-// queueMetrics is the refresh queue's workqueue.MetricsProvider: it reports
-// the depth as capstan_app_refresh_queue_depth and nothing else.
-type queueMetrics struct{}
-
-var _ workqueue.MetricsProvider = queueMetrics{}
-
-type noopQueueMetric struct{}
-
-func (noopQueueMetric) Inc()            {}
-func (noopQueueMetric) Dec()            {}
-func (noopQueueMetric) Set(float64)     {}
-func (noopQueueMetric) Observe(float64) {}
-
-func (queueMetrics) NewDepthMetric(string) workqueue.GaugeMetric { return refreshQueueDepth }
-func (queueMetrics) NewAddsMetric(string) workqueue.CounterMetric {
-	return noopQueueMetric{}
-}
-func (queueMetrics) NewLatencyMetric(string) workqueue.HistogramMetric { return noopQueueMetric{} }
-func (queueMetrics) NewWorkDurationMetric(string) workqueue.HistogramMetric {
-	return noopQueueMetric{}
-}
-func (queueMetrics) NewUnfinishedWorkSecondsMetric(string) workqueue.SettableGaugeMetric {
-	return noopQueueMetric{}
-}
-func (queueMetrics) NewLongestRunningProcessorSecondsMetric(string) workqueue.SettableGaugeMetric {
-	return noopQueueMetric{}
-}
-func (queueMetrics) NewRetriesMetric(string) workqueue.CounterMetric { return noopQueueMetric{} }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -128,15 +129,13 @@ func TestReconcileDurationIsObserved(t *testing.T) {
 func TestRefreshQueueDepthFollowsTheQueue(t *testing.T) {
 	RegisterMetrics()
 	queue := workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "test-refresh", MetricsProvider: queueMetrics{}})
+		workqueue.TypedRateLimitingQueueConfig[string]{})
 	t.Cleanup(queue.ShutDown)
+	refreshQueues.Store(queue, nil)
+	t.Cleanup(func() { refreshQueues.Delete(queue) })
 	depth := func() float64 {
 		t.Helper()
-		value, err := testutil.GetGaugeMetricValue(refreshQueueDepth)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return value
+		return promtestutil.ToFloat64(refreshQueueDepth)
 	}
 	start := depth()
 	queue.Add("apps/a")
