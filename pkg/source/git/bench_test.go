@@ -224,3 +224,53 @@ func writeCheckout(b *testing.B, files gittest.Files) string {
 	}
 	return checkout
 }
+
+// BenchmarkTreeStat asks a Tree whether files exist (fs.Stat, as a
+// renderer's Exists or IsDir does) against os.DirFS on a checkout of the same
+// commit. A Stat reads no blob: the size of a FileInfo is looked up only if
+// asked for.
+func BenchmarkTreeStat(b *testing.B) {
+	const apps = 200
+	files := gittest.Files{}
+	for i := range apps {
+		files[fmt.Sprintf("apps/app%04d/kustomization.yaml", i)] = gittest.File("resources: [cm.yaml]\n")
+		files[fmt.Sprintf("apps/app%04d/cm.yaml", i)] = gittest.File(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n", i))
+	}
+	repo := gittest.NewRepo(b, b.TempDir()+"/repo.git")
+	commit := repo.CommitOn("main", files).String()
+	ctx := context.Background()
+	cache, err := git.NewCache(b.TempDir(), git.Options{AllowFileURLs: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cache.Close() })
+	if _, _, err := cache.Open(ctx, repo.FileURL(), commit, credentials.Credentials{}); err != nil {
+		b.Fatal(err)
+	}
+	tree, err := cache.Tree(ctx, repo.FileURL(), commit, credentials.Credentials{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dirfs := os.DirFS(writeCheckout(b, files))
+	names := make([]string, 0, 2*apps)
+	for i := range apps {
+		names = append(names, fmt.Sprintf("apps/app%04d/kustomization.yaml", i), fmt.Sprintf("apps/app%04d/cm.yaml", i))
+	}
+	start := time.Now()
+	for _, name := range names {
+		if _, err := fs.Stat(dirfs, name); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reference := time.Since(start) / time.Duration(len(names))
+
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := fs.Stat(tree, names[i%len(names)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed()/time.Duration(i))/float64(reference), "x-time-of-dirfs")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"sync"
 	"syscall"
 	"time"
 
@@ -116,17 +117,29 @@ func (t *Tree) stat(op, name string, follow bool) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var size int64
-	if !found.isDir() {
-		if size, err = t.blobSize(found.entry.Hash); err != nil {
-			return nil, &fs.PathError{Op: op, Path: name, Err: err}
-		}
-	}
-	return t.info(found, size), nil
+	return t.lazyInfo(found), nil
 }
 
 func (t *Tree) info(found node, size int64) *fileInfo {
 	return &fileInfo{name: found.name, entry: found.entry, size: size, modTime: t.modTime}
+}
+
+// lazyInfo describes found with a size read only when asked for: most
+// callers (a renderer asking whether a file exists or is a directory) never
+// do, and reading it looks the blob up in the object store.
+func (t *Tree) lazyInfo(found node) *fileInfo {
+	info := t.info(found, 0)
+	if !found.isDir() {
+		info.readSize = sync.OnceValue(func() int64 {
+			size, err := t.blobSize(found.entry.Hash)
+			if err != nil {
+				// Reading the blob fails the same way, with the error.
+				return 0
+			}
+			return size
+		})
+	}
+	return info
 }
 
 // fileInfo describes a tree entry; ModTime is the commit time.
@@ -135,10 +148,17 @@ type fileInfo struct {
 	entry   object.TreeEntry
 	size    int64
 	modTime time.Time
+	// readSize, when set, gives the size instead of size.
+	readSize func() int64
 }
 
-func (i *fileInfo) Name() string       { return i.name }
-func (i *fileInfo) Size() int64        { return i.size }
+func (i *fileInfo) Name() string { return i.name }
+func (i *fileInfo) Size() int64 {
+	if i.readSize != nil {
+		return i.readSize()
+	}
+	return i.size
+}
 func (i *fileInfo) Mode() fs.FileMode  { return modeOf(i.entry.Mode) }
 func (i *fileInfo) ModTime() time.Time { return i.modTime }
 func (i *fileInfo) IsDir() bool        { return i.Mode().IsDir() }
@@ -166,14 +186,7 @@ func (e *dirEntry) Name() string      { return e.node.name }
 func (e *dirEntry) IsDir() bool       { return e.node.isDir() }
 func (e *dirEntry) Type() fs.FileMode { return modeOf(e.node.entry.Mode).Type() }
 func (e *dirEntry) Info() (fs.FileInfo, error) {
-	var size int64
-	if !e.node.isDir() {
-		var err error
-		if size, err = e.tree.blobSize(e.node.entry.Hash); err != nil {
-			return nil, err
-		}
-	}
-	return e.tree.info(e.node, size), nil
+	return e.tree.lazyInfo(e.node), nil
 }
 
 // blobFile is an open regular file, held in memory.
