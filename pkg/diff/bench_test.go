@@ -27,6 +27,7 @@ func deepEqualNsPerOp(a, b *unstructured.Unstructured, n int) float64 {
 // semantic DeepEqual of the same two objects, measured in the same run.
 func BenchmarkDiffUnchangedDeployment(b *testing.B) {
 	live := object(b, liveDeployment)
+	live.SetUID("0b5c6d0e-1234") // as the API server sets it: a string
 	target := object(b, liveDeployment)
 	applier := &mergeApplier{live: live}
 	ctx := context.Background()

@@ -38,11 +38,16 @@ type Result struct {
 // comparing an unchanged pair again costs no API request.
 type Differ struct {
 	outcomes *lru.Cache
+	// liveHashes remembers the hash of what a comparison can see of a live
+	// object, by UID and resourceVersion: the same version of an object
+	// always has the same content, and each refresh of its Application
+	// would otherwise encode it again.
+	liveHashes *lru.Cache
 }
 
 // NewDiffer returns a Differ remembering up to size comparisons.
 func NewDiffer(size int) *Differ {
-	return &Differ{outcomes: lru.New(size)}
+	return &Differ{outcomes: lru.New(size), liveHashes: lru.New(size)}
 }
 
 // Modified reports whether target and live differ, using the remembered
@@ -51,7 +56,7 @@ func (d *Differ) Modified(ctx context.Context, target, live *unstructured.Unstru
 	if target == nil || live == nil {
 		return true, nil
 	}
-	key, err := outcomeKey(target, live, rules)
+	key, err := d.outcomeKey(target, live, rules)
 	if err != nil {
 		return false, err
 	}
@@ -73,7 +78,7 @@ func (d *Differ) Remember(target, live *unstructured.Unstructured, rules *Ignore
 	if target == nil || live == nil || live.GetResourceVersion() == "" {
 		return nil
 	}
-	key, err := outcomeKey(target, live, rules)
+	key, err := d.outcomeKey(target, live, rules)
 	if err != nil {
 		return err
 	}
@@ -155,7 +160,7 @@ func compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 // changed (a Deployment rolling out, a Job running) is not compared again: the
 // comparison ignores status, and asking the API server again would give the
 // same answer.
-func outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (string, error) {
+func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (string, error) {
 	hash := sha256.New()
 	data, err := json.Marshal(target.Object)
 	if err != nil {
@@ -169,13 +174,34 @@ func outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (st
 		}
 		hash.Write(ruleData)
 	}
-	liveData, err := json.Marshal(comparedContent(live))
+	liveHash, err := d.liveHash(live)
 	if err != nil {
 		return "", err
 	}
 	hash.Write([]byte{0})
-	hash.Write(liveData)
+	hash.Write(liveHash)
 	return fmt.Sprintf("%s/%s", live.GetUID(), hex.EncodeToString(hash.Sum(nil))), nil
+}
+
+// liveHash is the SHA-256 of comparedContent(live), remembered by UID and
+// resourceVersion when the object has both.
+func (d *Differ) liveHash(live *unstructured.Unstructured) ([]byte, error) {
+	version := ""
+	if uid, rv := live.GetUID(), live.GetResourceVersion(); uid != "" && rv != "" && d.liveHashes != nil {
+		version = string(uid) + "/" + rv
+		if known, ok := d.liveHashes.Get(version); ok {
+			return known.([]byte), nil
+		}
+	}
+	data, err := json.Marshal(comparedContent(live))
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	if version != "" {
+		d.liveHashes.Add(version, sum[:])
+	}
+	return sum[:], nil
 }
 
 // comparedContent is live without what no comparison reads: status, the
