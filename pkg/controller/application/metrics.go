@@ -129,4 +129,3 @@ func observeReconcile(start time.Time) {
 func countOperation(phase v1alpha1.OperationPhase) {
 	operationsTotal.WithLabelValues(string(phase)).Inc()
 }
-
