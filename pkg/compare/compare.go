@@ -584,7 +584,7 @@ type DryRunApplier struct {
 }
 
 // FieldManager is the field manager of everything Capstan applies.
-const FieldManager = "capstan"
+const FieldManager = diff.FieldManager
 
 // DryRunApply predicts the live object after a server-side apply of target.
 func (a DryRunApplier) DryRunApply(ctx context.Context, target *unstructured.Unstructured) (*unstructured.Unstructured, error) {

@@ -174,7 +174,9 @@ func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *Igno
 		}
 		hash.Write(ruleData)
 	}
-	liveHash, err := d.liveHash(live)
+	targetHash := sha256.Sum256(data)
+	visibleOnly := !rules.readsAnyField(live)
+	liveHash, err := d.liveHash(live, target, targetHash, visibleOnly)
 	if err != nil {
 		return "", err
 	}
@@ -183,17 +185,25 @@ func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *Igno
 	return fmt.Sprintf("%s/%s", live.GetUID(), hex.EncodeToString(hash.Sum(nil))), nil
 }
 
-// liveHash is the SHA-256 of comparedContent(live), remembered by UID and
-// resourceVersion when the object has both.
-func (d *Differ) liveHash(live *unstructured.Unstructured) ([]byte, error) {
+// liveHash is the SHA-256 of what a comparison with target can see of live
+// (visibleContent when visibleOnly, comparedContent otherwise), remembered
+// by UID, resourceVersion and target when the object has a UID and a
+// resourceVersion: the same version of an object always has the same content.
+func (d *Differ) liveHash(live, target *unstructured.Unstructured, targetHash [sha256.Size]byte, visibleOnly bool) ([]byte, error) {
 	version := ""
 	if uid, rv := live.GetUID(), live.GetResourceVersion(); uid != "" && rv != "" && d.liveHashes != nil {
-		version = string(uid) + "/" + rv
+		version = fmt.Sprintf("%s/%s/%x/%t", uid, rv, targetHash[:8], visibleOnly)
 		if known, ok := d.liveHashes.Get(version); ok {
 			return known.([]byte), nil
 		}
 	}
-	data, err := json.Marshal(comparedContent(live))
+	content := comparedContent(live)
+	if visibleOnly {
+		if visible, ok := visibleContent(live, target); ok {
+			content = visible
+		}
+	}
+	data, err := json.Marshal(content)
 	if err != nil {
 		return nil, err
 	}
