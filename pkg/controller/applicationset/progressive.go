@@ -325,8 +325,24 @@ func rollout(steps []v1alpha1.ApplicationSetRolloutStep, owned []*v1alpha1.Appli
 }
 
 // advance is the status of one Application after what it did since the
-// last pass.
+// last pass: as many moves as what it did allows, as in Argo CD, where an
+// Application whose sync has already ended Healthy goes from Pending through
+// Progressing to Healthy in one pass. (One write can tell all of it: the
+// Application controller records an operation's end with the comparison
+// that follows, and no later event may come to take the next move.)
 func advance(app *v1alpha1.Application, last v1alpha1.ApplicationSetApplicationStatus, now metav1.Time) v1alpha1.ApplicationSetApplicationStatus {
+	for range 4 {
+		next := advanceOnce(app, last, now)
+		if next.Status == last.Status {
+			return next
+		}
+		last = next
+	}
+	return last
+}
+
+// advanceOnce is one move of advance.
+func advanceOnce(app *v1alpha1.Application, last v1alpha1.ApplicationSetApplicationStatus, now metav1.Time) v1alpha1.ApplicationSetApplicationStatus {
 	synced := app.Status.Sync.Status == v1alpha1.SyncStatusCodeSynced
 	healthy := app.Status.Health.Status == v1alpha1.HealthStatusHealthy
 	state := app.Status.OperationState
