@@ -31,6 +31,9 @@ type Result struct {
 	Predicted *unstructured.Unstructured
 	// Live is the normalized live object, or nil.
 	Live *unstructured.Unstructured
+	// predictedFrom is the resourceVersion of the object the API server's
+	// dry run started from: the live object's when the cache was current.
+	predictedFrom string
 }
 
 // Differ compares target and live objects. It remembers the outcome of each
@@ -66,6 +69,13 @@ func (d *Differ) Modified(ctx context.Context, target, live *unstructured.Unstru
 	result, err := Compare(ctx, target, live, applier, rules)
 	if err != nil {
 		return false, err
+	}
+	if result.predictedFrom != live.GetResourceVersion() {
+		// The API server had a newer version than the cache: the outcome
+		// compares that version's prediction with the older live object, and
+		// is not an outcome of live. The watch brings the newer version, and
+		// a comparison of it then.
+		return result.Modified, nil
 	}
 	d.outcomes.Add(key, result.Modified)
 	return result.Modified, nil
@@ -148,9 +158,10 @@ func compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 		return Result{}, err
 	}
 	return Result{
-		Modified:  !equality.Semantic.DeepEqual(normalizedPredicted.Object, normalizedLive.Object),
-		Predicted: normalizedPredicted,
-		Live:      normalizedLive,
+		Modified:      !equality.Semantic.DeepEqual(normalizedPredicted.Object, normalizedLive.Object),
+		Predicted:     normalizedPredicted,
+		Live:          normalizedLive,
+		predictedFrom: predicted.GetResourceVersion(),
 	}, nil
 }
 

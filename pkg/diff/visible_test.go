@@ -164,3 +164,34 @@ func TestOutcomeKeyWithoutCapstansEntry(t *testing.T) {
 		t.Errorf("%d dry runs, want 2", applier.calls)
 	}
 }
+
+// The API server may hold a newer version than the cache when the dry run
+// runs: kube-controller-manager annotated the Deployment a moment after it
+// was created. That comparison mixes two versions and is not remembered; the
+// newer version, once watched, is compared again and found unchanged.
+func TestAnOutcomeFromANewerServerVersionIsNotRemembered(t *testing.T) {
+	ctx := context.Background()
+	target := object(t, webTarget)
+	cached := object(t, appliedDeployment)
+	spec, _, _ := unstructured.NestedMap(cached.Object, "spec")
+	_ = unstructured.SetNestedMap(target.Object, spec, "spec") // applied as is
+	server := cached.DeepCopy()
+	server.SetAnnotations(map[string]string{"deployment.kubernetes.io/revision": "1"})
+	server.SetResourceVersion("11")
+	differ := NewDiffer(100)
+	applier := &mergeApplier{live: server}
+	stale, err := differ.Modified(ctx, target, cached, applier, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stale {
+		t.Fatal("the prediction from the newer version should differ from the older live object")
+	}
+	modified, err := differ.Modified(ctx, target, server, applier, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if modified || applier.calls != 2 {
+		t.Errorf("modified=%v after %d dry runs; want the newer version compared again and unchanged", modified, applier.calls)
+	}
+}
