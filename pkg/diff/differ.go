@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -172,12 +173,13 @@ func compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 // comparison ignores status, and asking the API server again would give the
 // same answer.
 func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (string, error) {
-	hash := sha256.New()
 	data, err := json.Marshal(target.Object)
 	if err != nil {
 		return "", err
 	}
-	hash.Write(data)
+	targetHash := sha256.Sum256(data)
+	hash := sha256.New()
+	hash.Write(targetHash[:])
 	if rules != nil {
 		ruleData, err := json.Marshal(rules.rules)
 		if err != nil {
@@ -185,7 +187,6 @@ func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *Igno
 		}
 		hash.Write(ruleData)
 	}
-	targetHash := sha256.Sum256(data)
 	visibleOnly := !rules.readsAnyField(live)
 	liveHash, err := d.liveHash(live, target, targetHash, visibleOnly)
 	if err != nil {
@@ -193,7 +194,7 @@ func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *Igno
 	}
 	hash.Write([]byte{0})
 	hash.Write(liveHash)
-	return fmt.Sprintf("%s/%s", live.GetUID(), hex.EncodeToString(hash.Sum(nil))), nil
+	return string(live.GetUID()) + "/" + hex.EncodeToString(hash.Sum(nil)), nil
 }
 
 // liveHash is the SHA-256 of what a comparison with target can see of live
@@ -203,7 +204,7 @@ func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *Igno
 func (d *Differ) liveHash(live, target *unstructured.Unstructured, targetHash [sha256.Size]byte, visibleOnly bool) ([]byte, error) {
 	version := ""
 	if uid, rv := live.GetUID(), live.GetResourceVersion(); uid != "" && rv != "" && d.liveHashes != nil {
-		version = fmt.Sprintf("%s/%s/%x/%t", uid, rv, targetHash[:8], visibleOnly)
+		version = string(uid) + "/" + rv + "/" + hex.EncodeToString(targetHash[:8]) + "/" + strconv.FormatBool(visibleOnly)
 		if known, ok := d.liveHashes.Get(version); ok {
 			return known.([]byte), nil
 		}

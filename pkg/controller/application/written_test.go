@@ -87,12 +87,17 @@ func TestReconcileEndingWritesTheEndWithTheComparison(t *testing.T) {
 		a.Status.Sync.Status = v1alpha1.SyncStatusCodeOutOfSync
 		a.Status.Health.Status = v1alpha1.HealthStatusMissing
 	}
-	t.Run("one write", func(t *testing.T) {
+	// setUp returns a controller whose comparison finds the running
+	// Application Synced and Healthy.
+	setUp := func(t *testing.T) (*fixture, *Controller, *v1alpha1.Application) {
 		f := newFixture(t, compared(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy))
 		app := testApp(automatedApp, running)
 		f.apps = []*v1alpha1.Application{app}
 		f.projects = []*v1alpha1.AppProject{defaultProject()}
-		c := f.controller()
+		return f, f.controller(), app
+	}
+	t.Run("one write", func(t *testing.T) {
+		f, c, app := setUp(t)
 		end := &operationEnd{running: app, state: app.Status.OperationState, phase: v1alpha1.OperationSucceeded, message: "successfully synced"}
 		if err := c.reconcileEnding(context.Background(), "apps/guestbook", app, end); err != nil {
 			t.Fatal(err)
@@ -113,11 +118,7 @@ func TestReconcileEndingWritesTheEndWithTheComparison(t *testing.T) {
 		}
 	})
 	t.Run("a failed write records nothing", func(t *testing.T) {
-		f := newFixture(t, compared(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusHealthy))
-		app := testApp(automatedApp, running)
-		f.apps = []*v1alpha1.Application{app}
-		f.projects = []*v1alpha1.AppProject{defaultProject()}
-		c := f.controller()
+		f, c, app := setUp(t)
 		f.client.PrependReactor("update", "applications", func(clienttesting.Action) (bool, runtime.Object, error) {
 			return true, nil, apierrors.NewConflict(schema.GroupResource{Group: "capstan.dev", Resource: "applications"}, "guestbook", errors.New("changed"))
 		})

@@ -58,27 +58,23 @@ func Tokens(pointer string) []string {
 // cannot close the del( and run a program of its own. Definitions, imports
 // and module directives are refused; $ENV and env see an empty environment.
 func CompileJQ(expr string) (*gojq.Code, error) {
-	parsed, err := parseJQ(expr)
-	if err != nil {
-		return nil, err
-	}
-	deletion := &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: "del", Args: []*gojq.Query{parsed}}}}
-	code, err := gojq.Compile(deletion, gojq.WithEnvironLoader(func() []string { return nil }))
-	if err != nil {
-		return nil, fmt.Errorf("must be a jq path expression: %v", err)
-	}
-	return code, nil
+	return compileWrapped(expr, "del")
 }
 
 // CompilePathsJQ compiles a jq path expression into path(expr), which lists
 // the paths it selects, under the same rules as CompileJQ.
 func CompilePathsJQ(expr string) (*gojq.Code, error) {
+	return compileWrapped(expr, "path")
+}
+
+// compileWrapped compiles function(expr) for a jq path expression expr.
+func compileWrapped(expr, function string) (*gojq.Code, error) {
 	parsed, err := parseJQ(expr)
 	if err != nil {
 		return nil, err
 	}
-	paths := &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: "path", Args: []*gojq.Query{parsed}}}}
-	code, err := gojq.Compile(paths, gojq.WithEnvironLoader(func() []string { return nil }))
+	wrapped := &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: function, Args: []*gojq.Query{parsed}}}}
+	code, err := gojq.Compile(wrapped, gojq.WithEnvironLoader(func() []string { return nil }))
 	if err != nil {
 		return nil, fmt.Errorf("must be a jq path expression: %v", err)
 	}

@@ -64,10 +64,18 @@ func checkQuery(q *gojq.Query) error {
 	if err := checkTerm(q.Term); err != nil {
 		return err
 	}
-	if err := checkQuery(q.Left); err != nil {
-		return err
+	return checkQueries(q.Left, q.Right)
+}
+
+// checkQueries returns why the first of queries outside the accepted subset
+// is, or nil.
+func checkQueries(queries ...*gojq.Query) error {
+	for _, q := range queries {
+		if err := checkQuery(q); err != nil {
+			return err
+		}
 	}
-	return checkQuery(q.Right)
+	return nil
 }
 
 func checkTerm(t *gojq.Term) error {
@@ -102,10 +110,7 @@ func checkTerm(t *gojq.Term) error {
 			if err := checkString(kv.KeyString); err != nil {
 				return err
 			}
-			if err := checkQuery(kv.KeyQuery); err != nil {
-				return err
-			}
-			if err := checkQuery(kv.Val); err != nil {
+			if err := checkQueries(kv.KeyQuery, kv.Val); err != nil {
 				return err
 			}
 		}
@@ -124,25 +129,17 @@ func checkTerm(t *gojq.Term) error {
 		return err
 	}
 	if i := t.If; i != nil {
-		for _, q := range []*gojq.Query{i.Cond, i.Then, i.Else} {
-			if err := checkQuery(q); err != nil {
-				return err
-			}
+		if err := checkQueries(i.Cond, i.Then, i.Else); err != nil {
+			return err
 		}
 		for _, elif := range i.Elif {
-			if err := checkQuery(elif.Cond); err != nil {
-				return err
-			}
-			if err := checkQuery(elif.Then); err != nil {
+			if err := checkQueries(elif.Cond, elif.Then); err != nil {
 				return err
 			}
 		}
 	}
 	if try := t.Try; try != nil {
-		if err := checkQuery(try.Body); err != nil {
-			return err
-		}
-		if err := checkQuery(try.Catch); err != nil {
+		if err := checkQueries(try.Body, try.Catch); err != nil {
 			return err
 		}
 	}
@@ -173,12 +170,7 @@ func checkFunc(f *gojq.Func) error {
 	if !allowed {
 		return subsetError(fmt.Sprintf("the function %s/%d", f.Name, len(f.Args)))
 	}
-	for _, arg := range f.Args {
-		if err := checkQuery(arg); err != nil {
-			return err
-		}
-	}
-	return nil
+	return checkQueries(f.Args...)
 }
 
 func checkIndex(i *gojq.Index) error {
@@ -188,10 +180,7 @@ func checkIndex(i *gojq.Index) error {
 	if err := checkString(i.Str); err != nil {
 		return err
 	}
-	if err := checkQuery(i.Start); err != nil {
-		return err
-	}
-	return checkQuery(i.End)
+	return checkQueries(i.Start, i.End)
 }
 
 func checkString(s *gojq.String) error {

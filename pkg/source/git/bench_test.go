@@ -173,18 +173,8 @@ func BenchmarkTreePerApplication(b *testing.B) {
 	for i := range apps {
 		files[fmt.Sprintf("apps/app%04d/cm.yaml", i)] = gittest.File(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n", i))
 	}
-	repo := gittest.NewRepo(b, b.TempDir()+"/repo.git")
-	commit := repo.CommitOn("main", files).String()
+	cache, url, commit, checkout := openedRepository(b, files)
 	ctx := context.Background()
-	cache, err := git.NewCache(b.TempDir(), git.Options{AllowFileURLs: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cache.Close() })
-	if _, _, err := cache.Open(ctx, repo.FileURL(), commit, credentials.Credentials{}); err != nil {
-		b.Fatal(err)
-	}
-	checkout := writeCheckout(b, files)
 	dirfs := os.DirFS(checkout)
 	start := time.Now()
 	for i := range apps {
@@ -197,7 +187,7 @@ func BenchmarkTreePerApplication(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		tree, err := cache.Tree(ctx, repo.FileURL(), commit, credentials.Credentials{})
+		tree, err := cache.Tree(ctx, url, commit, credentials.Credentials{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -236,22 +226,13 @@ func BenchmarkTreeStat(b *testing.B) {
 		files[fmt.Sprintf("apps/app%04d/kustomization.yaml", i)] = gittest.File("resources: [cm.yaml]\n")
 		files[fmt.Sprintf("apps/app%04d/cm.yaml", i)] = gittest.File(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n", i))
 	}
-	repo := gittest.NewRepo(b, b.TempDir()+"/repo.git")
-	commit := repo.CommitOn("main", files).String()
+	cache, url, commit, checkout := openedRepository(b, files)
 	ctx := context.Background()
-	cache, err := git.NewCache(b.TempDir(), git.Options{AllowFileURLs: true})
+	tree, err := cache.Tree(ctx, url, commit, credentials.Credentials{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = cache.Close() })
-	if _, _, err := cache.Open(ctx, repo.FileURL(), commit, credentials.Credentials{}); err != nil {
-		b.Fatal(err)
-	}
-	tree, err := cache.Tree(ctx, repo.FileURL(), commit, credentials.Credentials{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	dirfs := os.DirFS(writeCheckout(b, files))
+	dirfs := os.DirFS(checkout)
 	names := make([]string, 0, 2*apps)
 	for i := range apps {
 		names = append(names, fmt.Sprintf("apps/app%04d/kustomization.yaml", i), fmt.Sprintf("apps/app%04d/cm.yaml", i))
@@ -273,4 +254,22 @@ func BenchmarkTreeStat(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.Elapsed()/time.Duration(i))/float64(reference), "x-time-of-dirfs")
+}
+
+// openedRepository commits files to a new repository and opens it in a new
+// cache, returning the cache, the repository's URL, the commit and a checkout
+// of the same files on disk (the reference).
+func openedRepository(b *testing.B, files gittest.Files) (cache *git.Cache, url, commit, checkout string) {
+	b.Helper()
+	repo := gittest.NewRepo(b, b.TempDir()+"/repo.git")
+	commit = repo.CommitOn("main", files).String()
+	cache, err := git.NewCache(b.TempDir(), git.Options{AllowFileURLs: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cache.Close() })
+	if _, _, err := cache.Open(context.Background(), repo.FileURL(), commit, credentials.Credentials{}); err != nil {
+		b.Fatal(err)
+	}
+	return cache, repo.FileURL(), commit, writeCheckout(b, files)
 }
