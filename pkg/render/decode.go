@@ -30,12 +30,23 @@ func splitYAML(data []byte, name string) ([]*unstructured.Unstructured, error) {
 	return objs, nil
 }
 
+// decodeBufferSize is how much of a stream the decoder looks at to tell
+// JSON from YAML.
+const decodeBufferSize = 4096
+
 // decodeDocuments decodes every document of a YAML (or JSON) stream into an
 // object, skipping empty ones, and returns those decoded before the first
 // error with it. Every object returned has a kind. Alias expansion is bounded
 // by the YAML library only: callers check it first.
 func decodeDocuments(data []byte) ([]*unstructured.Unstructured, error) {
-	decoder := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	// A stream the decoder reads as YAML from its start (one that does not
+	// open with "{") stays YAML: each document comes out as JSON written by
+	// encoding/json from YAML's values, which a second YAML parse gives back
+	// unchanged, so it is decoded as JSON at once. A stream that opens as
+	// JSON may hold numbers only YAML keeps (1e400 as a string), and takes
+	// the second parse.
+	yamlStream := !mayBeJSON(data)
+	decoder := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), decodeBufferSize)
 	var objs []*unstructured.Unstructured
 	for document := 1; ; document++ {
 		// The decoder turns each YAML document into JSON.
@@ -53,11 +64,25 @@ func decodeDocuments(data []byte) ([]*unstructured.Unstructured, error) {
 		// Parsing the JSON as YAML again is what Argo CD's kube.SplitYAML
 		// does; numbers too large for JSON's float64 survive it as strings.
 		obj := &unstructured.Unstructured{}
+		if yamlStream {
+			if err := obj.UnmarshalJSON(raw); err == nil {
+				objs = append(objs, obj)
+				continue
+			}
+			// The error as the YAML parse words it.
+			obj = &unstructured.Unstructured{}
+		}
 		if err := yaml.Unmarshal(raw, obj); err != nil {
 			return objs, fmt.Errorf("failed to unmarshal manifest (document %d): %w", document, decodeError(err))
 		}
 		objs = append(objs, obj)
 	}
+}
+
+// mayBeJSON tells whether kubeyaml's decoder starts data as JSON: when the
+// first byte after white space in its first buffer is "{".
+func mayBeJSON(data []byte) bool {
+	return kubeyaml.IsJSONBuffer(data[:min(len(data), decodeBufferSize)])
 }
 
 // decodeError is err without apimachinery's missing-kind error, which quotes

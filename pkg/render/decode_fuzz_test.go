@@ -1,11 +1,19 @@
 package render
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 // maxDecodeErrorBytes bounds the message of a decoding error: it ends up in
@@ -51,6 +59,12 @@ var decodeSeeds = []string{
 	"!!binary aGVsbG8=\n",
 	"? [complex, key]\n: value\n",
 	"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tab\n\tdata: x\n",
+	// Scalars whose JSON a second YAML parse could read otherwise.
+	"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scalars\ndata:\n  a: yes\n  b: on\n  c: 1.0\n  d: 1e21\n  e: -0\n  f: 0x1F\n  g: 18446744073709551615\n" +
+		"  h: 123456789012345678901234567890\n  i: 1e-7\n  j: ~\n  k: \"\\u2028<&>\\\"\"\n  l: 2001-12-14t21:59:43.10-05:00\n  m: .5\n  n: +12\n  o: 0o17\n  p: 017\n  q: 1_000\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\ndata:\n  1: a\n  true: b\n  1.5: c\n  \"\": e\n",
+	"# leading comment\n" + `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"json-after-comment"},"data":{"f":1e400}}`,
+	"  \n" + `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"json"},"data":{"f":1e400,"g":-0,"h":1.0}}` + "\n---\nkind: Secret\n",
 }
 
 // deepBlockYAML is a block mapping nested depth levels deep.
@@ -85,6 +99,8 @@ func FuzzDecodeManifests(f *testing.F) {
 			}
 			checkDecoded(t, name, data, objs, err)
 		}
+
+		checkDecodedOnce(t, data)
 
 		objs, err = decodeJSONOutput(data, "fuzz.jsonnet")
 		if err == nil {
@@ -135,4 +151,61 @@ func countValueNodes(value any) int {
 		return n
 	}
 	return 1
+}
+
+// checkDecodedOnce checks that decodeDocuments, which parses a YAML stream's
+// documents once, returns what parsing each document's JSON as YAML again
+// (decodeDocumentsTwice, as Argo CD's kube.SplitYAML does) returns: the same
+// objects, or the same error.
+func checkDecodedOnce(t *testing.T, data []byte) {
+	t.Helper()
+	if checkAliasExpansion(data, "fuzz") != nil {
+		return
+	}
+	once, onceErr := decodeDocuments(data)
+	twice, twiceErr := decodeDocumentsTwice(data)
+	if fmt.Sprint(onceErr) != fmt.Sprint(twiceErr) {
+		t.Fatalf("decodeDocuments: error %v, parsing twice: %v", onceErr, twiceErr)
+	}
+	if len(once) != len(twice) {
+		t.Fatalf("decodeDocuments: %d objects, parsing twice: %d", len(once), len(twice))
+	}
+	for i := range once {
+		if !reflect.DeepEqual(once[i].Object, twice[i].Object) {
+			t.Fatalf("object %d: decodeDocuments %#v, parsing twice %#v", i, once[i].Object, twice[i].Object)
+		}
+	}
+}
+
+// decodeDocumentsTwice is decodeDocuments with every document's JSON parsed
+// as YAML again, as it was before YAML streams were parsed once.
+func decodeDocumentsTwice(data []byte) ([]*unstructured.Unstructured, error) {
+	decoder := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), decodeBufferSize)
+	var objs []*unstructured.Unstructured
+	for document := 1; ; document++ {
+		var ext runtime.RawExtension
+		if err := decoder.Decode(&ext); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs, nil
+			}
+			return objs, fmt.Errorf("failed to unmarshal manifest (document %d): %w", document, err)
+		}
+		raw := bytes.TrimSpace(ext.Raw)
+		if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+			continue
+		}
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(raw, obj); err != nil {
+			return objs, fmt.Errorf("failed to unmarshal manifest (document %d): %w", document, decodeError(err))
+		}
+		objs = append(objs, obj)
+	}
+}
+
+// A YAML stream's documents are parsed once; the objects are those of
+// parsing each document's JSON as YAML again (Argo CD's kube.SplitYAML).
+func TestYAMLDocumentsAreParsedOnceWithTheSameResult(t *testing.T) {
+	for _, seed := range decodeSeeds {
+		checkDecodedOnce(t, []byte(seed))
+	}
 }
