@@ -17,6 +17,8 @@
 #   COLD_LIMIT    time limit of the cold sync (default 3m + 1.2s per app)
 #   BENCH_TIMEOUT limit of the whole driver run (default 42m; 9m when APPS < 500; 60m and 14m when HA > 1)
 #   BENCH_VERBOSITY  capstan-apiserver's --v (default 1)
+#   COLD_PROFILE  profile capstan-apiserver's CPU for this long (at most 55s) from
+#                 the start of its cold sync, into _output/bench/cold-cpu.pb.gz (default 0: none)
 #   CAPSTAN_FLAGS more capstan-apiserver flags, e.g. "--kube-api-qps=200 --kube-api-burst=400"
 #   HA            replicas of capstan-apiserver (default 1). With HA=N > 1 the plane
 #                 is `make up HA=N` (N sharded replicas over a 3-member etcd cluster)
@@ -183,7 +185,7 @@ main() {
     --out="${BENCH_DIR}" \
     --apps="${APPS}" --objects="${OBJECTS}" --workers="${WORKERS}" \
     --idle="${IDLE}" --resync="${RESYNC}" --drift="${DRIFT}" \
-    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" --soak="${SOAK}" --list-only="$(((LIST)) && echo true || echo false)" \
+    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" --cold-profile="${COLD_PROFILE:-0}" --soak="${SOAK}" --list-only="$(((LIST)) && echo true || echo false)" \
     --replicas="${HA}" --replica-lease-duration="${LEASE}" --hack-dir="${ROOT}/hack" &
   DRIVER_PID=$!
   local code=0

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,8 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 		done = map[string]time.Duration{}
 	)
 	gitBefore := env.git.counts()
+	profiled := env.profileColdSync(ctx)
+	defer profiled()
 	started := time.Now()
 	stop := env.observe(func(app *v1alpha1.Application, now time.Time) {
 		if app.Status.Sync.Status != v1alpha1.SyncStatusCodeSynced || app.Status.Health.Status != v1alpha1.HealthStatusHealthy {
@@ -333,4 +336,30 @@ func deploymentAvailable(d *appsv1.Deployment) bool {
 		}
 	}
 	return false
+}
+
+// profileColdSync starts a CPU profile of capstan-apiserver for
+// cfg.coldProfile when it is set; the returned function waits for it to be
+// saved.
+func (e *environment) profileColdSync(ctx context.Context) func() {
+	if e.cfg.coldProfile <= 0 {
+		return func() {}
+	}
+	seconds := int(min(e.cfg.coldProfile, 55*time.Second) / time.Second)
+	metrics, err := newMetricsClient(e)
+	if err != nil {
+		logf("cold sync: no profile: %v", err)
+		return func() {}
+	}
+	path := filepath.Join(e.cfg.outDir, "cold-cpu.pb.gz")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := metrics.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), path); err != nil {
+			logf("cold sync: no profile: %v", err)
+			return
+		}
+		logf("cold sync: capstan-apiserver's CPU profile of the first %ds: %s (go tool pprof -top)", seconds, path)
+	}()
+	return func() { <-done }
 }

@@ -2,11 +2,14 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
@@ -61,3 +64,47 @@ func applicationLister(apps rest.Lister) func(ctx context.Context, namespace str
 		return apps, nil
 	}
 }
+
+// StoredApplications lists Applications from their storage: from the watch
+// cache, at any resourceVersion it holds (as an informer's cache would be),
+// without the encoding, the watch and the decoding of every write that an
+// informer of its own costs. It gives each Application's metadata and spec,
+// not its status nor its operation.
+type StoredApplications struct {
+	lister rest.Lister
+}
+
+// List returns the Applications of every namespace that selector selects.
+func (s StoredApplications) List(selector labels.Selector) ([]*v1alpha1.Application, error) {
+	if s.lister == nil {
+		return nil, errors.New("no Application storage")
+	}
+	ctx, cancel := context.WithTimeout(genericapirequest.WithNamespace(context.Background(), metav1.NamespaceAll), storedListTimeout)
+	defer cancel()
+	obj, err := s.lister.List(ctx, &metainternalversion.ListOptions{LabelSelector: selector, ResourceVersion: "0"})
+	if err != nil {
+		return nil, err
+	}
+	list, ok := obj.(*capstan.ApplicationList)
+	if !ok {
+		return nil, fmt.Errorf("unexpected %T listing Applications", obj)
+	}
+	apps := make([]*v1alpha1.Application, 0, len(list.Items))
+	for i := range list.Items {
+		stored := &list.Items[i]
+		served := &v1alpha1.Application{TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "Application"}}
+		meta := stored.ObjectMeta
+		meta.ManagedFields = nil
+		meta.DeepCopyInto(&served.ObjectMeta)
+		spec := stored.Spec.DeepCopy()
+		if err := v1alpha1.Convert_capstan_ApplicationSpec_To_v1alpha1_ApplicationSpec(spec, &served.Spec, nil); err != nil {
+			return nil, fmt.Errorf("convert Application %s/%s: %w", stored.Namespace, stored.Name, err)
+		}
+		apps = append(apps, served)
+	}
+	return apps, nil
+}
+
+// storedListTimeout bounds a list from the watch cache, which waits only
+// when the cache is not initialized yet.
+const storedListTimeout = 30 * time.Second

@@ -33,8 +33,9 @@ const DefaultParallelism = 20
 // controller then lists the repository's refs once for all of them. It
 // writes nothing else: no spec, no operation.
 type Applications struct {
-	// Lister lists every Application (an informer's).
-	Lister listers.ApplicationLister
+	// Lister lists every Application: an informer's, or the server's storage
+	// (apiserver.StoredApplications). Only metadata and spec are read.
+	Lister ApplicationLister
 	// Client writes the annotations.
 	Client clientset.Interface
 	// Parallelism bounds the writes in flight; zero means DefaultParallelism.
@@ -42,6 +43,13 @@ type Applications struct {
 }
 
 var _ Refresher = &Applications{}
+
+// ApplicationLister lists Applications.
+type ApplicationLister interface {
+	List(selector labels.Selector) ([]*v1alpha1.Application, error)
+}
+
+var _ ApplicationLister = listers.ApplicationLister(nil)
 
 // Push annotates the Applications the push concerns for a refresh.
 func (a *Applications) Push(ctx context.Context, push Push) error {

@@ -123,10 +123,12 @@ func (o *WebhookOptions) listen() (net.Listener, error) {
 }
 
 // serveWebhooks serves the receiver on listener until ctx ends, once the
-// Applications, the ApplicationSets and the keys are in the informers'
-// caches. loopback reaches this server's API, destination the cluster with
-// argocd-secret.
-func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loopback, destination *rest.Config) error {
+// ApplicationSets and the keys are in the informers' caches. Applications,
+// by far the most numerous and most often written, are listed from the
+// server's storage when a push arrives (appLister): an informer of them
+// would decode every write. loopback reaches this server's API, destination
+// the cluster with argocd-secret.
+func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loopback, destination *rest.Config, appLister webhook.ApplicationLister) error {
 	if listener == nil {
 		return nil
 	}
@@ -139,7 +141,6 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 		return err
 	}
 	apps := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(engine.WebhookTransform))
-	appLister := apps.Capstan().V1alpha1().Applications().Lister()
 	appSetLister := apps.Capstan().V1alpha1().ApplicationSets().Lister()
 	namespace := o.Controllers.RepoNamespace
 	secrets := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithNamespace(namespace),
@@ -171,8 +172,8 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 		logger := klog.FromContext(ctx)
 		apps.Start(ctx.Done())
 		secrets.Start(ctx.Done())
-		synced := []cache.InformerSynced{apps.Capstan().V1alpha1().Applications().Informer().HasSynced,
-			apps.Capstan().V1alpha1().ApplicationSets().Informer().HasSynced, secrets.Core().V1().Secrets().Informer().HasSynced}
+		synced := []cache.InformerSynced{apps.Capstan().V1alpha1().ApplicationSets().Informer().HasSynced,
+			secrets.Core().V1().Secrets().Informer().HasSynced}
 		if !cache.WaitForNamedCacheSyncWithContext(ctx, synced...) {
 			_ = listener.Close()
 			return
