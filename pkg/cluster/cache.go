@@ -68,7 +68,7 @@ type watchedResource struct {
 func NewObjectCache(ctx context.Context, client dynamic.Interface, mapper meta.ResettableRESTMapper, onChange ChangeFunc) *ObjectCache {
 	return &ObjectCache{
 		client:    client,
-		mapper:    mapper,
+		mapper:    newRememberingMapper(mapper),
 		onChange:  onChange,
 		ctx:       ctx,
 		resources: map[schema.GroupVersionResource]*watchedResource{},
