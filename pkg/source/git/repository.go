@@ -15,9 +15,14 @@ import (
 	"golang.org/x/sync/singleflight"
 	"k8s.io/klog/v2"
 
+	"capstan.dev/capstan/pkg/lru"
 	"capstan.dev/capstan/pkg/source/credentials"
 	"capstan.dev/capstan/pkg/source/repourl"
 )
+
+// maxPresentObjects bounds the commits a repository remembers being in its
+// store.
+const maxPresentObjects = 4096
 
 // noCreds is used for errors raised before credentials are known.
 var noCreds credentials.Credentials
@@ -35,8 +40,12 @@ type repository struct {
 	fetchMu    sync.Mutex          // serializes writes to the object store
 	writer     *filesystem.Storage // used only under fetchMu
 	readers    readerPool
-	listings   atomic.Int64
-	fetches    atomic.Int64
+	// present holds hashes hasObject found: an object stays in the store
+	// once there (nothing removes objects), so each is looked up on disk
+	// once instead of at every render of every Application.
+	present  *lru.Cache[struct{}]
+	listings atomic.Int64
+	fetches  atomic.Int64
 }
 
 func openRepository(ctx context.Context, dir, url string, c *Cache) (*repository, error) {
@@ -44,7 +53,7 @@ func openRepository(ctx context.Context, dir, url string, c *Cache) (*repository
 		return nil, fmt.Errorf("initialize bare repository %s: %w", dir, err)
 	}
 	klog.FromContext(ctx).V(2).Info("Opened Git cache repository", "dir", dir)
-	r := &repository{url: url, dir: dir, cache: c}
+	r := &repository{url: url, dir: dir, cache: c, present: lru.New[struct{}](maxPresentObjects)}
 	r.readers = readerPool{open: r.newStorage, maxFree: 2 * runtime.GOMAXPROCS(0)}
 	r.writer = r.newStorage()
 	return r, nil
@@ -60,10 +69,16 @@ func (r *repository) newStorage() *filesystem.Storage {
 
 // hasObject reports whether the object is in the store.
 func (r *repository) hasObject(hash plumbing.Hash) bool {
+	if _, ok := r.present.Get(string(hash[:])); ok {
+		return true
+	}
 	var found bool
 	r.readers.with(func(s *filesystem.Storage) {
 		found = s.HasEncodedObject(hash) == nil
 	})
+	if found {
+		r.present.Add(string(hash[:]), struct{}{})
+	}
 	return found
 }
 
