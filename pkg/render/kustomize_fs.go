@@ -69,25 +69,39 @@ func (r *repoFileSystem) pick(p string) filesys.FileSystem {
 	return r.mem
 }
 
-// ensure copies the directories from the root down to rel (and rel itself
-// when it is a directory) into memory.
+// ensure copies into memory the directory rel, or the one holding rel when
+// rel is not a directory: its files and (empty) subdirectories. The
+// directories above it are created empty and filled only when looked at
+// themselves: a monorepo's directory of a thousand applications is not
+// copied for every application that Kustomize builds from it.
 func (r *repoFileSystem) ensure(rel string) {
 	if !fs.ValidPath(rel) {
 		return
 	}
-	r.loadDir(".")
-	if rel == "." {
-		return
+	r.loadDir(r.closestDir(rel))
+}
+
+// closestDir is rel when it is a directory of the repository, otherwise the
+// deepest directory on the way to it.
+func (r *repoFileSystem) closestDir(rel string) string {
+	if rel == "." || r.loaded[rel] {
+		return rel
 	}
-	parts := strings.Split(rel, "/")
-	for i := 1; i <= len(parts); i++ {
-		dir := strings.Join(parts[:i], "/")
-		info, err := fs.Stat(r.src, dir)
-		if err != nil || !info.IsDir() {
-			return
+	dir := "."
+	for i := 0; i <= len(rel); i++ {
+		if i < len(rel) && rel[i] != '/' {
+			continue
 		}
-		r.loadDir(dir)
+		next := rel[:i]
+		if !r.loaded[next] {
+			info, err := fs.Stat(r.src, next)
+			if err != nil || !info.IsDir() {
+				return dir
+			}
+		}
+		dir = next
 	}
+	return dir
 }
 
 // ensureTree copies the whole subtree at rel into memory, for walks and globs.
@@ -104,9 +118,9 @@ func (r *repoFileSystem) ensureTree(rel string) {
 	})
 }
 
-// loadDir copies the entries of one repository directory into memory: files
-// with their contents, subdirectories empty until they are looked at. Files
-// already written in memory (edits) are kept.
+// loadDir copies one repository directory into memory (with the directories
+// above it) and its entries: files with their contents, subdirectories empty
+// until they are looked at. Files already written in memory (edits) are kept.
 func (r *repoFileSystem) loadDir(dir string) {
 	if r.loaded[dir] {
 		return
@@ -115,6 +129,9 @@ func (r *repoFileSystem) loadDir(dir string) {
 	entries, err := fs.ReadDir(r.src, dir)
 	if err != nil {
 		return
+	}
+	if dir != "." {
+		_ = r.mem.MkdirAll("/" + dir)
 	}
 	for _, entry := range entries {
 		name := path.Join(dir, entry.Name())
