@@ -11,6 +11,7 @@ import (
 	"capstan.dev/capstan/pkg/controller/applicationset"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
+	"capstan.dev/capstan/pkg/memory"
 )
 
 // The sources of the Events the controllers record.
@@ -41,6 +42,11 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 		Recorder:         e.eventRecorder(ctx, applicationComponent),
 		Projects:         factory.Capstan().V1alpha1().AppProjects().Informer(),
 	}
+	// What a busy period (a cold sync) left in the heap goes back to the
+	// system once the controllers have nothing to do.
+	releaser := memory.NewReleaser(klog.FromContext(ctx))
+	defer releaser.Stop()
+	options.Worked = releaser.Worked
 	if shard != nil {
 		options.Shard = shard
 	}

@@ -377,6 +377,9 @@ func (c *Controller) processNextOperation(ctx context.Context) bool {
 		return false
 	}
 	defer c.operations.Done(key)
+	if c.options.Worked != nil {
+		defer c.options.Worked()
+	}
 	next, err := c.advanceOperation(ctx, key)
 	if apierrors.IsConflict(err) {
 		// Written by someone else meanwhile: take the step again on the latest copy.

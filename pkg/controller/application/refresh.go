@@ -81,6 +81,9 @@ func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alp
 		// Nothing the last comparison read changed: it stands (quiet.go).
 		return nil
 	}
+	if c.options.Worked != nil {
+		defer c.options.Worked()
+	}
 	epoch := c.epoch(key)
 	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: project, ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists, HoldOnOutage: true})
 	if result.Cluster != nil {
