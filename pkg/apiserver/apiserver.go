@@ -33,10 +33,11 @@ type Config struct {
 // CapstanServer is a running capstan.dev API server.
 type CapstanServer struct {
 	GenericAPIServer *genericapiserver.GenericAPIServer
-	// Applications lists the stored Applications (their metadata and spec)
-	// from the server's watch cache, for in-process readers that need no
-	// informer of their own (the Git webhook receiver).
-	Applications StoredApplications
+	// Applications and ApplicationSets list the stored objects (their
+	// metadata and spec) from the server's watch cache, for in-process
+	// readers that need no informer of their own (the Git webhook receiver).
+	Applications    StoredApplications
+	ApplicationSets StoredApplicationSets
 }
 
 type completedConfig struct {
@@ -73,7 +74,10 @@ func (c completedConfig) New() (*CapstanServer, error) {
 	if err := genericServer.InstallAPIGroup(&apiGroupInfo); err != nil {
 		return nil, fmt.Errorf("install API group %s: %w", capstan.GroupName, err)
 	}
-	return &CapstanServer{GenericAPIServer: genericServer, Applications: StoredApplications{lister: storage["applications"].(rest.Lister)}}, nil
+	return &CapstanServer{GenericAPIServer: genericServer,
+		Applications:    StoredApplications{lister: storage["applications"].(rest.Lister)},
+		ApplicationSets: StoredApplicationSets{lister: storage["applicationsets"].(rest.Lister)},
+	}, nil
 }
 
 // newStorage builds the REST storage of every resource and subresource, keyed by path.

@@ -10,6 +10,7 @@ import (
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
@@ -76,12 +77,7 @@ type StoredApplications struct {
 
 // List returns the Applications of every namespace that selector selects.
 func (s StoredApplications) List(selector labels.Selector) ([]*v1alpha1.Application, error) {
-	if s.lister == nil {
-		return nil, errors.New("no Application storage")
-	}
-	ctx, cancel := context.WithTimeout(genericapirequest.WithNamespace(context.Background(), metav1.NamespaceAll), storedListTimeout)
-	defer cancel()
-	obj, err := s.lister.List(ctx, &metainternalversion.ListOptions{LabelSelector: selector, ResourceVersion: "0"})
+	obj, err := listStored(s.lister, selector)
 	if err != nil {
 		return nil, err
 	}
@@ -93,16 +89,61 @@ func (s StoredApplications) List(selector labels.Selector) ([]*v1alpha1.Applicat
 	for i := range list.Items {
 		stored := &list.Items[i]
 		served := &v1alpha1.Application{TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "Application"}}
-		meta := stored.ObjectMeta
-		meta.ManagedFields = nil
-		meta.DeepCopyInto(&served.ObjectMeta)
-		spec := stored.Spec.DeepCopy()
-		if err := v1alpha1.Convert_capstan_ApplicationSpec_To_v1alpha1_ApplicationSpec(spec, &served.Spec, nil); err != nil {
+		copyMetadata(&stored.ObjectMeta, &served.ObjectMeta)
+		if err := v1alpha1.Convert_capstan_ApplicationSpec_To_v1alpha1_ApplicationSpec(stored.Spec.DeepCopy(), &served.Spec, nil); err != nil {
 			return nil, fmt.Errorf("convert Application %s/%s: %w", stored.Namespace, stored.Name, err)
 		}
 		apps = append(apps, served)
 	}
 	return apps, nil
+}
+
+// StoredApplicationSets is StoredApplications for ApplicationSets: their
+// metadata and spec, not their status (which lists every Application they
+// generated).
+type StoredApplicationSets struct {
+	lister rest.Lister
+}
+
+// List returns the ApplicationSets of every namespace that selector selects.
+func (s StoredApplicationSets) List(selector labels.Selector) ([]*v1alpha1.ApplicationSet, error) {
+	obj, err := listStored(s.lister, selector)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := obj.(*capstan.ApplicationSetList)
+	if !ok {
+		return nil, fmt.Errorf("unexpected %T listing ApplicationSets", obj)
+	}
+	appSets := make([]*v1alpha1.ApplicationSet, 0, len(list.Items))
+	for i := range list.Items {
+		stored := &list.Items[i]
+		served := &v1alpha1.ApplicationSet{TypeMeta: metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "ApplicationSet"}}
+		copyMetadata(&stored.ObjectMeta, &served.ObjectMeta)
+		if err := v1alpha1.Convert_capstan_ApplicationSetSpec_To_v1alpha1_ApplicationSetSpec(stored.Spec.DeepCopy(), &served.Spec, nil); err != nil {
+			return nil, fmt.Errorf("convert ApplicationSet %s/%s: %w", stored.Namespace, stored.Name, err)
+		}
+		appSets = append(appSets, served)
+	}
+	return appSets, nil
+}
+
+// listStored lists every namespace's stored objects that selector selects,
+// from the watch cache.
+func listStored(lister rest.Lister, selector labels.Selector) (runtime.Object, error) {
+	if lister == nil {
+		return nil, errors.New("no storage to list from")
+	}
+	ctx, cancel := context.WithTimeout(genericapirequest.WithNamespace(context.Background(), metav1.NamespaceAll), storedListTimeout)
+	defer cancel()
+	return lister.List(ctx, &metainternalversion.ListOptions{LabelSelector: selector, ResourceVersion: "0"})
+}
+
+// copyMetadata deep-copies stored's metadata, without managedFields, into out.
+func copyMetadata(stored, out *metav1.ObjectMeta) {
+	meta := *stored
+	meta.ManagedFields = nil
+	meta.DeepCopyInto(out)
 }
 
 // storedListTimeout bounds a list from the watch cache, which waits only

@@ -3,8 +3,6 @@ package engine
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/cache"
-
-	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 )
 
 // withoutManagedFields is the transform of the controllers' informers: no
@@ -26,16 +24,4 @@ func unwrap(obj any) any {
 		return tombstone.Obj
 	}
 	return obj
-}
-
-// WebhookTransform is the transform of the Git webhook receiver's informers:
-// besides managedFields, it drops what a push's matching never reads, an
-// Application's status and operation.
-func WebhookTransform(obj any) (any, error) {
-	obj, _ = withoutManagedFields(obj)
-	if app, ok := unwrap(obj).(*v1alpha1.Application); ok {
-		app.Status = v1alpha1.ApplicationStatus{}
-		app.Operation = nil
-	}
-	return obj, nil
 }

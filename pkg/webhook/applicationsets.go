@@ -36,8 +36,10 @@ import (
 // child) is not matched, nor a Pull Request generator whose repository
 // does: those ApplicationSets pick the change up at their requeue.
 type ApplicationSets struct {
-	// Lister lists every ApplicationSet (an informer's).
-	Lister listers.ApplicationSetLister
+	// Lister lists every ApplicationSet: an informer's, or the server's
+	// storage (apiserver.StoredApplicationSets). Only metadata and spec are
+	// read.
+	Lister ApplicationSetLister
 	// Client writes the annotations.
 	Client clientset.Interface
 	// Parallelism bounds the writes in flight; zero means DefaultParallelism.
@@ -45,6 +47,13 @@ type ApplicationSets struct {
 }
 
 var _ Refresher = &ApplicationSets{}
+
+// ApplicationSetLister lists ApplicationSets.
+type ApplicationSetLister interface {
+	List(selector labels.Selector) ([]*v1alpha1.ApplicationSet, error)
+}
+
+var _ ApplicationSetLister = listers.ApplicationSetLister(nil)
 
 // Push refreshes the ApplicationSets whose Git generators read the pushed
 // ref.

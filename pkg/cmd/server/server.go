@@ -112,7 +112,8 @@ func (o *Options) Run(ctx context.Context) error {
 		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), gitops)
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-webhooks", func(hookCtx genericapiserver.PostStartHookContext) error {
-		return o.serveWebhooks(hookCtx, webhooks, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination, server.Applications)
+		return o.serveWebhooks(hookCtx, webhooks, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination,
+			StoredObjects{Applications: server.Applications, ApplicationSets: server.ApplicationSets})
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
 }

@@ -20,9 +20,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
-	"capstan.dev/capstan/pkg/engine"
 	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
-	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/webhook"
 )
 
@@ -100,6 +98,12 @@ func (o *WebhookOptions) Validate(standalone bool) []error {
 	return errs
 }
 
+// StoredObjects lists what the webhook receiver matches events against.
+type StoredObjects struct {
+	Applications    webhook.ApplicationLister
+	ApplicationSets webhook.ApplicationSetLister
+}
+
 // listen opens the receiver's listener, nil when it is off, so that a port
 // in use stops the server at start.
 func (o *WebhookOptions) listen() (net.Listener, error) {
@@ -123,12 +127,13 @@ func (o *WebhookOptions) listen() (net.Listener, error) {
 }
 
 // serveWebhooks serves the receiver on listener until ctx ends, once the
-// ApplicationSets and the keys are in the informers' caches. Applications,
-// by far the most numerous and most often written, are listed from the
-// server's storage when a push arrives (appLister): an informer of them
-// would decode every write. loopback reaches this server's API, destination
-// the cluster with argocd-secret.
-func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loopback, destination *rest.Config, appLister webhook.ApplicationLister) error {
+// keys are in their informer's cache. Applications and ApplicationSets are
+// listed from the server's storage when an event arrives (stored): an
+// informer of them would decode every write, and their writes are many
+// (an ApplicationSet's status lists every Application it generated).
+// loopback reaches this server's API, destination the cluster with
+// argocd-secret.
+func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loopback, destination *rest.Config, stored StoredObjects) error {
 	if listener == nil {
 		return nil
 	}
@@ -140,8 +145,6 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 	if err != nil {
 		return err
 	}
-	apps := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(engine.WebhookTransform))
-	appSetLister := apps.Capstan().V1alpha1().ApplicationSets().Lister()
 	namespace := o.Controllers.RepoNamespace
 	secrets := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0, kubeinformers.WithNamespace(namespace),
 		kubeinformers.WithTweakListOptions(func(options *metav1.ListOptions) {
@@ -160,8 +163,8 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 			return secret.Data, nil
 		},
 		Refresher: webhook.Refreshers{
-			&webhook.Applications{Lister: appLister, Client: client},
-			&webhook.ApplicationSets{Lister: appSetLister, Client: client},
+			&webhook.Applications{Lister: stored.Applications, Client: client},
+			&webhook.ApplicationSets{Lister: stored.ApplicationSets, Client: client},
 		},
 		AllowUnsigned:   o.Webhook.AllowUnsigned,
 		MaxPayloadBytes: o.Webhook.MaxPayloadBytes,
@@ -170,10 +173,8 @@ func (o *Options) serveWebhooks(ctx context.Context, listener net.Listener, loop
 	})
 	go func() {
 		logger := klog.FromContext(ctx)
-		apps.Start(ctx.Done())
 		secrets.Start(ctx.Done())
-		synced := []cache.InformerSynced{apps.Capstan().V1alpha1().ApplicationSets().Informer().HasSynced,
-			secrets.Core().V1().Secrets().Informer().HasSynced}
+		synced := []cache.InformerSynced{secrets.Core().V1().Secrets().Informer().HasSynced}
 		if !cache.WaitForNamedCacheSyncWithContext(ctx, synced...) {
 			_ = listener.Close()
 			return
