@@ -60,11 +60,13 @@ func (m *rememberingMapper) RESTMapping(gk schema.GroupKind, versions ...string)
 	return mapping, nil
 }
 
-// Reset forgets every remembered mapping and resets the delegate.
+// Reset resets the delegate, then forgets every remembered mapping. In that
+// order, a lookup that asked the delegate before its reset cannot keep what
+// it found: the count of resets it started from is stale by then.
 func (m *rememberingMapper) Reset() {
+	m.ResettableRESTMapper.Reset()
 	m.mu.Lock()
 	m.mappings = map[mappingKey]*meta.RESTMapping{}
 	m.resets++
 	m.mu.Unlock()
-	m.ResettableRESTMapper.Reset()
 }
