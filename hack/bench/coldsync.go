@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,13 +27,30 @@ import (
 // namespaces of its own (one per app, created by it as CreateNamespace=true
 // makes Capstan do) and waits for the same Deployments to be Available.
 func runColdSync(ctx context.Context, env *environment, r *report) error {
+	meter := env.startCPUMeter()
 	measured, reached, err := createAndSync(ctx, env, r)
 	if err != nil {
 		return err
 	}
+	machine, components := meter.stop()
+	meter = env.startCPUMeter()
 	floor, err := floorColdSync(ctx, env)
 	if err != nil {
 		return fmt.Errorf("floor: %w", err)
+	}
+	floorMachine, floorComponents := meter.stop()
+	ncpu := float64(runtime.NumCPU())
+	r.add(figure{Scenario: "cold sync", Name: "machine CPU busy (all processes), cores of " + strconv.Itoa(runtime.NumCPU()), Unit: "cores",
+		Value: machine / percentile(measured, 1), Floor: floorMachine / percentile(floor, 1),
+		FloorNote: fmt.Sprintf("during the floor's sync; %.0f%% vs %.0f%% busy", 100*machine/percentile(measured, 1)/ncpu, 100*floorMachine/percentile(floor, 1)/ncpu)})
+	r.add(figure{Scenario: "cold sync", Name: "machine CPU seconds (all processes)", Unit: "s",
+		Value: machine, Floor: floorMachine, FloorNote: "during the floor's sync"})
+	for _, c := range meteredComponents {
+		if _, ok := components[c]; !ok {
+			continue
+		}
+		r.add(figure{Scenario: "cold sync", Name: "  " + c + " CPU", Unit: "s",
+			Value: components[c], Floor: floorComponents[c], FloorNote: "during the floor's sync"})
 	}
 	r.add(figure{Scenario: "cold sync", Name: "all apps Synced and Healthy", Unit: "s",
 		Value: percentile(measured, 1), Floor: percentile(floor, 1),
@@ -161,6 +180,11 @@ func capstanColdSync(ctx context.Context, env *environment, r *report) ([]float6
 				Value: float64(writesAfter.ok-writesBefore.ok)/apps - 1, FloorNote: noFloor})
 			r.add(figure{Scenario: "cold sync", Name: "  conflicted writes (409) per app", Unit: "req",
 				Value: float64(writesAfter.conflicts-writesBefore.conflicts) / apps, Floor: 0, FloorNote: "zero"})
+			r.detail("coldSyncApplicationWritesPerApp", writesAfter.perApp(writesBefore, len(env.apps)))
+			r.add(figure{Scenario: "cold sync", Name: "refreshes per app (comparisons, operation steps)", Unit: "",
+				Value: float64(writesAfter.reconciles-writesBefore.reconciles) / apps, FloorNote: noFloor})
+			r.add(figure{Scenario: "cold sync", Name: "renders per app (render cache misses)", Unit: "",
+				Value: float64(writesAfter.renders-writesBefore.renders) / apps, FloorNote: noFloor})
 		}
 	}
 	if writesErr != nil {

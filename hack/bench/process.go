@@ -77,3 +77,77 @@ func parseKiB(value string) int64 {
 }
 
 const mib = 1 << 20
+
+// machineCPU is the CPU time the whole machine spent busy (every state of
+// /proc/stat's first line but idle and iowait), in seconds.
+func machineCPU() (float64, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 5 || fields[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var busy float64
+	for i, f := range fields[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		if i >= 8 { // guest and guest_nice are already counted in user and nice
+			break
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += v
+	}
+	return busy / clockTicks, nil
+}
+
+// cpuMeter measures, over a phase, the CPU time of the machine and of the
+// plane's components.
+type cpuMeter struct {
+	machine    float64
+	components map[string]float64
+	pids       map[string]int
+}
+
+// meteredComponents are the processes whose CPU the cold sync reports besides
+// capstan-apiserver's.
+var meteredComponents = []string{"kube-apiserver", "etcd", "kube-controller-manager", "kwok"}
+
+// startCPUMeter samples the machine and the components now.
+func (e *environment) startCPUMeter() *cpuMeter {
+	m := &cpuMeter{components: map[string]float64{}, pids: map[string]int{}}
+	m.machine, _ = machineCPU()
+	for _, c := range meteredComponents {
+		pid, err := e.pid(c)
+		if err != nil {
+			continue
+		}
+		if s, err := sampleProcess(pid); err == nil {
+			m.pids[c] = pid
+			m.components[c] = s.CPUSeconds
+		}
+	}
+	return m
+}
+
+// stop returns the CPU seconds spent since start by the machine and by each
+// component still running.
+func (m *cpuMeter) stop() (machine float64, components map[string]float64) {
+	now, err := machineCPU()
+	if err == nil {
+		machine = now - m.machine
+	}
+	components = map[string]float64{}
+	for c, pid := range m.pids {
+		if s, err := sampleProcess(pid); err == nil {
+			components[c] = s.CPUSeconds - m.components[c]
+		}
+	}
+	return machine, components
+}

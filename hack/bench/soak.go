@@ -529,11 +529,29 @@ func (m *metricsClient) saveProfile(ctx context.Context, query, path string) err
 
 // applicationWrites counts the writes of Applications capstan-apiserver has
 // served (apiserver_request_total): those that succeeded and those that
-// conflicted.
-type applicationWrites struct{ ok, conflicts int64 }
+// conflicted, the successful ones by verb and subresource; and the work of
+// its controllers: refreshes (capstan_app_reconcile_duration_seconds) and
+// renders that ran a tool (capstan_render_cache_total{result="miss"}).
+type applicationWrites struct {
+	ok, conflicts int64
+	byKind        map[string]int64
+	reconciles    int64
+	renders       int64
+}
+
+// perApp returns the counts of after minus before, divided by apps.
+func (after applicationWrites) perApp(before applicationWrites, apps int) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after.byKind {
+		if d := v - before.byKind[k]; d != 0 {
+			out[k] = float64(d) / float64(apps)
+		}
+	}
+	return out
+}
 
 func (m *metricsClient) applicationWrites(ctx context.Context) (applicationWrites, error) {
-	var counts applicationWrites
+	counts := applicationWrites{byKind: map[string]int64{}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
 	if err != nil {
 		return counts, err
@@ -550,6 +568,18 @@ func (m *metricsClient) applicationWrites(ctx context.Context) (applicationWrite
 	scanner.Buffer(make([]byte, 1<<20), 1<<20)
 	for scanner.Scan() {
 		line := scanner.Text()
+		switch {
+		case strings.HasPrefix(line, "capstan_app_reconcile_duration_seconds_count "):
+			fields := strings.Fields(line)
+			v, _ := strconv.ParseFloat(fields[len(fields)-1], 64)
+			counts.reconciles = int64(v)
+			continue
+		case strings.HasPrefix(line, `capstan_render_cache_total{result="miss"} `):
+			fields := strings.Fields(line)
+			v, _ := strconv.ParseFloat(fields[len(fields)-1], 64)
+			counts.renders = int64(v)
+			continue
+		}
 		labels, ok := strings.CutPrefix(line, "apiserver_request_total{")
 		if !ok || !strings.Contains(labels, `resource="applications"`) || strings.Contains(labels, `dry_run="All"`) {
 			continue
@@ -571,6 +601,7 @@ func (m *metricsClient) applicationWrites(ctx context.Context) (applicationWrite
 			counts.conflicts += int64(value)
 		case strings.Contains(labels, `code="20`):
 			counts.ok += int64(value)
+			counts.byKind[labelValue(labels, "verb")+" "+labelValue(labels, "subresource")] += int64(value)
 		}
 	}
 	return counts, scanner.Err()
@@ -598,4 +629,14 @@ func (m *metricsClient) gauge(ctx context.Context, name string) (float64, error)
 		}
 	}
 	return 0, fmt.Errorf("capstan-apiserver /metrics has no %s", name)
+}
+
+// labelValue returns the value of label name in a Prometheus label list.
+func labelValue(labels, name string) string {
+	_, rest, ok := strings.Cut(labels, name+`="`)
+	if !ok {
+		return ""
+	}
+	value, _, _ := strings.Cut(rest, `"`)
+	return value
 }

@@ -68,6 +68,44 @@ func TestCache(t *testing.T) {
 			t.Errorf("stats %+v, want one tool run and one cache hit", stats)
 		}
 	})
+	t.Run("the branch and the commit it resolved to share a render", func(t *testing.T) {
+		// A comparison names the branch, the operation it starts the commit
+		// the comparison resolved: the same files, the same output.
+		renderer := NewRenderer(Options{})
+		for _, targetRevision := range []string{"main", testRevision} {
+			req := chartRequest("guestbook")
+			req.Source.TargetRevision = targetRevision
+			if _, err := renderer.Render(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if stats := renderer.Stats(); stats.ToolRuns != 1 || stats.CacheHits != 1 {
+			t.Errorf("stats %+v, want one tool run and one cache hit", stats)
+		}
+	})
+	t.Run("a spec that substitutes variables sees the targetRevision, so it keys the render", func(t *testing.T) {
+		renderer := NewRenderer(Options{})
+		fsys := fstest.MapFS{"apps/kustomization.yaml": {Data: []byte("resources: [cm.yaml]\n")}, "apps/cm.yaml": {Data: []byte(configMap("a"))}}
+		var annotated []string
+		for _, targetRevision := range []string{"main", testRevision} {
+			res, err := renderer.Render(context.Background(), Request{
+				Source: v1alpha1.ApplicationSource{RepoURL: "https://git.example.com/repo.git", Path: "apps", TargetRevision: targetRevision,
+					Kustomize: &v1alpha1.ApplicationSourceKustomize{CommonAnnotationsEnvsubst: true,
+						CommonAnnotations: map[string]string{"revision": "$ARGOCD_APP_SOURCE_TARGET_REVISION"}}},
+				Repo: fsys, Revision: testRevision, AppName: "a", DestinationNamespace: "a",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			annotated = append(annotated, res.Objects[0].GetAnnotations()["revision"])
+		}
+		if stats := renderer.Stats(); stats.ToolRuns != 2 {
+			t.Errorf("stats %+v, want two tool runs", stats)
+		}
+		if annotated[0] != "main" || annotated[1] != testRevision {
+			t.Errorf("annotations %q, want the targetRevision substituted in each", annotated)
+		}
+	})
 	t.Run("another revision is rendered again", func(t *testing.T) {
 		renderer := NewRenderer(Options{})
 		for _, revision := range []string{"aaaaaaa", "bbbbbbb"} {

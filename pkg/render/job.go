@@ -97,8 +97,16 @@ type cacheKeyFields struct {
 // and namespace defaults, the destination's Kubernetes and API versions and
 // referenced sources; for every tool the build environment when the spec
 // substitutes variables ("$" appears in it).
+//
+// The source's targetRevision is left out unless the tool can see it (a
+// plugin's environment, or a spec that substitutes variables, has
+// ARGOCD_APP_SOURCE_TARGET_REVISION): the resolved revision keys the files,
+// and an operation, which names the commit its comparison resolved, then
+// shares the render of a comparison that named the branch.
 func cacheKey(job *renderJob) (string, error) {
-	spec, err := json.Marshal(job.source)
+	source := job.source
+	source.TargetRevision = ""
+	spec, err := json.Marshal(source)
 	if err != nil {
 		return "", fmt.Errorf("encode source: %w", err)
 	}
@@ -113,6 +121,12 @@ func cacheKey(job *renderJob) (string, error) {
 	isHelm := job.sourceType == v1alpha1.ApplicationSourceTypeHelm
 	// A plugin sees the whole environment: every field of it keys the result.
 	isPlugin := job.sourceType == v1alpha1.ApplicationSourceTypePlugin
+	if isPlugin || usesEnv {
+		if spec, err = json.Marshal(job.source); err != nil {
+			return "", fmt.Errorf("encode source: %w", err)
+		}
+		fields.Source = spec
+	}
 	if isHelm || isPlugin || usesEnv {
 		fields.AppName = job.req.AppName
 		fields.Namespace = job.req.DestinationNamespace
