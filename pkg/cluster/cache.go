@@ -333,7 +333,8 @@ func instanceOf(obj interface{}) string {
 	if !ok {
 		return ""
 	}
-	return u.GetLabels()[InstanceLabel]
+	instance, _ := Label(u, InstanceLabel)
+	return instance
 }
 
 // RESTMapper maps kinds to resources in the cluster, with discovery cached.

@@ -3,7 +3,6 @@ package cluster
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -65,12 +64,12 @@ func (k ResourceKey) GroupKind() schema.GroupKind {
 
 // String formats the key as Argo CD prints resources: "group/Kind/namespace/name".
 func (k ResourceKey) String() string {
-	return fmt.Sprintf("%s/%s/%s/%s", k.Group, k.Kind, k.Namespace, k.Name)
+	return k.Group + "/" + k.Kind + "/" + k.Namespace + "/" + k.Name
 }
 
 // TrackingID returns the tracking annotation value for an object of an Application.
 func TrackingID(appNamespace, appName string, key ResourceKey) string {
-	return fmt.Sprintf("%s:%s/%s:%s/%s", AppInstance(appNamespace, appName), key.Group, key.Kind, key.Namespace, key.Name)
+	return AppInstance(appNamespace, appName) + ":" + key.Group + "/" + key.Kind + ":" + key.Namespace + "/" + key.Name
 }
 
 // Tracking is a parsed tracking id.
@@ -106,7 +105,7 @@ func ParseTrackingID(id string) (Tracking, bool) {
 // object carries no id, an unparsable one, or one written for another object
 // (a copied annotation): such objects are not managed, as in Argo CD.
 func TrackingOf(obj *unstructured.Unstructured) (Tracking, bool) {
-	id, ok := obj.GetAnnotations()[TrackingAnnotation]
+	id, ok := Annotation(obj, TrackingAnnotation)
 	if !ok {
 		return Tracking{}, false
 	}
@@ -120,18 +119,8 @@ func TrackingOf(obj *unstructured.Unstructured) (Tracking, bool) {
 // SetTracking marks obj as managed by an Application: the tracking annotation
 // and the instance label. It changes obj in place.
 func SetTracking(obj *unstructured.Unstructured, appNamespace, appName string) {
-	annotations := obj.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[TrackingAnnotation] = TrackingID(appNamespace, appName, KeyOf(obj))
-	obj.SetAnnotations(annotations)
-	labels := obj.GetLabels()
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[InstanceLabel] = InstanceLabelValue(appNamespace, appName)
-	obj.SetLabels(labels)
+	setMetadataMapValue(obj, "annotations", TrackingAnnotation, TrackingID(appNamespace, appName, KeyOf(obj)))
+	setMetadataMapValue(obj, "labels", InstanceLabel, InstanceLabelValue(appNamespace, appName))
 }
 
 // TrackedTo tells whether obj's tracking annotation names the Application

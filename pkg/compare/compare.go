@@ -317,7 +317,10 @@ func allTracked(app *v1alpha1.Application, targets, live map[cluster.ResourceKey
 			continue
 		}
 		obj, ok := live[key]
-		if !ok || obj.GetLabels()[cluster.InstanceLabel] != label {
+		if !ok {
+			return false
+		}
+		if value, _ := cluster.Label(obj, cluster.InstanceLabel); value != label {
 			return false
 		}
 		if tracking, ok := cluster.TrackingOf(obj); !ok || tracking.AppInstance != instance || tracking.Key != key {
@@ -430,8 +433,9 @@ func (c *Comparer) prepareTargets(ctx context.Context, destination *cluster.Clus
 	definedKinds := cluster.DefinedKinds(objects)
 	repeated = make(map[cluster.ResourceKey]int, len(objects))
 	var errs []error
+	// The objects are this comparison's own (a render's copy, or the given
+	// manifests copied by target): they are prepared in place.
 	for _, obj := range objects {
-		obj = obj.DeepCopy()
 		if c.TranslateArgoproj {
 			convert.Object(obj)
 		}
@@ -562,8 +566,26 @@ func sortedKeys(maps ...map[cluster.ResourceKey]*unstructured.Unstructured) []cl
 			}
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	// Ordered by their text, each made once.
+	names := make([]string, len(keys))
+	for i, key := range keys {
+		names[i] = key.String()
+	}
+	sort.Sort(keysByName{keys, names})
 	return keys
+}
+
+// keysByName sorts keys by names, the text of each.
+type keysByName struct {
+	keys  []cluster.ResourceKey
+	names []string
+}
+
+func (s keysByName) Len() int           { return len(s.keys) }
+func (s keysByName) Less(i, j int) bool { return s.names[i] < s.names[j] }
+func (s keysByName) Swap(i, j int) {
+	s.keys[i], s.keys[j] = s.keys[j], s.keys[i]
+	s.names[i], s.names[j] = s.names[j], s.names[i]
 }
 
 func firstNonNil(objs ...*unstructured.Unstructured) *unstructured.Unstructured {
@@ -604,7 +626,8 @@ func ptrTrue() *bool { t := true; return &t }
 
 // syncWave reads argocd.argoproj.io/sync-wave; invalid or absent means wave 0.
 func syncWave(obj *unstructured.Unstructured) int64 {
-	wave, err := strconv.ParseInt(obj.GetAnnotations()["argocd.argoproj.io/sync-wave"], 10, 64)
+	value, _ := cluster.Annotation(obj, "argocd.argoproj.io/sync-wave")
+	wave, err := strconv.ParseInt(value, 10, 64)
 	if err != nil {
 		return 0
 	}

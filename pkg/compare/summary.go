@@ -47,21 +47,34 @@ func summarize(app *v1alpha1.Application, targets, live map[cluster.ResourceKey]
 			urls[value] = true
 		}
 	}
-	for _, key := range sortedKeys(targets, live) {
-		obj := firstNonNil(live[key], targets[key])
-		for annotation, value := range obj.GetAnnotations() {
-			if strings.HasPrefix(annotation, LinkAnnotationPrefix) {
-				urls[value] = true
-			}
-		}
-		if path, ok := podSpecPaths[key.Group+"/"+key.Kind]; ok {
-			addImages(images, obj, path)
-		}
-		if key.Kind == "Ingress" && (key.Group == "networking.k8s.io" || key.Group == "extensions") {
-			addIngressURLs(urls, obj)
+	// Images and URLs are sets: the resources are read in any order.
+	for key, obj := range live {
+		summarizeObject(images, urls, key, obj)
+	}
+	for key, obj := range targets {
+		if live[key] == nil {
+			summarizeObject(images, urls, key, obj)
 		}
 	}
 	return v1alpha1.ApplicationSummary{ExternalURLs: sortedSet(urls), Images: sortedSet(images)}
+}
+
+// summarizeObject adds the images and URLs of one resource's object.
+func summarizeObject(images, urls map[string]bool, key cluster.ResourceKey, obj *unstructured.Unstructured) {
+	if obj == nil {
+		return
+	}
+	for annotation, value := range obj.GetAnnotations() {
+		if strings.HasPrefix(annotation, LinkAnnotationPrefix) {
+			urls[value] = true
+		}
+	}
+	if path, ok := podSpecPaths[key.Group+"/"+key.Kind]; ok {
+		addImages(images, obj, path)
+	}
+	if key.Kind == "Ingress" && (key.Group == "networking.k8s.io" || key.Group == "extensions") {
+		addIngressURLs(urls, obj)
+	}
 }
 
 func addImages(images map[string]bool, obj *unstructured.Unstructured, podSpec []string) {

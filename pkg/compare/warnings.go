@@ -38,13 +38,20 @@ func repeatedResourceWarnings(counts map[cluster.ResourceKey]int) []v1alpha1.App
 // "<namespace>/<name>".
 func sharedResourceWarnings(app *v1alpha1.Application, live map[cluster.ResourceKey]*unstructured.Unstructured) []v1alpha1.ApplicationCondition {
 	instance := cluster.AppInstance(app.Namespace, app.Name)
-	var out []v1alpha1.ApplicationCondition
-	for _, key := range sortedKeys(live) {
-		obj := live[key]
-		tracking, ok := cluster.TrackingOf(obj)
-		if !ok || tracking.AppInstance == instance {
-			continue
+	// Only the shared objects, seldom any, are sorted.
+	shared := map[cluster.ResourceKey]*unstructured.Unstructured{}
+	trackings := map[cluster.ResourceKey]cluster.Tracking{}
+	for key, obj := range live {
+		if tracking, ok := cluster.TrackingOf(obj); ok && tracking.AppInstance != instance {
+			shared[key], trackings[key] = obj, tracking
 		}
+	}
+	if len(shared) == 0 {
+		return nil
+	}
+	var out []v1alpha1.ApplicationCondition
+	for _, key := range sortedKeys(shared) {
+		obj, tracking := shared[key], trackings[key]
 		out = append(out, v1alpha1.ApplicationCondition{
 			Type: v1alpha1.ApplicationConditionSharedResourceWarning,
 			Message: fmt.Sprintf("%s/%s is part of applications %s/%s and %s", obj.GetKind(), obj.GetName(),

@@ -173,12 +173,13 @@ func compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 // comparison ignores status, and asking the API server again would give the
 // same answer.
 func (d *Differ) outcomeKey(target, live *unstructured.Unstructured, rules *IgnoreRules) (string, error) {
-	data, err := json.Marshal(target.Object)
-	if err != nil {
+	hash := sha256.New()
+	if err := hashValue(hash, target.Object); err != nil {
 		return "", err
 	}
-	targetHash := sha256.Sum256(data)
-	hash := sha256.New()
+	var targetHash [sha256.Size]byte
+	hash.Sum(targetHash[:0])
+	hash.Reset()
 	hash.Write(targetHash[:])
 	if rules != nil {
 		ruleData, err := json.Marshal(rules.rules)
@@ -215,11 +216,12 @@ func (d *Differ) liveHash(live, target *unstructured.Unstructured, targetHash [s
 			content = visible
 		}
 	}
-	data, err := json.Marshal(content)
-	if err != nil {
+	h := sha256.New()
+	if err := hashValue(h, content); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	if version != "" {
 		d.liveHashes.Add(version, sum[:])
 	}
