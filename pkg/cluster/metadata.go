@@ -15,6 +15,26 @@ func Label(obj *unstructured.Unstructured, key string) (string, bool) {
 	return metadataMapValue(obj, "labels", key)
 }
 
+// EachAnnotation calls fn with each annotation of obj, as ranging over
+// GetAnnotations() would (null values as "", none at all when one is of
+// another type), without copying them.
+func EachAnnotation(obj *unstructured.Unstructured, fn func(key, value string)) {
+	if obj == nil {
+		return
+	}
+	metadata, _ := obj.Object["metadata"].(map[string]interface{})
+	values, _ := metadata["annotations"].(map[string]interface{})
+	for _, v := range values {
+		if _, isString := v.(string); !isString && v != nil {
+			return
+		}
+	}
+	for k, v := range values {
+		s, _ := v.(string)
+		fn(k, s)
+	}
+}
+
 // metadataMapValue reads metadata.<field>[key] with the semantics of
 // unstructured.NestedNullCoercingStringMap: null values read as "", and any
 // value of another type makes the whole map unreadable.
@@ -49,6 +69,10 @@ func metadataMapValue(obj *unstructured.Unstructured, field, key string) (string
 // copying the map; otherwise it falls back to exactly that.
 func setMetadataMapValue(obj *unstructured.Unstructured, field, key, value string) {
 	if metadata, ok := obj.Object["metadata"].(map[string]interface{}); ok {
+		if _, exists := metadata[field]; !exists {
+			metadata[field] = map[string]interface{}{key: value}
+			return
+		}
 		if values, ok := metadata[field].(map[string]interface{}); ok {
 			plain := true
 			for k, v := range values {

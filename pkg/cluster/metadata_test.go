@@ -54,6 +54,11 @@ func TestMetadataValuesReadAsTheAccessorsDo(t *testing.T) {
 			if annotation != want || ok != wantOK {
 				t.Errorf("Annotation = %q, %v; GetAnnotations()[k] = %q, %v", annotation, ok, want, wantOK)
 			}
+			each := map[string]string{}
+			EachAnnotation(obj, func(key, value string) { each[key] = value })
+			if all := obj.GetAnnotations(); len(each) != len(all) || (len(all) > 0 && !reflect.DeepEqual(each, all)) {
+				t.Errorf("EachAnnotation saw %v; GetAnnotations() = %v", each, all)
+			}
 			label, ok := Label(obj, "k")
 			want, wantOK = obj.GetLabels()["k"]
 			if label != want || ok != wantOK {

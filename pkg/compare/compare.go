@@ -251,8 +251,12 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
 	applier := DryRunApplier{Cluster: destination, Client: client}
-	var healths []health.ResourceHealth
-	for _, key := range sortedKeys(targets, live) {
+	keys := sortedKeys(targets, live)
+	healths := make([]health.ResourceHealth, 0, len(keys))
+	if len(keys) > 0 {
+		result.Resources = make([]v1alpha1.ResourceStatus, 0, len(keys))
+	}
+	for _, key := range keys {
 		targetObj, liveObj := targets[key], live[key]
 		if targetObj != nil && health.IsHook(targetObj) {
 			// Hooks get no sync status; operations follow them through Hooks.
@@ -627,6 +631,9 @@ func ptrTrue() *bool { t := true; return &t }
 // syncWave reads argocd.argoproj.io/sync-wave; invalid or absent means wave 0.
 func syncWave(obj *unstructured.Unstructured) int64 {
 	value, _ := cluster.Annotation(obj, "argocd.argoproj.io/sync-wave")
+	if value == "" {
+		return 0
+	}
 	wave, err := strconv.ParseInt(value, 10, 64)
 	if err != nil {
 		return 0

@@ -64,11 +64,11 @@ func summarizeObject(images, urls map[string]bool, key cluster.ResourceKey, obj 
 	if obj == nil {
 		return
 	}
-	for annotation, value := range obj.GetAnnotations() {
+	cluster.EachAnnotation(obj, func(annotation, value string) {
 		if strings.HasPrefix(annotation, LinkAnnotationPrefix) {
 			urls[value] = true
 		}
-	}
+	})
 	if path, ok := podSpecPaths[key.Group+"/"+key.Kind]; ok {
 		addImages(images, obj, path)
 	}
