@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -293,6 +294,14 @@ func floorColdSync(ctx context.Context, env *environment) ([]float64, error) {
 		return nil, fmt.Errorf("the Deployment informer did not sync")
 	}
 	started = time.Now()
+	if env.cfg.coldProfile > 0 {
+		profiled := make(chan struct{})
+		go func() {
+			defer close(profiled)
+			env.profileKubeAPIServer(ctx, int(min(env.cfg.coldProfile, 55*time.Second)/time.Second), "floor-kube-apiserver-cpu.pb.gz")
+		}()
+		defer func() { <-profiled }()
+	}
 	err := parallelApply(ctx, env, func(a app) error {
 		ns := a.FloorNamespace()
 		if err := env.applyNamespace(ctx, ns); err != nil {
@@ -376,14 +385,36 @@ func (e *environment) profileColdSync(ctx context.Context) func() {
 		return func() {}
 	}
 	path := filepath.Join(e.cfg.outDir, "cold-cpu.pb.gz")
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
+		defer func() { done <- struct{}{} }()
 		if err := metrics.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), path); err != nil {
 			logf("cold sync: no profile: %v", err)
 			return
 		}
 		logf("cold sync: capstan-apiserver's CPU profile of the first %ds: %s (go tool pprof -top)", seconds, path)
 	}()
-	return func() { <-done }
+	go func() {
+		defer func() { done <- struct{}{} }()
+		e.profileKubeAPIServer(ctx, seconds, "cold-kube-apiserver-cpu.pb.gz")
+	}()
+	return func() { <-done; <-done }
+}
+
+// profileKubeAPIServer saves a CPU profile of kube-apiserver (its
+// /debug/pprof, as the bench's admin) of seconds into the output directory,
+// when COLD_PROFILE is set: the floor's sync is profiled too, for a
+// comparison of what Capstan's requests and watches cost it.
+func (e *environment) profileKubeAPIServer(ctx context.Context, seconds int, name string) {
+	path := filepath.Join(e.cfg.outDir, name)
+	data, err := e.kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
+		Param("seconds", strconv.Itoa(seconds)).Timeout(time.Duration(seconds+30)*time.Second).DoRaw(ctx)
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		logf("no kube-apiserver profile: %v", err)
+		return
+	}
+	logf("kube-apiserver's CPU profile of %ds: %s", seconds, path)
 }
