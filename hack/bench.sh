@@ -18,7 +18,9 @@
 #   BENCH_TIMEOUT limit of the whole driver run (default 42m; 9m when APPS < 500; 60m and 14m when HA > 1)
 #   BENCH_VERBOSITY  capstan-apiserver's --v (default 1)
 #   COLD_PROFILE  profile capstan-apiserver's CPU for this long (at most 55s) from
-#                 the start of its cold sync, into _output/bench/cold-cpu.pb.gz (default 0: none)
+#                 the start of its cold sync, into _output/bench/cold-cpu.pb.gz (default 0: none),
+#                 and kube-apiserver's during that sync and the floor's
+#                 (cold-kube-apiserver-cpu.pb.gz, floor-kube-apiserver-cpu.pb.gz)
 #   CAPSTAN_FLAGS more capstan-apiserver flags, e.g. "--kube-api-qps=200 --kube-api-burst=400"
 #   HA            replicas of capstan-apiserver (default 1). With HA=N > 1 the plane
 #                 is `make up HA=N` (N sharded replicas over a 3-member etcd cluster)
@@ -140,6 +142,8 @@ start_plane() {
   export CAPSTAN_KWOK_NODES
   CAPSTAN_KWOK_NODES=$(kwok_nodes)
   export KUBE_APISERVER_EXTRA_ARGS="--audit-policy-file=${BENCH_DIR}/audit-policy.yaml --audit-log-path=${CAPSTAN_LOCAL_DIR}/logs/kube-apiserver-audit.log --audit-log-format=json --audit-log-mode=batch --max-requests-inflight=800 --max-mutating-requests-inflight=400"
+  # COLD_PROFILE profiles kube-apiserver too (its /debug/pprof, as the bench's admin).
+  [[ "${COLD_PROFILE:-0}" == "0" ]] || KUBE_APISERVER_EXTRA_ARGS+=" --profiling=true"
   export CAPSTAN_APISERVER_EXTRA_ARGS="--app-resync=${RESYNC} --v=${BENCH_VERBOSITY} ${CAPSTAN_FLAGS:-}"
   export CAPSTAN_HA_REPLICAS=${HA}
   ((HA == 1)) || CAPSTAN_APISERVER_EXTRA_ARGS+=" --replica-lease-duration=${LEASE}"
