@@ -408,7 +408,7 @@ func (e *environment) profileColdSync(ctx context.Context) func() {
 func (e *environment) profileKubeAPIServer(ctx context.Context, seconds int, name string) {
 	path := filepath.Join(e.cfg.outDir, name)
 	data, err := e.kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
-		Param("seconds", strconv.Itoa(seconds)).Timeout(time.Duration(seconds+30)*time.Second).DoRaw(ctx)
+		Param("seconds", strconv.Itoa(seconds)).Timeout(time.Duration(seconds+30) * time.Second).DoRaw(ctx)
 	if err == nil {
 		err = os.WriteFile(path, data, 0o644)
 	}
