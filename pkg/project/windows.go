@@ -3,12 +3,12 @@ package project
 import (
 	"fmt"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/apis/capstan/validation"
 )
 
 // Sync window kinds.
@@ -17,16 +17,9 @@ const (
 	windowDeny  = "deny"
 )
 
-// scheduleParser reads the five-field cron schedules of sync windows.
-var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
-
-// parseSchedule parses a sync window's schedule with its fields separated by
-// single spaces, as the API's validation reads it: the cron parser recognises
-// a TZ= or CRON_TZ= prefix only at the very start and ended by a space, so
-// " TZ=UTC 0 0 * * *" or a tab after the zone would otherwise fail here
-// although the API accepted them.
+// parseSchedule parses a sync window's schedule exactly as the API's validation does.
 func parseSchedule(schedule string) (cron.Schedule, error) {
-	return scheduleParser.Parse(strings.Join(strings.Fields(schedule), " "))
+	return validation.ParseSyncWindowSchedule(schedule)
 }
 
 // WindowsInput is what deciding whether a project's sync windows let an

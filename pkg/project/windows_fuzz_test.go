@@ -36,6 +36,7 @@ func FuzzSyncWindowSchedule(f *testing.F) {
 		{"60 24 32 13 7", "-1h", "Mars/Olympus", 0},
 		{"1-0 * * * *", "0s", "", 0},
 		{"*/0 * * * *", "1h", "", 0},
+		{"0--0 0 1 1 0", "1h", "", 0}, // "-0" reads as a number, the cron parser refuses the range
 		{"0 0 * * *", "2562047h", "", 1_700_000_000},
 		{"", "", "", 0},
 	} {

@@ -191,6 +191,8 @@ func TestValidateAppProject(t *testing.T) {
 			mutate: withWindow(func(w *capstan.SyncWindow) { w.Schedule = "0 17-9 * * *" }), want: scheduleErr},
 		{name: "a schedule with a zero step is refused",
 			mutate: withWindow(func(w *capstan.SyncWindow) { w.Schedule = "*/0 * * * *" }), want: scheduleErr},
+		{name: "a range with a second hyphen is refused",
+			mutate: withWindow(func(w *capstan.SyncWindow) { w.Schedule = "0--0 0 1 1 0" }), want: scheduleErr},
 		{name: "a descriptor schedule is refused",
 			mutate: withWindow(func(w *capstan.SyncWindow) { w.Schedule = "@daily" }), want: scheduleErr},
 		{name: "a duration that does not parse is refused",

@@ -8,6 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // time zones of sync windows must load on hosts without a zoneinfo database
 
+	"github.com/robfig/cron/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"capstan.dev/capstan/pkg/apis/capstan"
@@ -94,6 +95,18 @@ var cronFields = []cronField{
 	}},
 }
 
+// scheduleParser reads the five-field cron schedules of sync windows.
+var scheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+// ParseSyncWindowSchedule parses a sync window's schedule as the controller
+// evaluates it, with its fields separated by single spaces: the cron parser
+// recognises a TZ= or CRON_TZ= prefix only at the very start and ended by a
+// space, so " TZ=UTC 0 0 * * *" or a tab after the zone would otherwise fail
+// although the API accepted them.
+func ParseSyncWindowSchedule(schedule string) (cron.Schedule, error) {
+	return scheduleParser.Parse(strings.Join(strings.Fields(schedule), " "))
+}
+
 // validateCronSchedule accepts the standard five-field cron syntax that Argo CD
 // reads sync window schedules with: lists (a,b), ranges (a-b), steps (*/n, a-b/n,
 // a/n), * and ?, month and weekday names, and an optional CRON_TZ= or TZ= prefix.
@@ -120,6 +133,12 @@ func validateCronSchedule(schedule string) error {
 			}
 		}
 	}
+	// The checks above name the field at fault; the parser the controller
+	// evaluates windows with has the last word, so that a schedule the API
+	// accepts is one the controller can evaluate.
+	if _, err := ParseSyncWindowSchedule(schedule); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -134,6 +153,9 @@ func (f cronField) validate(expr string) error {
 	}
 	if rangePart == "*" || rangePart == "?" {
 		return nil
+	}
+	if strings.Count(rangePart, "-") > 1 {
+		return fmt.Errorf("range %q has more than one hyphen", rangePart)
 	}
 	lowPart, highPart, isRange := strings.Cut(rangePart, "-")
 	low, err := f.value(lowPart)
