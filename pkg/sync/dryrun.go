@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -63,6 +64,10 @@ func (s *step) dryRun(ctx context.Context, tasks []*Task) []*Task {
 		switch {
 		case err == nil:
 			s.recordDryRun(task, kubectlName(task.Target)+" "+applied.Verb+" (dry run)")
+			if !task.Hook && !opts.CreateOnly && opts.Live != nil && applied.Object != nil &&
+				reflect.DeepEqual(applied.Object.Object, opts.Live.Object) {
+				s.markUnchanged(task.key)
+			}
 		case opts.CreateOnly && apierrors.IsAlreadyExists(err):
 			s.recordDryRun(task, kubectlName(task.Target)+" "+VerbCreated+" (dry run)")
 		case inCreatedNamespace(err, task, creates):
@@ -125,4 +130,24 @@ func inCreatedNamespace(err error, task *Task, creates map[string]bool) bool {
 	}
 	details := status.Status().Details
 	return details != nil && details.Kind == "namespaces" && details.Name == task.key.Namespace
+}
+
+// markUnchanged records that applying key's target changes nothing: the dry
+// run returned the live object as it is, resourceVersion, managedFields and
+// all.
+func (s *step) markUnchanged(key cluster.ResourceKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unchanged == nil {
+		s.unchanged = map[cluster.ResourceKey]bool{}
+	}
+	s.unchanged[key] = true
+}
+
+// changes tells whether applying task may change its object: false only when
+// this step's dry run found that it changes nothing.
+func (s *step) changes(task *Task) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.unchanged[task.key]
 }

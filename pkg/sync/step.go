@@ -89,6 +89,9 @@ type step struct {
 	// applied are the objects this step applied, as the API server returned
 	// them: newer than the live state the step started from.
 	applied map[cluster.ResourceKey]*unstructured.Unstructured
+	// unchanged are the objects whose dry run in this step returned them
+	// exactly as they are live: applying them changes nothing (see runTasks).
+	unchanged map[cluster.ResourceKey]bool
 }
 
 // Sync runs one step of a sync operation, Argo CD's step machine: on the

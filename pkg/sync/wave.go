@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -62,12 +63,8 @@ func (s *step) runTasks(ctx context.Context, tasks []*Task, dryRun bool) (runSta
 			return state, message
 		}
 	}
-	for start := 0; start < len(applies); {
-		end := start + 1
-		for end < len(applies) && applies[end].key.Kind == applies[start].key.Kind {
-			end++
-		}
-		failed := s.forEach(applies[start:end], func(task *Task) bool {
+	for _, group := range s.applyGroups(applies, dryRun) {
+		failed := s.forEach(group, func(task *Task) bool {
 			status, message := s.apply(ctx, task, dryRun)
 			s.ledger.set(task, status, resultPhase(status, dryRun), message)
 			return status != v1alpha1.ResultCodeSyncFailed
@@ -75,9 +72,44 @@ func (s *step) runTasks(ctx context.Context, tasks []*Task, dryRun bool) (runSta
 		if failed {
 			return stateFailed, ""
 		}
-		start = end
 	}
 	return stateSuccessful, ""
+}
+
+// applyGroups splits a wave's applies into the groups run one after another:
+// consecutive tasks of the same kind, as Argo CD groups them. A group whose
+// objects this step's dry run found unchanged (applying them changes nothing)
+// does not wait on its own: it joins the next group that changes something,
+// or the last group. Every object is still applied, and never before a change
+// that Argo CD's order puts ahead of it; what the order protects (a namespace,
+// a CRD or a ServiceAccount there before what needs it) holds for an object
+// that already exists as applied. A self-heal that reverts one object among
+// unchanged ones of earlier kinds thus waits for one round trip instead of
+// one per kind.
+func (s *step) applyGroups(applies []*Task, dryRun bool) [][]*Task {
+	var groups [][]*Task
+	var waiting []*Task
+	for start := 0; start < len(applies); {
+		end := start + 1
+		for end < len(applies) && applies[end].key.Kind == applies[start].key.Kind {
+			end++
+		}
+		group := applies[start:end]
+		start = end
+		if !dryRun && !slices.ContainsFunc(group, s.changes) {
+			waiting = append(waiting, group...)
+			continue
+		}
+		if len(waiting) > 0 {
+			group = append(waiting, group...)
+			waiting = nil
+		}
+		groups = append(groups, group)
+	}
+	if len(waiting) > 0 {
+		groups = append(groups, waiting)
+	}
+	return groups
 }
 
 // resultPhase is the hookPhase a result starts with: an applied object runs

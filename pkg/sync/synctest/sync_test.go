@@ -1,9 +1,13 @@
 package synctest
 
 import (
+	"context"
 	"slices"
 	"strings"
+	gosync "sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -247,5 +251,62 @@ func TestResumeAfterDroppingAllState(t *testing.T) {
 	}
 	if smoke.GetCreationTimestamp().Time.Before(blue.GetCreationTimestamp().Time) {
 		t.Errorf("smoke was created before blue")
+	}
+}
+
+// waitingApplier holds the real apply of every ConfigMap until the real apply
+// of a Deployment has started, or until a deadline; it records which.
+type waitingApplier struct {
+	syncengine.Applier
+	deploymentStarted chan struct{}
+	once              gosync.Once
+	timedOut          atomic.Bool
+}
+
+func (a *waitingApplier) Apply(ctx context.Context, obj *unstructured.Unstructured, opts syncengine.ApplyOptions) (syncengine.Applied, error) {
+	if !opts.DryRun {
+		switch obj.GetKind() {
+		case "Deployment":
+			a.once.Do(func() { close(a.deploymentStarted) })
+		case "ConfigMap":
+			select {
+			case <-a.deploymentStarted:
+			case <-time.After(30 * time.Second):
+				a.timedOut.Store(true)
+			}
+		}
+	}
+	return a.Applier.Apply(ctx, obj, opts)
+}
+
+// TestAnUnchangedObjectDoesNotHoldBackTheChangeOfALaterKind: on a real API
+// server, the sync's dry run finds an existing ConfigMap that the sync leaves
+// as it is, and its apply no longer makes the changed Deployment (a later
+// kind in Argo CD's order) wait: the Deployment's apply starts while the
+// ConfigMap's is held. Both are still applied, and the sync succeeds.
+func TestAnUnchangedObjectDoesNotHoldBackTheChangeOfALaterKind(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	settings := newConfigMap("settings", nil, map[string]any{"mode": "fast"})
+	first := e.operation([]*unstructured.Unstructured{settings, newDeployment("web", nil, nil)}, v1alpha1.SyncOperation{})
+	wantPhase(t, first.finish(t), v1alpha1.OperationSucceeded, "successfully synced")
+
+	changed := newDeployment("web", nil, nil)
+	changed.Object["spec"].(map[string]any)["replicas"] = int64(2)
+	op := e.operation([]*unstructured.Unstructured{settings, changed}, v1alpha1.SyncOperation{})
+	applier := &waitingApplier{Applier: op.applier, deploymentStarted: make(chan struct{})}
+	op.applier = applier
+
+	out := op.finish(t)
+
+	wantPhase(t, out, v1alpha1.OperationSucceeded, "successfully synced")
+	if applier.timedOut.Load() {
+		t.Errorf("the unchanged ConfigMap's apply ran before the Deployment's started, as a group of its own")
+	}
+	if r := result(out.Resources, "ConfigMap", "settings"); r == nil || r.Status != v1alpha1.ResultCodeSynced {
+		t.Errorf("settings result = %+v", r)
+	}
+	if web := e.get(t, deployments, "web"); web == nil || web.Object["spec"].(map[string]any)["replicas"] != int64(2) {
+		t.Errorf("web was not changed: %v", web)
 	}
 }
