@@ -251,19 +251,31 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
-			name: "an automated sync due on a refresh request starts after the request is cleared",
+			name: "an automated sync due on a refresh request starts in the comparison's write, and the request is cleared before its first step",
 			app: testApp(automatedApp, func(a *v1alpha1.Application) {
 				a.Annotations = map[string]string{RefreshAnnotation: "normal"}
 			}),
 			project: defaultProject(), result: compared(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing),
-			wantWrites: []string{"update/status", "patch", "update/status"},
+			// Two writes, where there were three and a read: the status with
+			// the sync started, then the request cleared.
+			wantWrites: []string{"update/status", "patch"},
 			check: func(t *testing.T, f *fixture, c *Controller) {
 				written := f.written("update/status")
 				if written.Operation == nil || written.Status.OperationState == nil || written.Status.OperationState.Phase != v1alpha1.OperationRunning {
-					t.Errorf("last write: operation %+v, state %+v; want the sync started", written.Operation, written.Status.OperationState)
+					t.Errorf("status write: operation %+v, state %+v; want the sync started", written.Operation, written.Status.OperationState)
 				}
-				if _, requested := written.Annotations[RefreshAnnotation]; requested {
-					t.Errorf("the sync was started on the copy that still asks for a refresh")
+				if written.Status.Sync.Status != v1alpha1.SyncStatusCodeOutOfSync {
+					t.Errorf("status write: sync %q, want the comparison's OutOfSync in the same write", written.Status.Sync.Status)
+				}
+				handed := c.written["apps/guestbook"]
+				if handed == nil || handed.Operation == nil || handed.Status.OperationState == nil {
+					t.Fatalf("the operation workers were not handed the started sync: %+v", handed)
+				}
+				if _, requested := handed.Annotations[RefreshAnnotation]; requested {
+					t.Errorf("the operation workers were handed the copy that still asks for a refresh")
+				}
+				if c.operations.Len() != 1 {
+					t.Errorf("%d Applications queued for the operation workers, want the one just started", c.operations.Len())
 				}
 			},
 		},

@@ -121,6 +121,18 @@ func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alp
 		return err
 	}
 	if start.Operation != nil {
+		if _, requested := app.Annotations[RefreshAnnotation]; requested {
+			// The request is answered: cleared before the operation's first
+			// step, which then starts from the copy this write returns.
+			cleared, err := c.clearRefreshAnnotation(ctx, latest)
+			if err != nil {
+				c.forgetComparison(key)
+				return err
+			}
+			if cleared != nil {
+				latest = cleared
+			}
+		}
 		if latest.Operation != nil && latest.Status.OperationState != nil {
 			c.started(ctx, key, latest, start)
 		}
@@ -140,7 +152,7 @@ func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alp
 	if _, requested := app.Annotations[RefreshAnnotation]; requested {
 		// Written once more: the next refresh compares, and remembers then.
 		latest, compared = nil, ""
-		if err := c.clearRefreshAnnotation(ctx, app); err != nil {
+		if _, err := c.clearRefreshAnnotation(ctx, app); err != nil {
 			c.forgetComparison(key)
 			return err
 		}
@@ -265,16 +277,14 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 
 // startWithStatus is the automated sync a comparison's status write can
 // start at once: one Argo CD's rules call for on app as the informer has it,
-// which no sync window holds, with a single replica and no refresh
-// annotation to clear (those take the separate write of autoSync). Writing
+// which no sync window holds, with a single replica (replicas take the
+// separate write of autoSync; a refresh request is cleared right after the
+// write, before the operation's first step). Writing
 // it on app's resourceVersion keeps the rule that one revision is not
 // synced twice: a copy that does not show the last operation's end is stale,
 // and its write conflicts.
 func (c *Controller) startWithStatus(app *v1alpha1.Application, result compare.Result) syncengine.AutoSyncDecision {
 	if result.Cluster == nil || c.options.Shard != nil {
-		return syncengine.AutoSyncDecision{}
-	}
-	if _, requested := app.Annotations[RefreshAnnotation]; requested {
 		return syncengine.AutoSyncDecision{}
 	}
 	decision := autoSyncDecision(app, result)

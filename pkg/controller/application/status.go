@@ -140,8 +140,10 @@ func mergeConditions(existing, fresh []v1alpha1.ApplicationCondition, now metav1
 
 // clearRefreshAnnotation removes the refresh request that was compared (and
 // the webhook push beside it) only if it is still the one that was read: a
-// request written during the comparison stays and is handled next.
-func (c *Controller) clearRefreshAnnotation(ctx context.Context, app *v1alpha1.Application) error {
+// request written during the comparison stays and is handled next. It
+// returns the Application as written, or nil when a newer request replaced
+// the one read, or the Application is gone.
+func (c *Controller) clearRefreshAnnotation(ctx context.Context, app *v1alpha1.Application) (*v1alpha1.Application, error) {
 	var ops []map[string]any
 	for _, key := range []string{RefreshAnnotation, refresh.PushAnnotation} {
 		if value, ok := app.Annotations[key]; ok {
@@ -151,18 +153,16 @@ func (c *Controller) clearRefreshAnnotation(ctx context.Context, app *v1alpha1.A
 	}
 	patch, err := json.Marshal(ops)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	written, err := c.client.CapstanV1alpha1().Applications(app.Namespace).Patch(ctx, app.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: compare.FieldManager})
-	if err == nil {
-		c.wrote(written)
-	}
 	if apierrors.IsInvalid(err) || apierrors.IsNotFound(err) {
 		// A newer request replaced it (its update queued another refresh), or the Application is gone.
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("remove the %s annotation: %w", RefreshAnnotation, err)
+		return nil, fmt.Errorf("remove the %s annotation: %w", RefreshAnnotation, err)
 	}
-	return nil
+	c.wrote(written)
+	return written, nil
 }
