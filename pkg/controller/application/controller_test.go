@@ -251,14 +251,15 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
-			name: "an automated sync due on a refresh request starts in the comparison's write, and the request is cleared before its first step",
+			name: "an automated sync due on a refresh request starts in the comparison's write, on the copy where the request is cleared",
 			app: testApp(automatedApp, func(a *v1alpha1.Application) {
 				a.Annotations = map[string]string{RefreshAnnotation: "normal"}
 			}),
 			project: defaultProject(), result: compared(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing),
-			// Two writes, where there were three and a read: the status with
-			// the sync started, then the request cleared.
-			wantWrites: []string{"update/status", "patch"},
+			// Two writes, where there were three and a read: the request
+			// cleared, then the status with the sync started on top of it
+			// (the last write before the operation's first step).
+			wantWrites: []string{"patch", "update/status"},
 			check: func(t *testing.T, f *fixture, c *Controller) {
 				written := f.written("update/status")
 				if written.Operation == nil || written.Status.OperationState == nil || written.Status.OperationState.Phase != v1alpha1.OperationRunning {
@@ -273,6 +274,9 @@ func TestReconcile(t *testing.T) {
 				}
 				if _, requested := handed.Annotations[RefreshAnnotation]; requested {
 					t.Errorf("the operation workers were handed the copy that still asks for a refresh")
+				}
+				if _, requested := written.Annotations[RefreshAnnotation]; requested {
+					t.Errorf("the sync was started by a status write on the copy that still asks for a refresh")
 				}
 				if c.operations.Len() != 1 {
 					t.Errorf("%d Applications queued for the operation workers, want the one just started", c.operations.Len())

@@ -115,24 +115,25 @@ func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alp
 	if end == nil {
 		start = c.startWithStatus(app, result)
 	}
+	if _, requested := app.Annotations[RefreshAnnotation]; requested && start.Operation != nil {
+		// The request is answered. Cleared first, so that the status write
+		// starting the sync is the last write before the operation's first
+		// step, whose own writes then go on top of it.
+		cleared, err := c.clearRefreshAnnotation(ctx, app)
+		if err != nil {
+			c.forgetComparison(key)
+			return err
+		}
+		if cleared != nil {
+			app = cleared
+		}
+	}
 	latest, err := c.writeStatusEnding(ctx, app, result, start.Operation, end)
 	if err != nil {
 		c.forgetComparison(key)
 		return err
 	}
 	if start.Operation != nil {
-		if _, requested := app.Annotations[RefreshAnnotation]; requested {
-			// The request is answered: cleared before the operation's first
-			// step, which then starts from the copy this write returns.
-			cleared, err := c.clearRefreshAnnotation(ctx, latest)
-			if err != nil {
-				c.forgetComparison(key)
-				return err
-			}
-			if cleared != nil {
-				latest = cleared
-			}
-		}
 		if latest.Operation != nil && latest.Status.OperationState != nil {
 			c.started(ctx, key, latest, start)
 		}
@@ -278,8 +279,8 @@ func (c *Controller) autoSync(ctx context.Context, key string, app *v1alpha1.App
 // startWithStatus is the automated sync a comparison's status write can
 // start at once: one Argo CD's rules call for on app as the informer has it,
 // which no sync window holds, with a single replica (replicas take the
-// separate write of autoSync; a refresh request is cleared right after the
-// write, before the operation's first step). Writing
+// separate write of autoSync; a refresh request is cleared just before the
+// write). Writing
 // it on app's resourceVersion keeps the rule that one revision is not
 // synced twice: a copy that does not show the last operation's end is stale,
 // and its write conflicts.
