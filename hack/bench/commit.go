@@ -59,6 +59,13 @@ func runCommit(ctx context.Context, env *environment, r *report) error {
 func commitVariant(ctx context.Context, env *environment, r *report, clone, scenario, name string, trigger refreshTrigger, offset int) error {
 	var measured, floor []time.Duration
 	missed := 0
+	// Writes of Applications per commit tell a sync that ran more than once
+	// (a step retried after a conflict) from one that ran once.
+	metrics, metricsErr := newMetricsClient(env)
+	var writesBefore applicationWrites
+	if metricsErr == nil {
+		writesBefore, metricsErr = metrics.applicationWrites(ctx)
+	}
 	for i := range env.cfg.commits {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -82,6 +89,16 @@ func commitVariant(ctx context.Context, env *environment, r *report, clone, scen
 		reached = fmt.Sprintf("%d/%d commits Synced within %s each", len(measured), env.cfg.commits, commitLimit)
 	}
 	r.addLatencies(scenario, name, "git fetch + apply", seconds(measured), seconds(floor), reached)
+	if metricsErr == nil && env.cfg.commits > 0 {
+		if writesAfter, err := metrics.applicationWrites(ctx); err == nil {
+			commits := float64(env.cfg.commits)
+			r.add(figure{Scenario: scenario, Name: "writes of Applications per commit (its refresh request included)", Unit: "req",
+				Value: float64(writesAfter.ok-writesBefore.ok) / commits, FloorNote: noFloor})
+			r.add(figure{Scenario: scenario, Name: "  conflicted writes (409) per commit", Unit: "req",
+				Value: float64(writesAfter.conflicts-writesBefore.conflicts) / commits, Floor: 0, FloorNote: "zero"})
+			r.detail(scenario+"ApplicationWritesPerCommit", writesAfter.perApp(writesBefore, env.cfg.commits))
+		}
+	}
 	return nil
 }
 
