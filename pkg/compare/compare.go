@@ -626,6 +626,18 @@ func (a DryRunApplier) DryRunApply(ctx context.Context, target *unstructured.Uns
 		types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: ptrTrue(), DryRun: []string{metav1.DryRunAll}})
 }
 
+// ReadLive reads the object target names as the API server has it now, with
+// the same client as the dry runs (diff.LiveReader).
+func (a DryRunApplier) ReadLive(ctx context.Context, target *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	mapping, err := a.Cluster.Cache.Mapping(target.GroupVersionKind())
+	if err != nil {
+		return nil, err
+	}
+	return a.Client.Resource(mapping.Resource).Namespace(target.GetNamespace()).Get(ctx, target.GetName(), metav1.GetOptions{})
+}
+
+var _ diff.LiveReader = DryRunApplier{}
+
 func ptrTrue() *bool { t := true; return &t }
 
 // syncWave reads argocd.argoproj.io/sync-wave; invalid or absent means wave 0.

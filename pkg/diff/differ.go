@@ -22,6 +22,12 @@ type DryRunApplier interface {
 	DryRunApply(ctx context.Context, target *unstructured.Unstructured) (*unstructured.Unstructured, error)
 }
 
+// LiveReader is implemented by a DryRunApplier that can also read the object
+// a target names as the API server has it now.
+type LiveReader interface {
+	ReadLive(ctx context.Context, target *unstructured.Unstructured) (*unstructured.Unstructured, error)
+}
+
 // Result is the comparison of one target object with its live state.
 type Result struct {
 	// Modified is true when applying the target would change the live object,
@@ -35,6 +41,8 @@ type Result struct {
 	// predictedFrom is the resourceVersion of the object the API server's
 	// dry run started from: the live object's when the cache was current.
 	predictedFrom string
+	// rawPredicted is the dry run's answer as the API server gave it.
+	rawPredicted *unstructured.Unstructured
 }
 
 // Differ compares target and live objects. It remembers the outcome of each
@@ -72,14 +80,39 @@ func (d *Differ) Modified(ctx context.Context, target, live *unstructured.Unstru
 		return false, err
 	}
 	if result.predictedFrom != live.GetResourceVersion() {
-		// The API server had a newer version than the cache: the outcome
-		// compares that version's prediction with the older live object, and
-		// is not an outcome of live. The watch brings the newer version, and
-		// a comparison of it then.
-		return result.Modified, nil
+		// The API server had a newer version than the cache: comparing that
+		// version's prediction with the older live object mixes two versions
+		// and would report whatever changed in between (an annotation a
+		// resource action or kube-controller-manager just wrote) as a
+		// difference, which an automated sync would then revert. The
+		// prediction is compared with the version it was made from instead;
+		// when that cannot be read, the object counts as unchanged until the
+		// watch brings the newer version and its own comparison.
+		return d.modifiedOnTheServer(ctx, target, result, applier, rules)
 	}
 	d.outcomes.Add(key, result.Modified)
 	return result.Modified, nil
+}
+
+// modifiedOnTheServer compares a prediction made from a newer version than
+// the cache's with that version, read from the API server.
+func (d *Differ) modifiedOnTheServer(ctx context.Context, target *unstructured.Unstructured, result Result, applier DryRunApplier, rules *IgnoreRules) (bool, error) {
+	reader, ok := applier.(LiveReader)
+	if !ok {
+		return false, nil
+	}
+	server, err := reader.ReadLive(ctx, target)
+	if err != nil || server == nil || server.GetResourceVersion() != result.predictedFrom {
+		return false, nil
+	}
+	outcome, err := compareWith(ctx, result.rawPredicted, server, rules, false)
+	if err != nil {
+		return false, err
+	}
+	if key, err := d.outcomeKey(target, server, rules); err == nil {
+		d.outcomes.Add(key, outcome.Modified)
+	}
+	return outcome.Modified, nil
 }
 
 // Remember records the outcome of comparing target with live without asking
@@ -144,7 +177,19 @@ func compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 		return Result{}, fmt.Errorf("server-side dry-run apply of %s %s/%s: %w",
 			target.GetKind(), target.GetNamespace(), target.GetName(), err)
 	}
-	normalized := normalize(predicted, live)
+	return compareWith(ctx, predicted, live, rules, mask)
+}
+
+// compareWith compares the dry run's answer with a live object, both
+// normalized the same way.
+func compareWith(ctx context.Context, predicted, live *unstructured.Unstructured, rules *IgnoreRules, mask bool) (Result, error) {
+	if rules == nil {
+		rules = NewIgnoreRules(0)
+	}
+	normalized := []*unstructured.Unstructured{Normalize(predicted), Normalize(live)}
+	if mask {
+		normalized = MaskSecrets(normalized...)
+	}
 	normalizedPredicted, normalizedLive := normalized[0], normalized[1]
 	owned, err := ownedFields(live, rules.Managers(live))
 	if err != nil {
@@ -163,6 +208,7 @@ func compare(ctx context.Context, target, live *unstructured.Unstructured, appli
 		Predicted:     normalizedPredicted,
 		Live:          normalizedLive,
 		predictedFrom: predicted.GetResourceVersion(),
+		rawPredicted:  predicted,
 	}, nil
 }
 

@@ -166,32 +166,61 @@ func TestOutcomeKeyWithoutCapstansEntry(t *testing.T) {
 }
 
 // The API server may hold a newer version than the cache when the dry run
-// runs: kube-controller-manager annotated the Deployment a moment after it
-// was created. That comparison mixes two versions and is not remembered; the
-// newer version, once watched, is compared again and found unchanged.
-func TestAnOutcomeFromANewerServerVersionIsNotRemembered(t *testing.T) {
+// runs: kube-controller-manager or a resource action annotated the Deployment
+// a moment before. Comparing that version's prediction with the older cached
+// object would report the annotation as a difference (and an automated sync
+// would revert it); the prediction is compared with the version it was made
+// from instead.
+func TestAPredictionFromANewerServerVersionIsComparedWithThatVersion(t *testing.T) {
 	ctx := context.Background()
 	target := object(t, webTarget)
 	cached := object(t, appliedDeployment)
 	spec, _, _ := unstructured.NestedMap(cached.Object, "spec")
 	_ = unstructured.SetNestedMap(target.Object, spec, "spec") // applied as is
-	server := cached.DeepCopy()
-	server.SetAnnotations(map[string]string{"deployment.kubernetes.io/revision": "1"})
-	server.SetResourceVersion("11")
-	differ := NewDiffer(100)
-	applier := &mergeApplier{live: server}
-	stale, err := differ.Modified(ctx, target, cached, applier, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !stale {
-		t.Fatal("the prediction from the newer version should differ from the older live object")
-	}
-	modified, err := differ.Modified(ctx, target, server, applier, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if modified || applier.calls != 2 {
-		t.Errorf("modified=%v after %d dry runs; want the newer version compared again and unchanged", modified, applier.calls)
-	}
+	annotated := cached.DeepCopy()
+	annotated.SetAnnotations(map[string]string{"kubectl.kubernetes.io/restartedAt": "2026-12-07T00:00:00Z"})
+	annotated.SetResourceVersion("11")
+	drifted := cached.DeepCopy()
+	_ = unstructured.SetNestedField(drifted.Object, int64(7), "spec", "replicas")
+	drifted.SetResourceVersion("12")
+
+	t.Run("an annotation written on the server meanwhile is no difference", func(t *testing.T) {
+		differ := NewDiffer(100)
+		applier := &readingApplier{mergeApplier{live: annotated}}
+		modified, err := differ.Modified(ctx, target, cached, applier, nil)
+		if err != nil || modified {
+			t.Fatalf("modified=%v err=%v; want the prediction compared with the version it came from, unchanged", modified, err)
+		}
+		// That outcome is the newer version's: its own comparison, once the
+		// watch brings it, needs no dry run.
+		if modified, err := differ.Modified(ctx, target, annotated, applier, nil); err != nil || modified || applier.calls != 1 {
+			t.Errorf("newer version: modified=%v err=%v after %d dry runs; want unchanged after 1", modified, err, applier.calls)
+		}
+	})
+	t.Run("a drift on the server's newer version is reported at once", func(t *testing.T) {
+		differ := NewDiffer(100)
+		applier := &readingApplier{mergeApplier{live: drifted}}
+		modified, err := differ.Modified(ctx, target, cached, applier, nil)
+		if err != nil || !modified {
+			t.Fatalf("modified=%v err=%v; want the drift of the newer version", modified, err)
+		}
+	})
+	t.Run("without a reader the mixed comparison counts as unchanged and is not remembered", func(t *testing.T) {
+		differ := NewDiffer(100)
+		applier := &mergeApplier{live: drifted}
+		modified, err := differ.Modified(ctx, target, cached, applier, nil)
+		if err != nil || modified {
+			t.Fatalf("modified=%v err=%v; want unchanged until the newer version is watched", modified, err)
+		}
+		if modified, err := differ.Modified(ctx, target, drifted, applier, nil); err != nil || !modified || applier.calls != 2 {
+			t.Errorf("newer version: modified=%v err=%v after %d dry runs; want the drift found by a dry run of its own", modified, err, applier.calls)
+		}
+	})
+}
+
+// readingApplier is a mergeApplier that also reads the server's version.
+type readingApplier struct{ mergeApplier }
+
+func (a *readingApplier) ReadLive(context.Context, *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	return a.live.DeepCopy(), nil
 }
