@@ -25,6 +25,14 @@ import (
 // of the Application's.
 var ErrNotAResource = errors.New("not a resource of the application")
 
+// ActionFieldManager is the field manager of what resource actions write. It
+// is not the syncs' FieldManager: a sync hands the fields its own manager set
+// by other means than apply over to its apply (ClientSideApplyMigration) and
+// then removes those the target does not set, which would undo an action
+// (a restart's restartedAt, and with it start another rollout) at the next
+// sync, where Argo CD keeps it.
+const ActionFieldManager = "capstan-action"
+
 // RunAction runs a resource action on one of app's resources and applies
 // what it changes, as a sync of app would write: with the client of
 // WriteClient (the project's ServiceAccount with impersonation), and only
@@ -133,7 +141,7 @@ func (c *Comparer) createForAction(ctx context.Context, app *v1alpha1.Applicatio
 	if refusal := project.ResourceRefusal(proj, app.Spec.Destination, created, namespaced); refusal != nil {
 		return refusal
 	}
-	if _, err := target.Create(ctx, created, metav1.CreateOptions{FieldManager: FieldManager}); err != nil {
+	if _, err := target.Create(ctx, created, metav1.CreateOptions{FieldManager: ActionFieldManager}); err != nil {
 		return fmt.Errorf("create %s %s: %w", created.GetKind(), created.GetName(), err)
 	}
 	return nil
@@ -154,7 +162,7 @@ func patchForAction(ctx context.Context, target dynamic.ResourceInterface, live,
 		return false, err
 	}
 	if patch != nil {
-		if _, err := target.Patch(ctx, live.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager}); err != nil {
+		if _, err := target.Patch(ctx, live.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: ActionFieldManager}); err != nil {
 			return false, fmt.Errorf("patch %s %s: %w", live.GetKind(), live.GetName(), err)
 		}
 		wrote = true
@@ -166,12 +174,12 @@ func patchForAction(ctx context.Context, target dynamic.ResourceInterface, live,
 	if err != nil || patch == nil {
 		return wrote, err
 	}
-	if _, err := target.Patch(ctx, live.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager}, "status"); err != nil {
+	if _, err := target.Patch(ctx, live.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: ActionFieldManager}, "status"); err != nil {
 		if !apierrors.IsNotFound(err) {
 			return wrote, fmt.Errorf("patch the status of %s %s: %w", live.GetKind(), live.GetName(), err)
 		}
 		// No status subresource: the status is part of the object.
-		if _, err := target.Patch(ctx, live.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager}); err != nil {
+		if _, err := target.Patch(ctx, live.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: ActionFieldManager}); err != nil {
 			return wrote, fmt.Errorf("patch %s %s: %w", live.GetKind(), live.GetName(), err)
 		}
 	}

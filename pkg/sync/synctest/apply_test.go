@@ -7,9 +7,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/compare"
 	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
@@ -181,4 +183,35 @@ func TestTerminateDeletesTheRunningHook(t *testing.T) {
 func withLive(in syncengine.PlanInput, live map[cluster.ResourceKey]*unstructured.Unstructured) syncengine.PlanInput {
 	in.Live = live
 	return in
+}
+
+// TestWhatAResourceActionWroteSurvivesTheNextSync: a restart action stamps the
+// pod template under its own field manager; the next sync of the Deployment
+// (ClientSideApplyMigration on, as by default) hands over only its own and
+// kubectl's client-side apply fields, so the stamp stays and no second
+// rollout starts. Written under the syncs' own manager, the migration would
+// take the stamp over and the apply would remove it.
+func TestWhatAResourceActionWroteSurvivesTheNextSync(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	first := e.operation([]*unstructured.Unstructured{newDeployment("web", nil, nil)}, v1alpha1.SyncOperation{})
+	wantPhase(t, first.finish(t), v1alpha1.OperationSucceeded, "successfully synced")
+
+	stamp := []byte(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-12-07T01:00:00Z"}}}}}`)
+	if _, err := e.client.Resource(deployments).Namespace(e.namespace).Patch(context.Background(), "web", types.MergePatchType, stamp,
+		metav1.PatchOptions{FieldManager: compare.ActionFieldManager}); err != nil {
+		t.Fatalf("stamp: %v", err)
+	}
+	changed := newDeployment("web", nil, nil)
+	changed.Object["spec"].(map[string]any)["replicas"] = int64(2)
+	second := e.operation([]*unstructured.Unstructured{changed}, v1alpha1.SyncOperation{})
+	wantPhase(t, second.finish(t), v1alpha1.OperationSucceeded, "successfully synced")
+
+	web := e.get(t, deployments, "web")
+	if replicas, _, _ := unstructured.NestedInt64(web.Object, "spec", "replicas"); replicas != 2 {
+		t.Fatalf("the second sync was not applied: replicas %d", replicas)
+	}
+	if at, _, _ := unstructured.NestedString(web.Object, "spec", "template", "metadata", "annotations", "kubectl.kubernetes.io/restartedAt"); at == "" {
+		t.Errorf("the sync removed the restart action's stamp from the pod template")
+	}
 }
