@@ -83,9 +83,9 @@ func (s *step) runTasks(ctx context.Context, tasks []*Task, dryRun bool) (runSta
 // or the last group. Every object is still applied, and never before a change
 // that Argo CD's order puts ahead of it; what the order protects (a namespace,
 // a CRD or a ServiceAccount there before what needs it) holds for an object
-// that already exists as applied. A self-heal that reverts one object among
-// unchanged ones of earlier kinds thus waits for one round trip instead of
-// one per kind.
+// that already exists as applied. A sync that changes one object among
+// unchanged ones of earlier kinds (a commit that changes one file) thus
+// reaches it in one round trip instead of one per kind.
 func (s *step) applyGroups(applies []*Task, dryRun bool) [][]*Task {
 	var groups [][]*Task
 	var waiting []*Task
