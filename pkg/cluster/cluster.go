@@ -78,6 +78,7 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 	watcher := &networkFailures{}
 	config = rest.CopyConfig(config)
 	config.Wrap(watcher.wrap)
+	collectWarnings(config)
 	dynamicClient, err := dynamic.NewForConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", server, err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/refresh"
+	syncengine "capstan.dev/capstan/pkg/sync"
 	"capstan.dev/capstan/pkg/target"
 )
 
@@ -246,11 +248,11 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	}
 	result.Conditions = append(result.Conditions, orphans...)
 	rules := c.ignoreRules(app)
-	client, err := c.WriteClient(app, opts.Project, destination)
+	client, identity, err := c.writeClient(app, opts.Project, destination)
 	if err != nil {
 		return failed(v1alpha1.ApplicationConditionComparisonError, err)
 	}
-	applier := DryRunApplier{Cluster: destination, Client: client}
+	applier := DryRunApplier{Cluster: destination, Client: client, Differ: c.Differ, Identity: identity}
 	keys := sortedKeys(targets, live)
 	healths := make([]health.ResourceHealth, 0, len(keys))
 	if len(keys) > 0 {
@@ -367,14 +369,33 @@ func (c *Comparer) HealthAssessor() health.Assessor { return c.Health }
 // destination (an error when it names none: impersonation never falls back
 // to Capstan's own identity); without, the destination's own.
 func (c *Comparer) WriteClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, error) {
+	client, _, err := c.writeClient(app, proj, destination)
+	return client, err
+}
+
+// writeClient is WriteClient with the identity of its requests: the
+// destination and the ServiceAccount it impersonates, if any.
+func (c *Comparer) writeClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, string, error) {
 	if !c.Impersonation {
-		return destination.Dynamic, nil
+		return destination.Dynamic, destination.Server, nil
 	}
 	account, err := project.ServiceAccountFor(proj, app.Spec.Destination, destination.Server, app.Namespace)
 	if err != nil {
+		return nil, "", err
+	}
+	client, err := destination.Impersonating(account)
+	return client, destination.Server + "\x00" + account, err
+}
+
+// SyncApplier is the applier of app's syncs into destination: it writes with
+// WriteClient, and leaves out the dry runs whose answer is known (see
+// AcceptingApplier).
+func (c *Comparer) SyncApplier(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (syncengine.Applier, error) {
+	client, identity, err := c.writeClient(app, proj, destination)
+	if err != nil {
 		return nil, err
 	}
-	return destination.Impersonating(account)
+	return AcceptingApplier{Applier: syncengine.NewKubeApplier(client, destination.Cache.RESTMapper()), Differ: c.Differ, Identity: identity}, nil
 }
 
 // RememberApplied tells the comparer that applying target (as a sync of app
@@ -607,6 +628,11 @@ type DryRunApplier struct {
 	// Client sends the dry-run applies: Cluster's own, or one that
 	// impersonates the project's ServiceAccount.
 	Client dynamic.Interface
+	// Differ, when set, remembers the dry runs the API server accepted
+	// without a warning, by Identity (the client's), for the syncs that
+	// follow (AcceptingApplier).
+	Differ   *diff.Differ
+	Identity string
 }
 
 // FieldManager is the field manager of everything Capstan applies.
@@ -622,8 +648,21 @@ func (a DryRunApplier) DryRunApply(ctx context.Context, target *unstructured.Uns
 	if err != nil {
 		return nil, err
 	}
-	return a.Client.Resource(mapping.Resource).Namespace(target.GetNamespace()).Patch(ctx, target.GetName(),
+	requestCtx, warnings := cluster.CollectWarnings(ctx)
+	predicted, err := a.Client.Resource(mapping.Resource).Namespace(target.GetNamespace()).Patch(requestCtx, target.GetName(),
 		types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: ptrTrue(), DryRun: []string{metav1.DryRunAll}})
+	if err == nil && a.Differ != nil && warnings.Count() == 0 {
+		// Accepted under the default validation (Warn) without a warning:
+		// a strict one, the sync's, accepts it too.
+		unchanged := false
+		if live, ok := a.Cluster.Cache.Get(mapping.Resource, target.GetNamespace(), target.GetName()); ok &&
+			live.GetUID() == predicted.GetUID() && live.GetResourceVersion() == predicted.GetResourceVersion() {
+			// The sync's dry run tells an unchanged object the same way.
+			unchanged = reflect.DeepEqual(predicted.Object, live.Object)
+		}
+		a.Differ.RememberAccepted(a.Identity, target, predicted, unchanged)
+	}
+	return predicted, err
 }
 
 // ReadLive reads the object target names as the API server has it now, with

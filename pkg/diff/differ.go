@@ -55,11 +55,14 @@ type Differ struct {
 	// always has the same content, and each refresh of its Application
 	// would otherwise encode it again.
 	liveHashes *lru.Cache
+	// accepted remembers the server-side applies the API server accepted
+	// (accepted.go).
+	accepted *lru.Cache
 }
 
 // NewDiffer returns a Differ remembering up to size comparisons.
 func NewDiffer(size int) *Differ {
-	return &Differ{outcomes: lru.New(size), liveHashes: lru.New(size)}
+	return &Differ{outcomes: lru.New(size), liveHashes: lru.New(size), accepted: lru.New(size)}
 }
 
 // Modified reports whether target and live differ, using the remembered

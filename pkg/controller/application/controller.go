@@ -41,6 +41,7 @@ import (
 	"capstan.dev/capstan/pkg/health"
 	"capstan.dev/capstan/pkg/project"
 	"capstan.dev/capstan/pkg/refresh"
+	syncengine "capstan.dev/capstan/pkg/sync"
 )
 
 // RefreshAnnotation asks for a refresh: "normal" or "hard" (also bypass caches).
@@ -84,6 +85,9 @@ type Comparer interface {
 	RememberApplied(app *v1alpha1.Application, target, applied *unstructured.Unstructured) error
 	// WriteClient is the client that writes app's objects into destination.
 	WriteClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, error)
+	// SyncApplier is the applier of app's syncs into destination, writing
+	// with WriteClient.
+	SyncApplier(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (syncengine.Applier, error)
 	// HealthAssessor is the health rules of comparisons and syncs.
 	HealthAssessor() health.Assessor
 	// Inputs resolves what a comparison would read besides spec, project and

@@ -21,6 +21,7 @@ import (
 	"capstan.dev/capstan/pkg/generated/clientset/versioned/fake"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/health"
+	syncengine "capstan.dev/capstan/pkg/sync"
 	"capstan.dev/capstan/pkg/target"
 )
 
@@ -58,6 +59,10 @@ func (s *scriptedComparer) RememberApplied(*v1alpha1.Application, *unstructured.
 }
 
 func (s *scriptedComparer) WriteClient(*v1alpha1.Application, *v1alpha1.AppProject, *cluster.Cluster) (dynamic.Interface, error) {
+	return nil, errors.New("no cluster in unit tests")
+}
+
+func (s *scriptedComparer) SyncApplier(*v1alpha1.Application, *v1alpha1.AppProject, *cluster.Cluster) (syncengine.Applier, error) {
 	return nil, errors.New("no cluster in unit tests")
 }
 

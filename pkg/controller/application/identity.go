@@ -14,11 +14,7 @@ import (
 // ServiceAccount the project names (so Kubernetes RBAC limits what the sync
 // can do), without as Capstan itself.
 func (c *Controller) applier(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (syncengine.Applier, error) {
-	client, err := c.comparer.WriteClient(app, proj, destination)
-	if err != nil {
-		return nil, err
-	}
-	return syncengine.NewKubeApplier(client, destination.Cache.RESTMapper()), nil
+	return c.comparer.SyncApplier(app, proj, destination)
 }
 
 // refusal is the project's resource check as a sync plan reads it: every
