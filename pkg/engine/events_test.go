@@ -128,3 +128,44 @@ func BenchmarkEventBurst(b *testing.B) {
 	b.ReportMetric(sharded, "written-share")
 	b.ReportMetric(single, "x-one-writer-share")
 }
+
+// writeTimes is an EventSink that records when each Event was written.
+type writeTimes struct {
+	record.EventSink
+	at map[string]time.Time
+}
+
+func (w *writeTimes) Create(event *corev1.Event) (*corev1.Event, error) {
+	w.at[event.Name] = time.Now()
+	return event, nil
+}
+
+func TestAnEventIsWrittenNoSoonerThanTheDelayAfterItHappened(t *testing.T) {
+	written := &writeTimes{at: map[string]time.Time{}}
+	const delay = 50 * time.Millisecond
+	sink := deferredSink{EventSink: written, delay: delay, ctx: context.Background()}
+	fresh := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "fresh"}, LastTimestamp: metav1.NewTime(time.Now())}
+	old := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "old"}, LastTimestamp: metav1.NewTime(time.Now().Add(-time.Hour))}
+	for _, event := range []*corev1.Event{fresh, old} {
+		if _, err := sink.Create(event); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at := written.at["fresh"]; at.Before(fresh.LastTimestamp.Add(delay)) {
+		t.Errorf("a fresh Event was written %v after it happened, before the delay of %v", at.Sub(fresh.LastTimestamp.Time), delay)
+	}
+	if _, ok := written.at["old"]; !ok {
+		t.Error("an Event older than the delay was not written")
+	}
+
+	// A server stopping does not wait for held Events.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stopping := deferredSink{EventSink: written, delay: time.Hour, ctx: ctx}
+	if _, err := stopping.Create(&corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "stopping"}, LastTimestamp: metav1.NewTime(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := written.at["stopping"]; !ok {
+		t.Error("an Event held while the server stops was not written")
+	}
+}
