@@ -374,17 +374,19 @@ func (c *Comparer) WriteClient(app *v1alpha1.Application, proj *v1alpha1.AppProj
 }
 
 // writeClient is WriteClient with the identity of its requests: the
-// destination and the ServiceAccount it impersonates, if any.
+// destination (this Cluster: one whose Secret changed, its credentials with
+// it, is another) and the ServiceAccount it impersonates, if any.
 func (c *Comparer) writeClient(app *v1alpha1.Application, proj *v1alpha1.AppProject, destination *cluster.Cluster) (dynamic.Interface, string, error) {
+	identity := fmt.Sprintf("%s\x00%p", destination.Server, destination)
 	if !c.Impersonation {
-		return destination.Dynamic, destination.Server, nil
+		return destination.Dynamic, identity, nil
 	}
 	account, err := project.ServiceAccountFor(proj, app.Spec.Destination, destination.Server, app.Namespace)
 	if err != nil {
 		return nil, "", err
 	}
 	client, err := destination.Impersonating(account)
-	return client, destination.Server + "\x00" + account, err
+	return client, identity + "\x00" + account, err
 }
 
 // SyncApplier is the applier of app's syncs into destination: it writes with
