@@ -93,6 +93,18 @@ func configMapResult(t *testing.T, out syncengine.StepOutput) *v1alpha1.Resource
 	return nil
 }
 
+// syncCounted runs syncConfigMap, which must sync the ConfigMap, and
+// returns the dry runs and applies it sent.
+func syncCounted(ctx context.Context, t *testing.T, comparer *compare.Comparer, counter *localplane.RequestCounter, app *v1alpha1.Application, result compare.Result) (dryRuns, applies int64) {
+	t.Helper()
+	dryRunsBefore, appliesBefore := counter.CountOf(localplane.RequestDryRun), counter.CountOf(localplane.RequestApply)
+	out := syncConfigMap(ctx, t, comparer, app, result)
+	if got := configMapResult(t, out); got.Status != v1alpha1.ResultCodeSynced {
+		t.Fatalf("the ConfigMap's sync result is %s: %s", got.Status, got.Message)
+	}
+	return counter.CountOf(localplane.RequestDryRun) - dryRunsBefore, counter.CountOf(localplane.RequestApply) - appliesBefore
+}
+
 func TestASyncDoesNotRepeatTheDryRunOfTheComparisonThatFoundTheDrift(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -102,16 +114,12 @@ func TestASyncDoesNotRepeatTheDryRunOfTheComparisonThatFoundTheDrift(t *testing.
 	comparer, counter := newComparer(ctx, t, objects)
 
 	result := drift(ctx, t, comparer, app)
-	dryRuns, applies := counter.CountOf(localplane.RequestDryRun), counter.CountOf(localplane.RequestApply)
-	out := syncConfigMap(ctx, t, comparer, app, result)
-	if got := configMapResult(t, out); got.Status != v1alpha1.ResultCodeSynced {
-		t.Fatalf("the ConfigMap's sync result is %s: %s", got.Status, got.Message)
+	dryRuns, applies := syncCounted(ctx, t, comparer, counter, app, result)
+	if dryRuns != 0 {
+		t.Errorf("the sync sent %d dry runs; the comparison had dry-run the same apply of the same version", dryRuns)
 	}
-	if sent := counter.CountOf(localplane.RequestDryRun) - dryRuns; sent != 0 {
-		t.Errorf("the sync sent %d dry runs; the comparison had dry-run the same apply of the same version", sent)
-	}
-	if sent := counter.CountOf(localplane.RequestApply) - applies; sent != 1 {
-		t.Errorf("the sync sent %d applies, want 1", sent)
+	if applies != 1 {
+		t.Errorf("the sync sent %d applies, want 1", applies)
 	}
 	client, err := dynamic.NewForConfig(config)
 	if err != nil {
@@ -139,16 +147,12 @@ func TestASyncDoesNotRepeatTheDryRunOfTheComparisonThatFoundTheDrift(t *testing.
 	again := result
 	again.Live = maps.Clone(result.Live)
 	again.Live[key], _ = result.Cluster.Cache.Get(resources["ConfigMap"], key.Namespace, key.Name)
-	dryRuns, applies = counter.CountOf(localplane.RequestDryRun), counter.CountOf(localplane.RequestApply)
-	out = syncConfigMap(ctx, t, comparer, app, again)
-	if got := configMapResult(t, out); got.Status != v1alpha1.ResultCodeSynced {
-		t.Fatalf("the second sync's result is %s: %s", got.Status, got.Message)
+	dryRuns, applies = syncCounted(ctx, t, comparer, counter, app, again)
+	if dryRuns != 0 {
+		t.Errorf("the second sync sent %d dry runs of what the first applied", dryRuns)
 	}
-	if sent := counter.CountOf(localplane.RequestDryRun) - dryRuns; sent != 0 {
-		t.Errorf("the second sync sent %d dry runs of what the first applied", sent)
-	}
-	if sent := counter.CountOf(localplane.RequestApply) - applies; sent != 1 {
-		t.Errorf("the second sync sent %d applies, want 1", sent)
+	if applies != 1 {
+		t.Errorf("the second sync sent %d applies, want 1", applies)
 	}
 }
 
@@ -165,16 +169,12 @@ func TestAnApplyTheServerWarnsAboutIsDryRunAgainBeforeTheSyncAppliesIt(t *testin
 	comparer, counter := newComparer(ctx, t, objects)
 
 	result := drift(ctx, t, comparer, app)
-	dryRuns, applies := counter.CountOf(localplane.RequestDryRun), counter.CountOf(localplane.RequestApply)
-	out := syncConfigMap(ctx, t, comparer, app, result)
-	if got := configMapResult(t, out); got.Status != v1alpha1.ResultCodeSynced {
-		t.Fatalf("the ConfigMap's sync result is %s: %s", got.Status, got.Message)
+	dryRuns, applies := syncCounted(ctx, t, comparer, counter, app, result)
+	if dryRuns != 1 {
+		t.Errorf("the sync sent %d dry runs, want 1: the comparison's was answered with a warning", dryRuns)
 	}
-	if sent := counter.CountOf(localplane.RequestDryRun) - dryRuns; sent != 1 {
-		t.Errorf("the sync sent %d dry runs, want 1: the comparison's was answered with a warning", sent)
-	}
-	if sent := counter.CountOf(localplane.RequestApply) - applies; sent != 1 {
-		t.Errorf("the sync sent %d applies, want 1", sent)
+	if applies != 1 {
+		t.Errorf("the sync sent %d applies, want 1", applies)
 	}
 }
 
