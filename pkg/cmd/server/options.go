@@ -17,6 +17,7 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/inprocess"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/scheme"
 )
@@ -64,6 +65,10 @@ type Options struct {
 	// admissionInformers hold the AppProjects the admission plugin reads;
 	// set when the admission chain is built, started once the server runs.
 	admissionInformers informers.SharedInformerFactory
+	// loopback carries the server's requests to itself (controllers,
+	// webhooks, admission informers) in process; its handler is set once
+	// the server is built.
+	loopback inprocess.Transport
 
 	StdOut io.Writer
 	StdErr io.Writer

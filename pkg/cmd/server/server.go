@@ -98,6 +98,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.loopback.Handler = server.GenericAPIServer.Handler
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-admission-informers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		if o.admissionInformers != nil {
 			o.admissionInformers.Start(hookCtx.Done())
@@ -105,14 +106,14 @@ func (o *Options) Run(ctx context.Context) error {
 		return nil
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-default-project", func(hookCtx genericapiserver.PostStartHookContext) error {
-		return ensureDefaultProject(hookCtx, hookCtx.LoopbackClientConfig)
+		return ensureDefaultProject(hookCtx, inProcess(hookCtx.LoopbackClientConfig, &o.loopback))
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-controllers", func(hookCtx genericapiserver.PostStartHookContext) error {
 		// The hook context is cancelled when the server stops: the controllers stop with it.
-		return o.startControllers(hookCtx, o.ClientRate.apply(hookCtx.LoopbackClientConfig), gitops)
+		return o.startControllers(hookCtx, o.ClientRate.apply(inProcess(hookCtx.LoopbackClientConfig, &o.loopback)), gitops)
 	})
 	server.GenericAPIServer.AddPostStartHookOrDie("capstan-webhooks", func(hookCtx genericapiserver.PostStartHookContext) error {
-		return o.serveWebhooks(hookCtx, webhooks, o.ClientRate.apply(hookCtx.LoopbackClientConfig), destination,
+		return o.serveWebhooks(hookCtx, webhooks, o.ClientRate.apply(inProcess(hookCtx.LoopbackClientConfig, &o.loopback)), destination,
 			StoredObjects{Applications: server.Applications, ApplicationSets: server.ApplicationSets})
 	})
 	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)

@@ -89,7 +89,7 @@ func (o *Options) registerAdmission() {
 	})
 	admissionOptions.RecommendedPluginOrder = append(admissionOptions.RecommendedPluginOrder, capstanadmission.PluginName)
 	o.RecommendedOptions.ExtraAdmissionInitializers = func(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
-		client, err := clientset.NewForConfig(c.LoopbackClientConfig)
+		client, err := clientset.NewForConfig(inProcess(c.LoopbackClientConfig, &o.loopback))
 		if err != nil {
 			return nil, fmt.Errorf("admission: client of the capstan.dev API: %w", err)
 		}
