@@ -17,8 +17,8 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
-	"capstan.dev/capstan/pkg/inprocess"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
+	"capstan.dev/capstan/pkg/inprocess"
 	"capstan.dev/capstan/pkg/scheme"
 )
 
