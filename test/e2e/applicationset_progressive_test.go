@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -165,4 +168,115 @@ func waitForRollout(t *testing.T, ns, appSet, revision string) {
 		t.Errorf("syncs out of step order: dev-1 %v–%v, %s %v–%v, %s %v–%v", started("dev-1"), finished("dev-1"),
 			first, started(first), finished(first), second, started(second), finished(second))
 	}
+}
+
+func TestApplicationSetDeletionOrderReverseDeletesTheLastStepFirst(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	names := []string{"base", "middle", "top"}
+	repo := newGitRepo(t, workloads(names...))
+	kubectlWithInput(t, applicationSet("layers", ns, `  generators:
+  - list:
+      elements:
+      - {name: base, layer: "1"}
+      - {name: middle, layer: "2"}
+      - {name: top, layer: "3"}
+  strategy:
+    type: RollingSync
+    deletionOrder: Reverse
+    rollingSync:
+      steps:
+      - matchExpressions: [{key: layer, operator: In, values: ["1"]}]
+      - matchExpressions: [{key: layer, operator: In, values: ["2"]}]
+      - matchExpressions: [{key: layer, operator: In, values: ["3"]}]
+  template:
+    metadata:
+      name: '{{.name}}'
+      labels: {layer: '{{.layer}}'}
+      finalizers: [resources-finalizer.argocd.argoproj.io]
+    spec:
+      project: `+ns+`
+      source: {repoURL: '`+repo.URL+`', targetRevision: main, path: 'apps/{{.name}}'}
+      destination: {server: https://kubernetes.default.svc, namespace: `+ns+`}
+`), "apply", "-f", "-")
+	waitForHealthy(t, ns, names...)
+	eventually(t, appSetTimeout, "the ApplicationSet to hold the resources finalizer", func() (bool, error) {
+		got, err := tryKubectl("get", "appset", "layers", "-n", ns, "-o", "jsonpath={.metadata.finalizers}")
+		return strings.Contains(got, "resources-finalizer.argocd.argoproj.io"), fmt.Errorf("finalizers %q (%v)", got, err)
+	})
+
+	// Every change of the Applications, in the order the API server sends them.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	watch := kubectlCommand(ctx, nil, "get", "applications", "-n", ns, "--watch", "--output-watch-events",
+		"-o", `jsonpath={.type} {.object.metadata.name} {.object.metadata.deletionTimestamp}{"\n"}`)
+	var events lockedBuffer
+	watch.Stdout = &events
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	watching := make(chan error, 1)
+	go func() { watching <- watch.Wait() }()
+	eventually(t, appSetTimeout, "the watch to list the Applications", func() (bool, error) {
+		return strings.Count(events.String(), "ADDED") >= len(names), fmt.Errorf("events %q", events.String())
+	})
+
+	kubectl(t, "delete", "appset", "layers", "-n", ns, "--wait=false")
+	eventually(t, 2*appSetTimeout, "the ApplicationSet and its Applications to be gone", func() (bool, error) {
+		apps, err := applications(ns)
+		_, appSetErr := tryKubectl("get", "appset", "layers", "-n", ns)
+		return err == nil && len(apps) == 0 && appSetErr != nil && strings.Contains(appSetErr.Error(), "NotFound"),
+			fmt.Errorf("Applications %v (%v), ApplicationSet: %v", apps, err, appSetErr)
+	})
+	// The resources of each Application went with it (its finalizer).
+	for _, name := range names {
+		if out, err := tryKubectl("get", "configmap", name, "-n", ns); err == nil {
+			t.Errorf("the ConfigMap of %s is still there: %s", name, out)
+		}
+	}
+	cancel()
+	<-watching
+
+	// Each step starts deleting only once the later steps are gone.
+	deleting, deleted := map[string]int{}, map[string]int{}
+	for i, line := range strings.Split(strings.TrimSpace(events.String()), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		name := fields[1]
+		if _, seen := deleting[name]; !seen && len(fields) == 3 {
+			deleting[name] = i
+		}
+		if fields[0] == "DELETED" {
+			deleted[name] = i
+		}
+	}
+	for i := 0; i+1 < len(names); i++ {
+		earlier, later := names[i], names[i+1]
+		d, okDeleting := deleting[earlier]
+		gone, okDeleted := deleted[later]
+		if !okDeleting || !okDeleted || d < gone {
+			t.Errorf("%s started deleting (event %d, seen %v) before %s was gone (event %d, seen %v); events:\n%s",
+				earlier, d, okDeleting, later, gone, okDeleted, events.String())
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a process writes while the test reads it.
+type lockedBuffer struct {
+	mu     sync.Mutex
+	buffer bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buffer.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buffer.String()
 }

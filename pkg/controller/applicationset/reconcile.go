@@ -43,10 +43,14 @@ func (c *Controller) reconcile(ctx context.Context, key string, full bool) (time
 	logger := klog.LoggerWithValues(klog.FromContext(ctx), "applicationSet", klog.KObj(appSet))
 	ctx = klog.NewContext(ctx, logger)
 	if appSet.DeletionTimestamp != nil {
-		return 0, c.finalizeDeletion(ctx, appSet)
+		return c.finalizeDeletion(ctx, appSet)
 	}
 	if !full {
 		return 0, c.writeStatus(ctx, appSet, nil)
+	}
+	if wrote, err := c.ensureReverseDeletionFinalizer(ctx, appSet); wrote || err != nil {
+		// The written finalizer queues the ApplicationSet again.
+		return 0, err
 	}
 	// Take a refresh request up before the generators run: one written
 	// while they run (a second push) is then left for the next reconcile.
