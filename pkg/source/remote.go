@@ -34,6 +34,20 @@ func NewHTTPStatusError(request *http.Request, statusCode int) *HTTPStatusError 
 	return &HTTPStatusError{Method: request.Method, URL: repourl.Redact(request.URL.String()), StatusCode: statusCode}
 }
 
+// CredentialError is a failure to obtain the credentials a request needs (a
+// GitHub App's installation token), in Capstan's own words: its text is kept
+// in messages, and errors.Is sees its Kind (ErrAuthentication or
+// ErrUnreachable).
+type CredentialError struct {
+	Message string
+	Kind    error
+}
+
+func (e *CredentialError) Error() string { return e.Message }
+
+// Unwrap returns the kind of failure.
+func (e *CredentialError) Unwrap() error { return e.Kind }
+
 func (e *HTTPStatusError) Error() string {
 	return fmt.Sprintf("HTTP %d %s from %s %s", e.StatusCode, http.StatusText(e.StatusCode), e.Method, e.URL)
 }
@@ -98,6 +112,7 @@ func HideServerText(err error, kindKnown bool) error {
 // Capstan, the Go runtime or the local system rather than from the server.
 func vouchedFor(err error) error {
 	var status *HTTPStatusError
+	var credential *CredentialError
 	var tooLarge *TooLargeError
 	var keyError *knownhosts.KeyError
 	var revoked *knownhosts.RevokedError
@@ -112,6 +127,8 @@ func vouchedFor(err error) error {
 	var errno syscall.Errno
 	var netErr net.Error
 	switch {
+	case errors.As(err, &credential):
+		return credential
 	case errors.As(err, &status):
 		return status
 	case errors.As(err, &tooLarge):

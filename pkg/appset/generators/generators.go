@@ -24,6 +24,7 @@ import (
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/appset/template"
+	"capstan.dev/capstan/pkg/source/credentials"
 )
 
 // Cluster is a destination cluster the Clusters generator can yield.
@@ -78,6 +79,9 @@ type Sources struct {
 // Generators runs the generators of ApplicationSets over Sources.
 type Generators struct {
 	sources Sources
+	// githubApps caches the installation tokens of GitHub App Secrets
+	// (appSecretName) across generations.
+	githubApps *credentials.GitHubAppTokens
 	// bitbucketCloudAPI is Bitbucket Cloud's API URL, which generators
 	// cannot set (tests point it at a loopback server).
 	bitbucketCloudAPI string
@@ -88,7 +92,7 @@ func New(sources Sources) *Generators {
 	if sources.HTTPClient == nil {
 		sources.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Generators{sources: sources, bitbucketCloudAPI: defaultBitbucketCloudAPI}
+	return &Generators{sources: sources, bitbucketCloudAPI: defaultBitbucketCloudAPI, githubApps: credentials.NewGitHubAppTokens(nil)}
 }
 
 // Result is what one top-level generator produced: its parameter sets and the

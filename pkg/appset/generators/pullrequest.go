@@ -202,11 +202,8 @@ func githubStylePulls(ctx context.Context, r *remote, owner, repo string, labels
 }
 
 func (r *run) githubPulls(ctx context.Context, config *v1alpha1.PullRequestGeneratorGithub) ([]pullRequest, error) {
-	if config.AppSecretName != "" {
-		return nil, fmt.Errorf("github.appSecretName: GitHub App authentication is not supported, use tokenRef")
-	}
 	remote, err := r.connect(ctx, connection{name: "GitHub", field: "github", api: orDefault(config.API, defaultGithubAPI),
-		tokenRef: config.TokenRef, tokenField: "github.tokenRef", auth: bearerAuth("Bearer")})
+		tokenRef: config.TokenRef, tokenField: "github.tokenRef", appSecretName: config.AppSecretName, auth: bearerAuth("Bearer")})
 	if err != nil {
 		return nil, err
 	}

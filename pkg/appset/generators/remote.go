@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/source/credentials"
 )
 
 // Bounds on what a remote service may send: a response body larger than
@@ -334,6 +335,10 @@ type connection struct {
 	// tokenRef and tokenField are the Secret key of the token and the field naming it.
 	tokenRef   *v1alpha1.SecretRef
 	tokenField string
+	// appSecretName, when set, names a GitHub App Secret (githubAppID,
+	// githubAppInstallationID, githubAppPrivateKey) whose installation
+	// token authenticates instead of tokenRef's.
+	appSecretName string
 	// insecure and caRef configure TLS.
 	insecure bool
 	caRef    *v1alpha1.ConfigMapKeyRef
@@ -347,11 +352,16 @@ func (r *run) connect(ctx context.Context, c connection) (*remote, error) {
 	if err := r.allowedSCM(c.api); err != nil {
 		return nil, err
 	}
-	token, err := r.secretValue(ctx, c.tokenRef, c.tokenField)
+	client, err := r.httpClient(ctx, c.insecure, c.caRef, c.field)
 	if err != nil {
 		return nil, err
 	}
-	client, err := r.httpClient(ctx, c.insecure, c.caRef, c.field)
+	var token string
+	if c.appSecretName != "" {
+		token, err = r.githubAppToken(ctx, c, client)
+	} else {
+		token, err = r.secretValue(ctx, c.tokenRef, c.tokenField)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -360,6 +370,28 @@ func (r *run) connect(ctx context.Context, c connection) (*remote, error) {
 		base = strings.TrimSuffix(c.api, "/") + c.path
 	}
 	return newRemote(c.name, base, client, c.auth(token))
+}
+
+// githubAppToken is an installation token of the GitHub App whose Secret
+// (in the ApplicationSet's namespace, as tokenRef's) c.appSecretName names,
+// minted from its githubAppEnterpriseBaseUrl or else the generator's API,
+// which --allowed-scm-providers must allow either way.
+func (r *run) githubAppToken(ctx context.Context, c connection, client *http.Client) (string, error) {
+	field := c.field + ".appSecretName"
+	data, err := r.secretData(ctx, c.appSecretName, field)
+	if err != nil {
+		return "", err
+	}
+	app, err := credentials.GitHubAppFromSecret(r.appSet.Namespace+"/"+c.appSecretName, data)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", field, err)
+	}
+	if app.GitHubAppEnterpriseBaseURL == "" {
+		app.GitHubAppEnterpriseBaseURL = c.api
+	} else if err := r.allowedSCM(app.GitHubAppEnterpriseBaseURL); err != nil {
+		return "", err
+	}
+	return r.generators.githubApps.Token(ctx, app, client)
 }
 
 // bearerAuth and basicToken are connection.auth of the providers.

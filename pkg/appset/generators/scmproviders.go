@@ -2,7 +2,6 @@ package generators
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -71,11 +70,8 @@ type githubBranch struct {
 func (b githubBranch) sha() string { return orDefault(b.Commit.SHA, b.Commit.ID) }
 
 func (r *run) githubSCM(ctx context.Context, config *v1alpha1.SCMProviderGeneratorGithub) (scmService, error) {
-	if config.AppSecretName != "" {
-		return nil, fmt.Errorf("github.appSecretName: GitHub App authentication is not supported, use tokenRef")
-	}
 	remote, err := r.connect(ctx, connection{name: "GitHub", field: "github", api: orDefault(config.API, defaultGithubAPI),
-		tokenRef: config.TokenRef, tokenField: "github.tokenRef", auth: bearerAuth("Bearer")})
+		tokenRef: config.TokenRef, tokenField: "github.tokenRef", appSecretName: config.AppSecretName, auth: bearerAuth("Bearer")})
 	if err != nil {
 		return nil, err
 	}

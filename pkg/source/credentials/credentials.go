@@ -50,6 +50,16 @@ type Credentials struct {
 	// CABundle is extra PEM CA certificates to trust (argocd-tls-certs-cm).
 	CABundle string
 
+	// GitHubAppID, GitHubAppInstallationID and GitHubAppPrivateKey are a
+	// GitHub App's: Git over HTTPS authenticates with installation tokens
+	// minted from them (GitHubAppTokens), from GitHubAppEnterpriseBaseURL
+	// (a GitHub Enterprise Server's API, https://HOST/api/v3) or
+	// api.github.com.
+	GitHubAppID                int64
+	GitHubAppInstallationID    int64
+	GitHubAppPrivateKey        string
+	GitHubAppEnterpriseBaseURL string
+
 	// Insecure skips TLS server verification.
 	Insecure bool
 	// InsecureIgnoreHostKey skips SSH host key verification.
@@ -72,7 +82,7 @@ type Credentials struct {
 // options only), which decides whether a repo-creds template applies.
 func (c Credentials) HasCredentials() bool {
 	return c.Username != "" || c.Password != "" || c.BearerToken != "" ||
-		c.SSHPrivateKey != "" || c.TLSClientCertData != "" || c.TLSClientCertKey != ""
+		c.SSHPrivateKey != "" || c.TLSClientCertData != "" || c.TLSClientCertKey != "" || c.GitHubAppPrivateKey != ""
 }
 
 // WithURLUserinfo returns the credentials to use for repoURL: these, or, when
@@ -101,7 +111,7 @@ func (c Credentials) EffectiveType() string {
 // is set, because tokens are often passed as usernames.
 func (c Credentials) Secrets() []string {
 	var secrets []string
-	for _, value := range []string{c.Password, c.BearerToken, c.SSHPrivateKey, c.TLSClientCertKey} {
+	for _, value := range []string{c.Password, c.BearerToken, c.SSHPrivateKey, c.TLSClientCertKey, c.GitHubAppPrivateKey} {
 		if value != "" {
 			secrets = append(secrets, value)
 		}
@@ -147,6 +157,12 @@ func (c Credentials) String() string {
 	add("sshPrivateKey", present(c.SSHPrivateKey))
 	add("tlsClientCertData", present(c.TLSClientCertData))
 	add("tlsClientCertKey", present(c.TLSClientCertKey))
+	if c.IsGitHubApp() {
+		add("githubAppID", fmt.Sprint(c.GitHubAppID))
+		add("githubAppInstallationID", fmt.Sprint(c.GitHubAppInstallationID))
+		add("githubAppPrivateKey", present(c.GitHubAppPrivateKey))
+		add("githubAppEnterpriseBaseUrl", c.GitHubAppEnterpriseBaseURL)
+	}
 	if c.Insecure {
 		add("insecure", "true")
 	}

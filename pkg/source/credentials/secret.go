@@ -65,6 +65,9 @@ func FromSecret(secret *corev1.Secret) (Credentials, error) {
 		}
 		*flag.target = parsed
 	}
+	if err := creds.readGitHubApp(name, value); err != nil {
+		return Credentials{}, err
+	}
 	if raw := strings.TrimSpace(value("depth")); raw != "" {
 		depth, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || depth < 0 {
@@ -73,6 +76,56 @@ func FromSecret(secret *corev1.Secret) (Credentials, error) {
 		creds.Depth = depth
 	}
 	return creds, nil
+}
+
+// GitHubAppFromSecret reads the GitHub App of a Secret's data (the keys of a
+// repository Secret; url is not needed), for the GitHub App authentication
+// of ApplicationSet generators (appSecretName). name names the Secret in
+// errors.
+func GitHubAppFromSecret(name string, data map[string][]byte) (Credentials, error) {
+	creds := Credentials{SecretName: name}
+	if err := creds.readGitHubApp(name, func(key string) string { return string(data[key]) }); err != nil {
+		return Credentials{}, err
+	}
+	if !creds.IsGitHubApp() {
+		return Credentials{}, fmt.Errorf("Secret %s has no githubAppPrivateKey, githubAppID and githubAppInstallationID", name)
+	}
+	return creds, nil
+}
+
+// readGitHubApp reads the GitHub App keys of a repository Secret: all three
+// of githubAppID, githubAppInstallationID and githubAppPrivateKey, or none.
+func (c *Credentials) readGitHubApp(name string, value func(string) string) error {
+	c.GitHubAppPrivateKey = value("githubAppPrivateKey")
+	c.GitHubAppEnterpriseBaseURL = strings.TrimSpace(value("githubAppEnterpriseBaseUrl"))
+	ids := []struct {
+		key    string
+		target *int64
+	}{
+		{"githubAppID", &c.GitHubAppID},
+		{"githubAppInstallationID", &c.GitHubAppInstallationID},
+	}
+	for _, id := range ids {
+		raw := strings.TrimSpace(value(id.key))
+		if raw == "" {
+			if c.GitHubAppPrivateKey != "" {
+				return fmt.Errorf("repository Secret %s: %s is required with githubAppPrivateKey", name, id.key)
+			}
+			continue
+		}
+		parsed, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || parsed <= 0 {
+			return fmt.Errorf("repository Secret %s: %s: %q is not a positive integer", name, id.key, raw)
+		}
+		*id.target = parsed
+	}
+	if c.GitHubAppPrivateKey == "" && (c.GitHubAppID != 0 || c.GitHubAppInstallationID != 0) {
+		return fmt.Errorf("repository Secret %s: githubAppPrivateKey is required with githubAppID and githubAppInstallationID", name)
+	}
+	if base := c.GitHubAppEnterpriseBaseURL; base != "" && !strings.HasPrefix(base, "https://") && !strings.HasPrefix(base, "http://") {
+		return fmt.Errorf("repository Secret %s: githubAppEnterpriseBaseUrl: %q is not an http(s) URL", name, base)
+	}
+	return nil
 }
 
 // copyCredentialsFrom fills the credentials this repository lacks from a
@@ -89,6 +142,10 @@ func (c *Credentials) copyCredentialsFrom(template Credentials) {
 	fill(&c.SSHPrivateKey, template.SSHPrivateKey)
 	fill(&c.TLSClientCertData, template.TLSClientCertData)
 	fill(&c.TLSClientCertKey, template.TLSClientCertKey)
+	if !c.IsGitHubApp() && template.IsGitHubApp() {
+		c.GitHubAppID, c.GitHubAppInstallationID = template.GitHubAppID, template.GitHubAppInstallationID
+		c.GitHubAppPrivateKey, c.GitHubAppEnterpriseBaseURL = template.GitHubAppPrivateKey, template.GitHubAppEnterpriseBaseURL
+	}
 	c.ForceHTTPBasicAuth = template.ForceHTTPBasicAuth
 	c.EnableOCI = c.EnableOCI || template.EnableOCI
 	c.SecretName += " + " + template.SecretName

@@ -96,7 +96,7 @@ func (r *repository) fetch(ctx context.Context, request fetchRequest, creds cred
 	r.fetchMu.Lock()
 	defer r.fetchMu.Unlock()
 	logger := klog.FromContext(ctx)
-	session, err := r.cache.transports.session(r.url, creds)
+	session, err := r.cache.transports.session(ctx, r.url, creds)
 	if err != nil {
 		return err
 	}

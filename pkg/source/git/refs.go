@@ -127,7 +127,7 @@ func (r *repository) shared(ctx context.Context, group *singleflight.Group, key 
 }
 
 func (r *repository) lsRemote(ctx context.Context, creds credentials.Credentials) (*refListing, error) {
-	session, err := r.cache.transports.session(r.url, creds)
+	session, err := r.cache.transports.session(ctx, r.url, creds)
 	if err != nil {
 		return nil, err
 	}
