@@ -91,7 +91,9 @@ func TestAnApplicationReadsAPrivateRepositoryAsAGitHubAppInstallation(t *testing
 			t.Fatalf("repo add: exit code %d\n%s", code, out)
 		}
 		wrongSecret := secretNamed(t, out)
-		t.Cleanup(func() { _, _ = tryKubectl("delete", "secret", wrongSecret, "-n", "capstan-system", "--ignore-not-found") })
+		t.Cleanup(func() {
+			_, _ = tryKubectl("delete", "secret", wrongSecret, "-n", "capstan-system", "--ignore-not-found")
+		})
 		kubectlWithInput(t, configMapApplication(ns, "wrongapp", wrong.URL), "apply", "-f", "-")
 		eventually(t, 2*time.Minute, "a comparison error naming the App's Secret", func() (bool, error) {
 			got, err := tryKubectl("get", "app", "wrongapp", "-n", ns, "-o", "jsonpath={.status.conditions}")
