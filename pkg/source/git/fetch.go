@@ -141,7 +141,14 @@ func (r *repository) fetch(ctx context.Context, request fetchRequest, creds cred
 		return fmt.Errorf("store fetched objects: %w", err)
 	}
 	r.readers.invalidate()
-	return r.storeRefs(advertised.References)
+	if err := r.storeRefs(advertised.References); err != nil {
+		return err
+	}
+	if err := r.consolidatePacks(); err != nil {
+		// The fetch itself succeeded: the packs stay as they are.
+		logger.Info("Merging the Git packs of a repository failed; they stay as they are", "repo", r.displayURL(), "err", err)
+	}
+	return nil
 }
 
 // wants lists the objects to ask for.

@@ -16,8 +16,21 @@ import (
 // a repository that is fetched often (a commit a second) spent most of
 // Capstan's CPU in those reads. Everything else is the underlying file
 // system's.
+//
+// It also leaves the packs merged into another (retired) out of the pack
+// directory's listing, so that storages opened after a merge never use them.
 type indexReadingFS struct {
 	billy.Filesystem
+	retired *retiredPacks
+}
+
+// ReadDir lists a directory; in objects/pack, without retired packs.
+func (fs indexReadingFS) ReadDir(path string) ([]os.FileInfo, error) {
+	files, err := fs.Filesystem.ReadDir(path)
+	if err != nil || fs.retired == nil {
+		return files, err
+	}
+	return fs.retired.hiddenFrom(path, files), nil
 }
 
 // Open reads a pack index whole; other files open as usual.

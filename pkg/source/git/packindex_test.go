@@ -22,7 +22,7 @@ func TestPackIndexesAreReadWholeAndOtherFilesOpenAsUsual(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fs := indexReadingFS{osfs.New(dir)}
+	fs := indexReadingFS{Filesystem: osfs.New(dir)}
 
 	f, err := fs.Open("objects/pack/pack-1.idx")
 	if err != nil {
