@@ -70,4 +70,11 @@ func TestAGitHubAppReadsARepositoryWithOneInstallationTokenForEveryRequest(t *te
 			t.Errorf("the error quotes the key: %v", err)
 		}
 	})
+	t.Run("an SSH URL is refused with what to use instead", func(t *testing.T) {
+		_, err := newCache(t, git.Options{}).Resolve(context.Background(), "ssh://git@127.0.0.1:1/app.git", "main", app)
+		mustBe(t, err, git.ErrAuthentication)
+		if err == nil || !strings.Contains(err.Error(), "authenticates Git over HTTPS only") || !strings.Contains(err.Error(), "capstan-system/github-app") {
+			t.Errorf("got %v, want the refusal naming the Secret and HTTPS", err)
+		}
+	})
 }

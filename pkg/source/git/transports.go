@@ -67,6 +67,9 @@ func (t *transports) session(ctx context.Context, repoURL string, creds credenti
 	var auth transport.AuthMethod
 	switch {
 	case endpoint.Protocol == "file" || endpoint.Protocol == "git":
+	case creds.IsGitHubApp() && endpoint.Protocol == "ssh":
+		return nil, &source.CredentialError{Kind: source.ErrAuthentication,
+			Message: fmt.Sprintf("the GitHub App of Secret %s authenticates Git over HTTPS only; use the repository's https:// URL", creds.SecretName)}
 	case creds.IsGitHubApp() && (endpoint.Protocol == "http" || endpoint.Protocol == "https"):
 		api, err := t.apiClient(creds)
 		if err != nil {
