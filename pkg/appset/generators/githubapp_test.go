@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func TestGitHubGeneratorsAuthenticateAsAGitHubAppInstallation(t *testing.T) {
@@ -60,6 +61,24 @@ generators:
 	if got := tokenRequests.Load(); got != 1 {
 		t.Errorf("%d token requests for two generators of one installation, want 1", got)
 	}
+
+	t.Run("the caller of a preview who may not read the App Secret gets no generation", func(t *testing.T) {
+		refuseSecrets := func(_ context.Context, verb string, resource schema.GroupVersionResource, namespace, name string) error {
+			if resource.Resource == "secrets" {
+				return errorf("may not %s secrets %s/%s", verb, namespace, name)
+			}
+			return nil
+		}
+		fresh := New(Sources{Kube: tokenClient(appSecret)})
+		before := tokenRequests.Load()
+		_, err := fresh.Generate(context.Background(), scm, Options{Authorize: refuseSecrets})
+		if err == nil || !strings.Contains(err.Error(), "may not get secrets team/github-app") {
+			t.Errorf("got %v, want the refusal to read the App Secret", err)
+		}
+		if tokenRequests.Load() != before {
+			t.Error("a token was requested for a caller who may not read the App Secret")
+		}
+	})
 
 	for name, test := range map[string]struct{ secret, want string }{
 		"a missing App Secret names the field": {"other-app", "github.appSecretName: read Secret team/other-app"},
