@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -24,7 +26,7 @@ func deploymentJSON(name string, containers ...string) []byte {
 	obj := map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment",
 		"metadata": map[string]any{
-			"name": name, "namespace": "bench-" + name, "uid": "uid-" + name, "resourceVersion": "7",
+			"name": name, "namespace": "bench-" + name, "uid": "uid-" + name, "resourceVersion": "1234567",
 			"labels": map[string]any{InstanceLabel: name},
 			"managedFields": []any{
 				map[string]any{"manager": "capstan", "operation": "Apply", "apiVersion": "apps/v1",
@@ -127,4 +129,74 @@ func BenchmarkCachedObjectMemory(b *testing.B) {
 	b.ReportMetric(shared, "shared-B/object")
 	b.ReportMetric(decoded, "decoded-B/object")
 	b.ReportMetric(shared/decoded, "shared/decoded")
+}
+
+// stringsOf returns the keys and string values of m and what it holds, by
+// path, with the address of each string's bytes.
+func stringsOf(path string, value any, out map[string]*byte) {
+	switch v := value.(type) {
+	case string:
+		out[path+"="] = unsafe.StringData(v)
+	case map[string]any:
+		for key, item := range v {
+			out[path+"/"+key] = unsafe.StringData(key)
+			stringsOf(path+"/"+key, item, out)
+		}
+	case []any:
+		for i, item := range v {
+			stringsOf(fmt.Sprintf("%s[%d]", path, i), item, out)
+		}
+	}
+}
+
+func TestCachedObjectsShareTheirKeysAndShortValues(t *testing.T) {
+	sets := newFieldSets()
+	data := deploymentJSON("app", "app")
+	first, second := decodeObject(t, data), decodeObject(t, data)
+	want := decodeObject(t, data)
+	for _, u := range []*unstructured.Unstructured{first, second} {
+		if _, err := sets.transform(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(first.Object, want.Object) {
+		t.Fatalf("the transform changed the object:\n got %v\nwant %v", first.Object, want.Object)
+	}
+
+	firstStrings, secondStrings := map[string]*byte{}, map[string]*byte{}
+	stringsOf("", first.Object, firstStrings)
+	stringsOf("", second.Object, secondStrings)
+	for path, at := range firstStrings {
+		shared := secondStrings[path] == at
+		switch path {
+		case "/metadata/uid=", "/metadata/resourceVersion=":
+			if shared {
+				t.Errorf("%s is made canonical: no two objects share it", path)
+			}
+		default:
+			if !shared {
+				t.Errorf("%s is not shared between two cached copies of one object", path)
+			}
+		}
+	}
+	if len(firstStrings) < 40 {
+		t.Fatalf("walked %d strings of a Deployment, want its keys and values", len(firstStrings))
+	}
+}
+
+func TestLongStringValuesAreNotMadeCanonical(t *testing.T) {
+	long := strings.Repeat("x", maxInternedString+1)
+	obj := func() *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"data": map[string]any{"key": strings.Clone(long)}}}
+	}
+	first, second := obj(), obj()
+	for _, u := range []*unstructured.Unstructured{first, second} {
+		if _, err := newFieldSets().transform(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := first.Object["data"].(map[string]any)["key"].(string), second.Object["data"].(map[string]any)["key"].(string)
+	if unsafe.StringData(a) == unsafe.StringData(b) || a != long {
+		t.Errorf("a %d-byte value is shared or changed, want it kept as decoded", len(long))
+	}
 }
