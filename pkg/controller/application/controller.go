@@ -118,6 +118,9 @@ type Controller struct {
 	// or a change of its inputs can change (quiet.go).
 	epochs map[string]uint64
 	quiet  map[string]quietComparison
+	// progressSince holds, per Application key, when a comparison first
+	// found only new progress messages that are not written yet (progress.go).
+	progressSince map[string]time.Time
 	// pendingEnds are the ends of operations that the comparison following
 	// their last step writes (see reconcileEnding).
 	pendingEnds map[string]*operationEnd
@@ -142,18 +145,19 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 	}
 	RegisterMetrics()
 	c := &Controller{
-		client:      client,
-		lister:      lister,
-		synced:      []cache.InformerSynced{informer.HasSynced},
-		comparer:    comparer,
-		options:     options,
-		byInstance:  map[string]string{},
-		epochs:      map[string]uint64{},
-		quiet:       map[string]quietComparison{},
-		pendingEnds: map[string]*operationEnd{},
-		written:     map[string]*v1alpha1.Application{},
-		mustRead:    map[string]bool{},
-		appInfo:     newAppInfoSeries(),
+		client:        client,
+		lister:        lister,
+		synced:        []cache.InformerSynced{informer.HasSynced},
+		comparer:      comparer,
+		options:       options,
+		byInstance:    map[string]string{},
+		epochs:        map[string]uint64{},
+		quiet:         map[string]quietComparison{},
+		progressSince: map[string]time.Time{},
+		pendingEnds:   map[string]*operationEnd{},
+		written:       map[string]*v1alpha1.Application{},
+		mustRead:      map[string]bool{},
+		appInfo:       newAppInfoSeries(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			refreshRateLimiter(),
 			workqueue.TypedRateLimitingQueueConfig[string]{}),
@@ -281,6 +285,7 @@ func (c *Controller) applicationDeleted(obj interface{}) {
 	if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
 		delete(c.epochs, key)
 		delete(c.quiet, key)
+		delete(c.progressSince, key)
 		delete(c.written, key)
 		delete(c.mustRead, key)
 	}

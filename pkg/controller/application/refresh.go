@@ -149,6 +149,9 @@ func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alp
 	compared := app.ResourceVersion
 	if latest != nil {
 		compared = latest.ResourceVersion
+	} else if c.progressPending(key) {
+		// Not all of this comparison is written: the next refresh compares.
+		compared = ""
 	}
 	if _, requested := app.Annotations[RefreshAnnotation]; requested {
 		// Written once more: the next refresh compares, and remembers then.

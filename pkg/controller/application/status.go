@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/compare"
@@ -90,10 +91,23 @@ func (c *Controller) writeStatusEnding(ctx context.Context, app *v1alpha1.Applic
 	}
 	status.Conditions = mergeConditions(status.Conditions, result.Conditions, now)
 
-	if start == nil && end == nil && apiequality.Semantic.DeepEqual(&app.Status, status) {
-		c.appInfo.set(app, status.Sync.Status, status.Health.Status)
-		return nil, nil
+	if start == nil && end == nil {
+		if apiequality.Semantic.DeepEqual(&app.Status, status) {
+			c.progressWritten(app)
+			c.appInfo.set(app, status.Sync.Status, status.Health.Status)
+			return nil, nil
+		}
+		if wait := c.progressWait(app, status, now.Time); wait > 0 {
+			// Only progress messages changed: written with the next change,
+			// or after the wait at the latest (progress.go).
+			if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
+				c.queue.AddAfter(key, wait)
+			}
+			c.appInfo.set(app, app.Status.Sync.Status, app.Status.Health.Status)
+			return nil, nil
+		}
 	}
+	c.progressWritten(app)
 	status.ReconciledAt = &now
 	updated := app.DeepCopy()
 	updated.Status = *status
