@@ -202,3 +202,45 @@ spec:
 		t.Errorf("Deployment health message %q does not name the progress deadline", message)
 	}
 }
+
+// TestTheLastProgressMessageOfARolloutIsWritten: progress messages that
+// change while a resource stays Progressing wait for the next change that
+// matters (application.ProgressMessageDelay). A rollout that stops changing
+// without becoming available still gets its last message written.
+func TestTheLastProgressMessageOfARolloutIsWritten(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createNamespace(t)
+	// No node matches the selector: the pod stays Pending and the Deployment
+	// Progressing (its progress deadline is 10 minutes away).
+	pending := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pending
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: pending
+  template:
+    metadata:
+      labels:
+        app: pending
+    spec:
+      nodeSelector:
+        capstan.dev/no-such-node: "true"
+      containers:
+      - name: pending
+        image: busybox
+`
+	repo := newGitRepo(t, map[string]string{"pending/deployment.yaml": pending})
+	kubectlWithInput(t, automatedApplication(ns, repo.URL, "pending", false), "apply", "-f", "-")
+	waitForAppState(t, ns, "Synced", "Progressing")
+	const last = "Waiting for rollout to finish: 0 of 1 updated replicas are available..."
+	eventually(t, compareTimeout, "the Deployment's last progress message in the Application", func() (bool, error) {
+		message := appField(t, ns, "{.status.resources[0].health.message}")
+		return message == last, fmt.Errorf("the Deployment's health message is %q", message)
+	})
+	if got := appField(t, ns, "{.status.sync.status}/{.status.health.status}"); got != "Synced/Progressing" {
+		t.Errorf("status = %q, want Synced/Progressing", got)
+	}
+}
