@@ -11,6 +11,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
 )
 
@@ -185,5 +186,56 @@ func TestOnlyProgressMessages(t *testing.T) {
 	appMessage.Health.Message = "Caused by apps/Deployment:apps/web, apps/Deployment:apps/api"
 	if !onlyProgressMessages(&app.Status, appMessage) {
 		t.Errorf("a new message of a Progressing Application is not a progress message")
+	}
+}
+
+// TestAWaitingProgressMessageIsComparedAgainAndWritten drives the refreshes
+// of one Application through the controller's own paths: a comparison that
+// found only a new progress message is not remembered as written, so the
+// refresh after the wait (the queue's, with nothing else changed) compares
+// again and writes it, even when the comparisons are quiet.
+func TestAWaitingProgressMessageIsComparedAgainAndWritten(t *testing.T) {
+	const key = "apps/guestbook"
+	const before, after = "Waiting for rollout to finish: 0 out of 1 new replicas have been updated...",
+		"Waiting for rollout to finish: 0 of 1 updated replicas are available..."
+	rolling := func(message string) compare.Result {
+		result := compared(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusProgressing)
+		result.Resources[0].Health.Message = message
+		result.Quiet = true
+		result.Inputs = compare.Inputs{Revisions: "abc123", Settings: 1}
+		return result
+	}
+	app := testApp()
+	app.ResourceVersion = "1"
+	f := newFixture(t, rolling(before))
+	f.comparer.inputs = rolling(before).Inputs
+	f.apps = []*v1alpha1.Application{app}
+	f.projects = []*v1alpha1.AppProject{defaultProject()}
+	c := f.controller()
+	c.applicationChanged(nil, app)
+	f.refresh(c, key)
+	if got := f.stored(t, key).Status.Resources[0].Health.Message; got != before {
+		t.Fatalf("first refresh wrote message %q, want %q", got, before)
+	}
+	f.client.ClearActions()
+
+	// The Deployment's status changes: only its message is new.
+	f.comparer.result = rolling(after)
+	c.ManagedObjectChanged(cluster.InstanceLabelValue("apps", "guestbook"))
+	f.refresh(c, key)
+	if writes := f.writes(); len(writes) != 0 {
+		t.Fatalf("a new progress message alone was written at once: %v", writes)
+	}
+
+	// The refresh the queue makes after the wait: nothing else changed.
+	c.mu.Lock()
+	c.progressSince[key] = time.Now().Add(-ProgressMessageDelay)
+	c.mu.Unlock()
+	f.refresh(c, key)
+	if got := f.stored(t, key).Status.Resources[0].Health.Message; got != after {
+		t.Errorf("after the wait the stored message is %q, want %q (writes %v)", got, after, f.writes())
+	}
+	if n := len(f.comparer.asked); n != 3 {
+		t.Errorf("%d comparisons, want 3: the refresh after the wait must compare", n)
 	}
 }
