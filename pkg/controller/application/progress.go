@@ -1,6 +1,7 @@
 package application
 
 import (
+	"slices"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -72,20 +73,22 @@ func (c *Controller) progressPending(key string) bool {
 // the health messages of the Application and of resources that are
 // Progressing in both.
 func onlyProgressMessages(current, next *v1alpha1.ApplicationStatus) bool {
-	if apiequality.Semantic.DeepEqual(current, next) || len(current.Resources) != len(next.Resources) {
+	if current.Health.Status != v1alpha1.HealthStatusProgressing || next.Health.Status != v1alpha1.HealthStatusProgressing ||
+		len(current.Resources) != len(next.Resources) || apiequality.Semantic.DeepEqual(current, next) {
 		return false
 	}
-	if current.Health.Status != v1alpha1.HealthStatusProgressing || next.Health.Status != v1alpha1.HealthStatusProgressing {
-		return false
-	}
-	a, b := current.DeepCopy(), next.DeepCopy()
+	// Shallow copies: only the messages are blanked, in copies of their own.
+	a, b := *current, *next
 	a.Health.Message, b.Health.Message = "", ""
+	a.Resources, b.Resources = slices.Clone(current.Resources), slices.Clone(next.Resources)
 	for i := range a.Resources {
 		ha, hb := a.Resources[i].Health, b.Resources[i].Health
 		if ha == nil || hb == nil || ha.Status != v1alpha1.HealthStatusProgressing || hb.Status != v1alpha1.HealthStatusProgressing {
 			continue
 		}
-		ha.Message, hb.Message = "", ""
+		blankA, blankB := *ha, *hb
+		blankA.Message, blankB.Message = "", ""
+		a.Resources[i].Health, b.Resources[i].Health = &blankA, &blankB
 	}
-	return apiequality.Semantic.DeepEqual(a, b)
+	return apiequality.Semantic.DeepEqual(&a, &b)
 }

@@ -187,6 +187,9 @@ func TestOnlyProgressMessages(t *testing.T) {
 	if !onlyProgressMessages(&app.Status, appMessage) {
 		t.Errorf("a new message of a Progressing Application is not a progress message")
 	}
+	if app.Status.Health.Message == "" || app.Status.Resources[0].Health.Message != "a" || appMessage.Resources[0].Health.Message != "a" {
+		t.Errorf("comparing blanked the messages of the statuses compared")
+	}
 }
 
 // TestAWaitingProgressMessageIsComparedAgainAndWritten drives the refreshes
