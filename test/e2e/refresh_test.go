@@ -173,27 +173,7 @@ func TestADeploymentThatNeverBecomesAvailableIsProgressingThenDegraded(t *testin
 	ns := createNamespace(t)
 	// No node matches the selector: the pod stays Pending, the Deployment
 	// never becomes available, and its progress deadline passes.
-	stuck := `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: stuck
-spec:
-  replicas: 1
-  progressDeadlineSeconds: 8
-  selector:
-    matchLabels:
-      app: stuck
-  template:
-    metadata:
-      labels:
-        app: stuck
-    spec:
-      nodeSelector:
-        capstan.dev/no-such-node: "true"
-      containers:
-      - name: stuck
-        image: busybox
-`
+	stuck := unschedulableDeployment("stuck", "  progressDeadlineSeconds: 8\n")
 	repo := newGitRepo(t, map[string]string{"stuck/deployment.yaml": stuck})
 	kubectlWithInput(t, automatedApplication(ns, repo.URL, "stuck", false), "apply", "-f", "-")
 	waitForAppState(t, ns, "Synced", "Progressing")
@@ -212,26 +192,7 @@ func TestTheLastProgressMessageOfARolloutIsWritten(t *testing.T) {
 	ns := createNamespace(t)
 	// No node matches the selector: the pod stays Pending and the Deployment
 	// Progressing (its progress deadline is 10 minutes away).
-	pending := `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: pending
-spec:
-  replicas: 1
-  selector:
-    matchLabels:
-      app: pending
-  template:
-    metadata:
-      labels:
-        app: pending
-    spec:
-      nodeSelector:
-        capstan.dev/no-such-node: "true"
-      containers:
-      - name: pending
-        image: busybox
-`
+	pending := unschedulableDeployment("pending", "")
 	repo := newGitRepo(t, map[string]string{"pending/deployment.yaml": pending})
 	kubectlWithInput(t, automatedApplication(ns, repo.URL, "pending", false), "apply", "-f", "-")
 	waitForAppState(t, ns, "Synced", "Progressing")
@@ -243,4 +204,30 @@ spec:
 	if got := appField(t, ns, "{.status.sync.status}/{.status.health.status}"); got != "Synced/Progressing" {
 		t.Errorf("status = %q, want Synced/Progressing", got)
 	}
+}
+
+// unschedulableDeployment is a Deployment whose pod no node accepts: it
+// stays Pending and the Deployment never becomes available. spec holds more
+// lines of its spec (indented by two spaces).
+func unschedulableDeployment(name, spec string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+spec:
+  replicas: 1
+%[2]s  selector:
+    matchLabels:
+      app: %[1]s
+  template:
+    metadata:
+      labels:
+        app: %[1]s
+    spec:
+      nodeSelector:
+        capstan.dev/no-such-node: "true"
+      containers:
+      - name: %[1]s
+        image: busybox
+`, name, spec)
 }
