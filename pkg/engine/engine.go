@@ -127,6 +127,7 @@ func (e *Engine) newGenerators(targets *target.Source) error {
 		Dynamic:             dynamicClient,
 		RepositoryNamespace: e.config.RepoNamespace,
 		AllowedSCMProviders: e.config.ApplicationSets.AllowedSCMProviders,
+		ControlNamespaces:   e.config.Policy.ControlNamespaces,
 	})
 	return nil
 }

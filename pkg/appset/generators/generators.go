@@ -74,6 +74,10 @@ type Sources struct {
 	// AllowedSCMProviders, when set, are the only API URLs SCM Provider and
 	// Pull Request generators may use (Argo CD's --allowed-scm-providers).
 	AllowedSCMProviders []string
+	// ControlNamespaces are trusted like Argo CD's own namespace: only their
+	// ApplicationSets may act as the server's own AWS identity (awsCodeCommit
+	// without credentialsSecretName).
+	ControlNamespaces []string
 }
 
 // Generators runs the generators of ApplicationSets over Sources.
@@ -85,6 +89,8 @@ type Generators struct {
 	// bitbucketCloudAPI is Bitbucket Cloud's API URL, which generators
 	// cannot set (tests point it at a loopback server).
 	bitbucketCloudAPI string
+	// aws is the server's AWS configuration, loaded at the first use.
+	aws awsBase
 }
 
 // New returns Generators reading from sources.

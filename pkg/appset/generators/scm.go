@@ -108,7 +108,7 @@ func (r *run) scmService(ctx context.Context, generator *v1alpha1.SCMProviderGen
 	case generator.AzureDevOps != nil:
 		return r.azureDevOpsSCM(ctx, generator.AzureDevOps)
 	case generator.AWSCodeCommit != nil:
-		return nil, fmt.Errorf("awsCodeCommit is not supported")
+		return r.codeCommitSCM(ctx, generator.AWSCodeCommit)
 	}
 	return nil, fmt.Errorf("no SCM provider is set")
 }

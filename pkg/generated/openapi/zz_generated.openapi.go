@@ -7480,14 +7480,21 @@ func schema_pkg_apis_capstan_v1alpha1_SCMProviderGeneratorAWSCodeCommit(ref comm
 					},
 					"role": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Role is an IAM role to assume, for repositories of another account; empty means the controller's own identity.",
+							Description: "Role is the ARN of an IAM role to assume, for repositories of another account; empty means the identity of the credentials themselves.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"region": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Region to scan; empty means the controller's region.",
+							Description: "Region to scan; empty means the server's region (AWS_REGION).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"credentialsSecretName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CredentialsSecretName names a Secret of the ApplicationSet's namespace holding an AWS access key: aws_access_key_id, aws_secret_access_key and, for temporary credentials, aws_session_token. Empty means the server's own AWS identity (its environment, web identity or instance role), which only ApplicationSets in the control namespaces may use. A Capstan extension: Argo CD knows only its own identity.",
 							Type:        []string{"string"},
 							Format:      "",
 						},

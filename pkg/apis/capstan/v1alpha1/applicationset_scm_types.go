@@ -199,13 +199,21 @@ type SCMProviderGeneratorAWSCodeCommit struct {
 	// +optional
 	// +listType=atomic
 	TagFilters []TagFilter `json:"tagFilters,omitempty"`
-	// Role is an IAM role to assume, for repositories of another account; empty
-	// means the controller's own identity.
+	// Role is the ARN of an IAM role to assume, for repositories of another
+	// account; empty means the identity of the credentials themselves.
 	// +optional
 	Role string `json:"role,omitempty"`
-	// Region to scan; empty means the controller's region.
+	// Region to scan; empty means the server's region (AWS_REGION).
 	// +optional
 	Region string `json:"region,omitempty"`
+	// CredentialsSecretName names a Secret of the ApplicationSet's namespace
+	// holding an AWS access key: aws_access_key_id, aws_secret_access_key and,
+	// for temporary credentials, aws_session_token. Empty means the server's
+	// own AWS identity (its environment, web identity or instance role),
+	// which only ApplicationSets in the control namespaces may use. A
+	// Capstan extension: Argo CD knows only its own identity.
+	// +optional
+	CredentialsSecretName string `json:"credentialsSecretName,omitempty"`
 	// AllBranches yields every branch instead of only the default one.
 	// +optional
 	AllBranches bool `json:"allBranches,omitempty"`

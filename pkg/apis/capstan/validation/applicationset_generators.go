@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
 
@@ -85,6 +87,9 @@ func validateGenerator(g generatorEntry, fldPath *field.Path) field.ErrorList {
 	}
 	if g.scmProvider != nil {
 		allErrs = append(allErrs, validateGeneratorChoice(scmProviders(g.scmProvider), fldPath.Child("scmProvider"), "SCM provider")...)
+		if g.scmProvider.AWSCodeCommit != nil {
+			allErrs = append(allErrs, validateAWSCodeCommit(g.scmProvider.AWSCodeCommit, fldPath.Child("scmProvider", "awsCodeCommit"))...)
+		}
 	}
 	if g.clusterDecisionResource != nil && g.clusterDecisionResource.ConfigMapRef == "" {
 		allErrs = append(allErrs, field.Required(fldPath.Child("clusterDecisionResource", "configMapRef"), ""))
@@ -309,4 +314,33 @@ func decodeNestedGenerator(raw *runtime.RawExtension, into any, fldPath *field.P
 		}
 	}
 	return allErrs, tooDeep, true
+}
+
+// awsRegion is the shape of an AWS region name (us-east-1, us-gov-west-1).
+var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$`)
+
+// validateAWSCodeCommit checks what the AWS SDK would otherwise turn into
+// endpoints and requests: a region name, a role ARN, tag keys and the
+// credentials Secret's name. Values holding a template (a matrix child's
+// parameters) are checked once rendered, by the generator.
+func validateAWSCodeCommit(g *capstan.SCMProviderGeneratorAWSCodeCommit, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	templated := func(value string) bool { return strings.Contains(value, "{{") }
+	if g.Region != "" && !templated(g.Region) && !awsRegion.MatchString(g.Region) {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("region"), g.Region, "must be an AWS region name such as us-east-1"))
+	}
+	if g.Role != "" && !templated(g.Role) && !strings.HasPrefix(g.Role, "arn:") {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("role"), g.Role, "must be the ARN of an IAM role (arn:aws:iam::<account>:role/<name>)"))
+	}
+	if name := g.CredentialsSecretName; name != "" && !templated(name) {
+		for _, msg := range validation.IsDNS1123Subdomain(name) {
+			allErrs = append(allErrs, field.Invalid(fldPath.Child("credentialsSecretName"), name, msg))
+		}
+	}
+	for i, tag := range g.TagFilters {
+		if tag.Key == "" {
+			allErrs = append(allErrs, field.Required(fldPath.Child("tagFilters").Index(i).Child("key"), ""))
+		}
+	}
+	return allErrs
 }

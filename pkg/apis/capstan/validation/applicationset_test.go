@@ -182,6 +182,19 @@ func TestValidateApplicationSet(t *testing.T) {
 				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{SCMProvider: &capstan.SCMProviderGenerator{}}
 			},
 			want: []appSetErr{{field.ErrorTypeRequired, gen0 + ".scmProvider"}}},
+		{name: "an awsCodeCommit generator with a region, a role ARN, tags and a Secret is valid",
+			mutate: withCodeCommit(capstan.SCMProviderGeneratorAWSCodeCommit{Region: "eu-central-1", Role: "arn:aws:iam::111122223333:role/scan",
+				TagFilters: []capstan.TagFilter{{Key: "team", Value: "a"}}, CredentialsSecretName: "aws-key"})},
+		{name: "an awsCodeCommit generator's templated region is left to the generated value",
+			mutate: withCodeCommit(capstan.SCMProviderGeneratorAWSCodeCommit{Region: "{{.region}}"})},
+		{name: "an awsCodeCommit region that is not a region name is refused (it becomes the endpoint's host)",
+			mutate: withCodeCommit(capstan.SCMProviderGeneratorAWSCodeCommit{Region: "evil.example/#"}),
+			want:   []appSetErr{{field.ErrorTypeInvalid, gen0 + ".scmProvider.awsCodeCommit.region"}}},
+		{name: "an awsCodeCommit role that is not an ARN, a tag without key and a malformed Secret name are refused",
+			mutate: withCodeCommit(capstan.SCMProviderGeneratorAWSCodeCommit{Role: "scan", TagFilters: []capstan.TagFilter{{Value: "a"}}, CredentialsSecretName: "Bad_Name"}),
+			want: []appSetErr{{field.ErrorTypeInvalid, gen0 + ".scmProvider.awsCodeCommit.role"},
+				{field.ErrorTypeInvalid, gen0 + ".scmProvider.awsCodeCommit.credentialsSecretName"},
+				{field.ErrorTypeRequired, gen0 + ".scmProvider.awsCodeCommit.tagFilters[0].key"}}},
 		{name: "a pullRequest generator with two providers is refused",
 			mutate: func(a *capstan.ApplicationSet) {
 				a.Spec.Generators[0] = capstan.ApplicationSetGenerator{PullRequest: &capstan.PullRequestGenerator{
@@ -487,5 +500,12 @@ func TestApplicationSetManifests(t *testing.T) {
 				t.Fatalf("validation: %v", errs)
 			}
 		})
+	}
+}
+
+// withCodeCommit makes the first generator an awsCodeCommit SCM provider.
+func withCodeCommit(g capstan.SCMProviderGeneratorAWSCodeCommit) func(*capstan.ApplicationSet) {
+	return func(a *capstan.ApplicationSet) {
+		a.Spec.Generators[0] = capstan.ApplicationSetGenerator{SCMProvider: &capstan.SCMProviderGenerator{AWSCodeCommit: &g}}
 	}
 }

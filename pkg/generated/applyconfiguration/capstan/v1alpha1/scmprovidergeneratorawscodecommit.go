@@ -25,11 +25,18 @@ package v1alpha1
 type SCMProviderGeneratorAWSCodeCommitApplyConfiguration struct {
 	// TagFilters keep only repositories carrying all these tags.
 	TagFilters []TagFilterApplyConfiguration `json:"tagFilters,omitempty"`
-	// Role is an IAM role to assume, for repositories of another account; empty
-	// means the controller's own identity.
+	// Role is the ARN of an IAM role to assume, for repositories of another
+	// account; empty means the identity of the credentials themselves.
 	Role *string `json:"role,omitempty"`
-	// Region to scan; empty means the controller's region.
+	// Region to scan; empty means the server's region (AWS_REGION).
 	Region *string `json:"region,omitempty"`
+	// CredentialsSecretName names a Secret of the ApplicationSet's namespace
+	// holding an AWS access key: aws_access_key_id, aws_secret_access_key and,
+	// for temporary credentials, aws_session_token. Empty means the server's
+	// own AWS identity (its environment, web identity or instance role),
+	// which only ApplicationSets in the control namespaces may use. A
+	// Capstan extension: Argo CD knows only its own identity.
+	CredentialsSecretName *string `json:"credentialsSecretName,omitempty"`
 	// AllBranches yields every branch instead of only the default one.
 	AllBranches *bool `json:"allBranches,omitempty"`
 }
@@ -66,6 +73,14 @@ func (b *SCMProviderGeneratorAWSCodeCommitApplyConfiguration) WithRole(value str
 // If called multiple times, the Region field is set to the value of the last call.
 func (b *SCMProviderGeneratorAWSCodeCommitApplyConfiguration) WithRegion(value string) *SCMProviderGeneratorAWSCodeCommitApplyConfiguration {
 	b.Region = &value
+	return b
+}
+
+// WithCredentialsSecretName sets the CredentialsSecretName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CredentialsSecretName field is set to the value of the last call.
+func (b *SCMProviderGeneratorAWSCodeCommitApplyConfiguration) WithCredentialsSecretName(value string) *SCMProviderGeneratorAWSCodeCommitApplyConfiguration {
+	b.CredentialsSecretName = &value
 	return b
 }
 
