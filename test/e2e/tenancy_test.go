@@ -391,3 +391,40 @@ rules: []
 			fmt.Errorf("operation %q (%s after the sync)", message, time.Since(started).Round(time.Second))
 	})
 }
+
+// An ApplicationSet of a team namespace may not scan AWS CodeCommit as the
+// server's own AWS identity (Argo CD's only identity): its generator stops
+// with an error naming credentialsSecretName, before any AWS request, and a
+// region that would become another endpoint's host is refused at admission.
+func TestATeamsAWSCodeCommitGeneratorCannotActAsTheServer(t *testing.T) {
+	requireCapstanAPIServer(t)
+	ns := createTeamNamespace(t)
+	grant(t, ns, "alice", "edit", "create", "applicationsets.capstan.dev", "")
+	spec := func(codeCommit string) string {
+		return applicationSet("codecommit", ns, `  generators:
+  - scmProvider:
+      awsCodeCommit: `+codeCommit+`
+  template:
+    metadata: {name: '{{.repository}}'}
+    spec:
+      project: `+ns+`
+      source: {repoURL: '{{.url}}', targetRevision: '{{.branch}}', path: deploy}
+      destination: {server: https://kubernetes.default.svc, namespace: `+ns+`}
+`)
+	}
+
+	out, err := asUser("alice", spec(`{region: "evil.example/#"}`), "apply", "-f", "-")
+	expectRefused(t, out, err, "an awsCodeCommit region that is not a region name", "spec.generators[0].scmProvider.awsCodeCommit.region")
+
+	if out, err := asUser("alice", spec(`{region: us-east-1}`), "apply", "-f", "-"); err != nil {
+		t.Fatalf("alice's ApplicationSet was refused: %v\n%s", err, out)
+	}
+	waitForAppSetCondition(t, ns, "codecommit", "ErrorOccurred",
+		"the server's own AWS identity serves only ApplicationSets of the control namespaces")
+	if got := appSetCondition(ns, "codecommit", "ErrorOccurred"); !strings.Contains(got, "set credentialsSecretName to a Secret of namespace "+ns) {
+		t.Errorf("the condition does not say what to do instead: %q", got)
+	}
+	if apps, err := applications(ns); err != nil || len(apps) != 0 {
+		t.Errorf("Applications %v (%v), want none", apps, err)
+	}
+}
