@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/apis/capstan/validation"
 )
 
 // The keys of a credentialsSecretName Secret, named as in AWS's shared
@@ -41,9 +41,6 @@ const (
 // codeCommitRepositoryType is the resource type of CodeCommit repositories
 // in the Resource Groups Tagging API.
 const codeCommitRepositoryType = "codecommit:repository"
-
-// awsRegionName is the shape of a region, which becomes an endpoint's host.
-var awsRegionName = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$`)
 
 var applicationSetsResource = schema.GroupVersionResource{Group: "capstan.dev", Version: "v1alpha1", Resource: "applicationsets"}
 
@@ -76,7 +73,7 @@ func (g *Generators) awsConfig(ctx context.Context) (aws.Config, error) {
 // either may assume role first.
 func (r *run) codeCommitSCM(ctx context.Context, c *v1alpha1.SCMProviderGeneratorAWSCodeCommit) (scmService, error) {
 	const field = "awsCodeCommit"
-	if c.Region != "" && !awsRegionName.MatchString(c.Region) {
+	if c.Region != "" && !validation.IsAWSRegion(c.Region) {
 		return nil, fmt.Errorf("%s.region: %q is not an AWS region name", field, c.Region)
 	}
 	if c.Role != "" {

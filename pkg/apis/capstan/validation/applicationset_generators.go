@@ -316,8 +316,11 @@ func decodeNestedGenerator(raw *runtime.RawExtension, into any, fldPath *field.P
 	return allErrs, tooDeep, true
 }
 
-// awsRegion is the shape of an AWS region name (us-east-1, us-gov-west-1).
-var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$`)
+// IsAWSRegion tells whether region has the shape of an AWS region name
+// (us-east-1, us-gov-west-1, eusc-de-east-1): it becomes an endpoint's host.
+func IsAWSRegion(region string) bool { return awsRegion.MatchString(region) }
+
+var awsRegion = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,16})+-[0-9]{1,3}$`)
 
 // validateAWSCodeCommit checks what the AWS SDK would otherwise turn into
 // endpoints and requests: a region name, a role ARN, tag keys and the
@@ -326,7 +329,7 @@ var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+)+-[0-9]+$`)
 func validateAWSCodeCommit(g *capstan.SCMProviderGeneratorAWSCodeCommit, fldPath *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
 	templated := func(value string) bool { return strings.Contains(value, "{{") }
-	if g.Region != "" && !templated(g.Region) && !awsRegion.MatchString(g.Region) {
+	if g.Region != "" && !templated(g.Region) && !IsAWSRegion(g.Region) {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("region"), g.Region, "must be an AWS region name such as us-east-1"))
 	}
 	if g.Role != "" && !templated(g.Role) && !strings.HasPrefix(g.Role, "arn:") {

@@ -185,6 +185,8 @@ func TestValidateApplicationSet(t *testing.T) {
 		{name: "an awsCodeCommit generator with a region, a role ARN, tags and a Secret is valid",
 			mutate: withCodeCommit(capstan.SCMProviderGeneratorAWSCodeCommit{Region: "eu-central-1", Role: "arn:aws:iam::111122223333:role/scan",
 				TagFilters: []capstan.TagFilter{{Key: "team", Value: "a"}}, CredentialsSecretName: "aws-key"})},
+		{name: "an awsCodeCommit region of a newer partition is valid",
+			mutate: withCodeCommit(capstan.SCMProviderGeneratorAWSCodeCommit{Region: "eusc-de-east-1"})},
 		{name: "an awsCodeCommit generator's templated region is left to the generated value",
 			mutate: withCodeCommit(capstan.SCMProviderGeneratorAWSCodeCommit{Region: "{{.region}}"})},
 		{name: "an awsCodeCommit region that is not a region name is refused (it becomes the endpoint's host)",
