@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -66,6 +67,7 @@ func runDrift(ctx context.Context, env *environment, r *report) error {
 		return fmt.Errorf("the ConfigMap informer did not sync")
 	}
 
+	defer env.profileDrift(ctx)()
 	patches := int(env.cfg.drift / time.Second)
 	step := max(1, len(env.apps)/max(1, patches))
 	ticker := time.NewTicker(time.Second)
@@ -115,4 +117,30 @@ func runDrift(ctx context.Context, env *environment, r *report) error {
 	}
 	r.addLatencies("drift", "patch reverted by self-heal", "bare informer sees the patch", seconds(reverted), seconds(seen), reached)
 	return nil
+}
+
+// profileDrift starts a CPU profile of capstan-apiserver through the drift
+// scenario when DRIFT_PROFILE is set; the returned function waits for it to
+// be saved. Little else runs then: the profile shows what a self-heal costs.
+func (e *environment) profileDrift(ctx context.Context) func() {
+	if !e.cfg.driftProfile {
+		return func() {}
+	}
+	metrics, err := newMetricsClient(e)
+	if err != nil {
+		logf("drift: no profile: %v", err)
+		return func() {}
+	}
+	seconds := int(min(e.cfg.drift, 55*time.Second) / time.Second)
+	path := filepath.Join(e.cfg.outDir, "drift-cpu.pb.gz")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := metrics.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), path); err != nil {
+			logf("drift: no profile: %v", err)
+			return
+		}
+		logf("drift: capstan-apiserver's CPU profile of %ds: %s (go tool pprof -top)", seconds, path)
+	}()
+	return func() { <-done }
 }

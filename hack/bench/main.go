@@ -54,6 +54,9 @@ type config struct {
 	// coldProfile, when set, profiles capstan-apiserver's CPU for this long
 	// from the start of its cold sync (_output/bench/cold-cpu.pb.gz).
 	coldProfile time.Duration
+	// driftProfile profiles capstan-apiserver's CPU through the drift
+	// scenario.
+	driftProfile bool
 }
 
 func main() {
@@ -76,6 +79,7 @@ func main() {
 	flag.StringVar(&cfg.hackDir, "hack-dir", "hack", "the repository's hack directory, for local-replica.sh")
 	flag.DurationVar(&cfg.soak, "soak", 0, "run the soak (make soak) for this long instead of the benchmark's scenarios")
 	flag.BoolVar(&cfg.listOnly, "list-only", false, "run `make bench-list` instead of the benchmark's scenarios: store --apps Applications with a synced status (capstan-apiserver without controllers) and time listing them")
+	flag.BoolVar(&cfg.driftProfile, "drift-profile", false, "profile capstan-apiserver's CPU through the drift scenario (at most 55s), into drift-cpu.pb.gz")
 	flag.DurationVar(&cfg.coldProfile, "cold-profile", 0, "profile capstan-apiserver's CPU for this long (at most 55s) from the start of its cold sync, into cold-cpu.pb.gz (0: no profile)")
 	flag.Parse()
 	if err := cfg.validate(); err != nil {
