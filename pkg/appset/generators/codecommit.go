@@ -211,29 +211,22 @@ func (s *codeCommitSCM) repos(ctx context.Context, cloneProtocol string) ([]scmR
 func (s *codeCommitSCM) repositoryNames(ctx context.Context) ([]string, error) {
 	var names []string
 	if len(s.tagFilters) == 0 {
-		input := &codecommit.ListRepositoriesInput{}
-		for page := 0; ; page++ {
-			if page == maxPages {
-				return nil, fmt.Errorf("awsCodeCommit: ListRepositories: more than %d pages", maxPages)
-			}
-			output, err := s.codeCommit.ListRepositories(ctx, input)
+		err := awsPaged("ListRepositories", func(token *string) (*string, error) {
+			output, err := s.codeCommit.ListRepositories(ctx, &codecommit.ListRepositoriesInput{NextToken: token})
 			if err != nil {
 				return nil, awsError("ListRepositories", err)
 			}
 			for _, repo := range output.Repositories {
 				names = append(names, aws.ToString(repo.RepositoryName))
 			}
-			if input.NextToken = output.NextToken; aws.ToString(input.NextToken) == "" {
-				return names, nil
-			}
-		}
+			return output.NextToken, nil
+		})
+		return names, err
 	}
-	input := &resourcegroupstaggingapi.GetResourcesInput{ResourceTypeFilters: []string{codeCommitRepositoryType}, TagFilters: s.tagFilters}
-	for page := 0; ; page++ {
-		if page == maxPages {
-			return nil, fmt.Errorf("awsCodeCommit: GetResources: more than %d pages", maxPages)
-		}
-		output, err := s.tagging.GetResources(ctx, input)
+	err := awsPaged("GetResources", func(token *string) (*string, error) {
+		output, err := s.tagging.GetResources(ctx, &resourcegroupstaggingapi.GetResourcesInput{
+			ResourceTypeFilters: []string{codeCommitRepositoryType}, TagFilters: s.tagFilters, PaginationToken: token,
+		})
 		if err != nil {
 			return nil, awsError("GetResources", err)
 		}
@@ -244,10 +237,26 @@ func (s *codeCommitSCM) repositoryNames(ctx context.Context) ([]string, error) {
 			}
 			names = append(names, parsed.Resource)
 		}
-		if input.PaginationToken = output.PaginationToken; aws.ToString(input.PaginationToken) == "" {
-			return names, nil
+		return output.PaginationToken, nil
+	})
+	return names, err
+}
+
+// awsPaged calls page with each page's token (nil for the first) until it
+// returns no next token, for at most maxPages pages.
+func awsPaged(operation string, page func(token *string) (next *string, err error)) error {
+	var token *string
+	for range maxPages {
+		next, err := page(token)
+		if err != nil {
+			return err
 		}
+		if aws.ToString(next) == "" {
+			return nil
+		}
+		token = next
 	}
+	return fmt.Errorf("awsCodeCommit: %s: more than %d pages", operation, maxPages)
 }
 
 // codeCommitCloneURL picks the clone URL: ssh by default, https, or
@@ -280,19 +289,16 @@ func (s *codeCommitSCM) branches(ctx context.Context, repo scmRepo) ([]scmRepo, 
 	names := []string{repo.Branch}
 	if s.allBranches {
 		names = nil
-		input := &codecommit.ListBranchesInput{RepositoryName: aws.String(repo.handle)}
-		for page := 0; ; page++ {
-			if page == maxPages {
-				return nil, fmt.Errorf("awsCodeCommit: ListBranches %s: more than %d pages", repo.handle, maxPages)
-			}
-			output, err := s.codeCommit.ListBranches(ctx, input)
+		err := awsPaged("ListBranches", func(token *string) (*string, error) {
+			output, err := s.codeCommit.ListBranches(ctx, &codecommit.ListBranchesInput{RepositoryName: aws.String(repo.handle), NextToken: token})
 			if err != nil {
 				return nil, awsError("ListBranches", err)
 			}
 			names = append(names, output.Branches...)
-			if input.NextToken = output.NextToken; aws.ToString(input.NextToken) == "" {
-				break
-			}
+			return output.NextToken, nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	out := make([]scmRepo, 0, len(names))
