@@ -19,26 +19,28 @@ const (
 )
 
 // recordStatusEvents records an Event for each status transition between old
-// and the published sync and health status.
+// and the published sync and health status. The first status of an
+// Application that was never compared is where it starts, not a change, and
+// records none (Argo CD records "Updated sync status:  -> OutOfSync"): a new
+// Application's Events start with what happened to it, and a cold sync of
+// many Applications writes two Events fewer for each. A first comparison that
+// fails is reported by its ComparisonError condition.
 func (c *Controller) recordStatusEvents(app *v1alpha1.Application, old *v1alpha1.ApplicationStatus,
 	syncStatus v1alpha1.SyncStatusCode, healthStatus v1alpha1.HealthStatusCode) {
 	if c.options.Recorder == nil {
 		return
 	}
-	if old.Sync.Status != syncStatus {
+	if old.Sync.Status != "" && old.Sync.Status != syncStatus {
 		c.options.Recorder.Event(app, corev1.EventTypeNormal, ReasonSyncStatusChanged,
 			transitionMessage("Sync status", string(old.Sync.Status), string(syncStatus)))
 	}
-	if old.Health.Status != healthStatus {
+	if old.Health.Status != "" && old.Health.Status != healthStatus {
 		c.options.Recorder.Event(app, corev1.EventTypeNormal, ReasonHealthStatusChanged,
 			transitionMessage("Health status", string(old.Health.Status), string(healthStatus)))
 	}
 }
 
 func transitionMessage(what, from, to string) string {
-	if from == "" {
-		return fmt.Sprintf("%s changed to %s", what, to)
-	}
 	return fmt.Sprintf("%s changed from %s to %s", what, from, to)
 }
 

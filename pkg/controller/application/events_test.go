@@ -72,6 +72,26 @@ func TestStatusTransitionsRecordEvents(t *testing.T) {
 	}
 }
 
+// An Application's first status is where it starts: no Event. Its next
+// change records one.
+func TestFirstStatusRecordsNoEvent(t *testing.T) {
+	app := testApplication()
+	recorder := record.NewFakeRecorder(10)
+	c := newTestController(t, app, recorder)
+	written, err := c.writeStatus(context.Background(), app, comparison(v1alpha1.SyncStatusCodeOutOfSync, v1alpha1.HealthStatusMissing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written == nil || written.Status.Sync.Status != v1alpha1.SyncStatusCodeOutOfSync || written.Status.Health.Status != v1alpha1.HealthStatusMissing {
+		t.Fatalf("written = %+v, want OutOfSync and Missing", written)
+	}
+	expectEvents(t, drain(recorder), nil)
+	if _, err := c.writeStatus(context.Background(), written, comparison(v1alpha1.SyncStatusCodeSynced, v1alpha1.HealthStatusMissing)); err != nil {
+		t.Fatal(err)
+	}
+	expectEvents(t, drain(recorder), []string{"Normal SyncStatusChanged Sync status changed from OutOfSync to Synced"})
+}
+
 func TestOperationOutcomesRecordEvents(t *testing.T) {
 	tests := []struct {
 		name  string
