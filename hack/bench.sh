@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: Capstan's scale benchmark (issue #7). Starts a local control
 # plane of its own (hack/local-up.sh, state in _output/bench/local, on the
-# first free port base of 36000, 37000, ...), runs the Go driver hack/bench
+# first free port base of 16000, 17000, ...: below the ephemeral ports, 32768
+# and up, that outgoing connections take), runs the Go driver hack/bench
 # (workload repository, Git server, scenarios, floors) and always stops the
 # plane again, on success, failure, Ctrl-C or timeout.
 #
@@ -149,7 +150,7 @@ start_plane() {
   export CAPSTAN_APISERVER_EXTRA_ARGS="--app-resync=${RESYNC} --v=${BENCH_VERBOSITY} ${CAPSTAN_FLAGS:-}"
   export CAPSTAN_HA_REPLICAS=${HA}
   ((HA == 1)) || CAPSTAN_APISERVER_EXTRA_ARGS+=" --replica-lease-duration=${LEASE}"
-  for base in 36000 37000 38000 39000 40000 41000; do
+  for base in 16000 17000 18000 19000 20000 21000; do
     rm -rf "${CAPSTAN_LOCAL_DIR}"
     PLANE_STARTED=1
     code=0
