@@ -85,12 +85,49 @@ func runIdle(ctx context.Context, env *environment, r *report) error {
 	r.add(figure{Scenario: "git", Name: "fetches per refresh interval", Unit: "req",
 		Value: fetches / periods, Floor: 1, FloorNote: fmt.Sprintf("one; %.0f in %s", fetches, window.Round(time.Second))})
 
+	// What the idle RSS holds, from the Go runtime's own accounting, read
+	// after the window for the same reason as the profiles below.
+	if err := idleMemory(ctx, env, r); err != nil {
+		r.Failures = append(r.Failures, fmt.Sprintf("idle: memory: %v", err))
+	}
 	// What the idle CPU is spent on: a profile of a further stretch of
 	// quiet, taken after the window so that its request (and the
 	// SubjectAccessReview that authorizes it) is not counted in it.
 	if err := saveIdleProfiles(ctx, env); err != nil {
 		r.Failures = append(r.Failures, fmt.Sprintf("idle: profiles: %v", err))
 	}
+	return nil
+}
+
+// idleMemory reports what capstan-apiserver's memory at the end of the idle
+// window is made of, by the Go runtime's accounting (its /metrics): heap
+// spans in use (live objects, garbage not yet collected and the free space
+// of partly used spans), heap memory held but unused (not yet returned to the
+// system), goroutine stacks, the runtime's other memory, and the live heap
+// after a collection. RSS counts the part of these that is resident, plus
+// the binary's pages (RSS minus RssAnon).
+func idleMemory(ctx context.Context, env *environment, r *report) error {
+	metrics, err := newMetricsClient(env)
+	if err != nil {
+		return err
+	}
+	g, err := metrics.gauges(ctx, "go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes",
+		"go_memstats_heap_sys_bytes", "go_memstats_stack_sys_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes", "go_goroutines")
+	if err != nil {
+		return err
+	}
+	add := func(name string, bytes float64) {
+		r.add(figure{Scenario: "idle", Name: "  " + name, Unit: "MiB", Value: bytes / mib, FloorNote: noFloor})
+	}
+	add("Go heap spans in use", g["go_memstats_heap_inuse_bytes"])
+	add("Go heap held unused (not returned to the system)", g["go_memstats_heap_idle_bytes"]-g["go_memstats_heap_released_bytes"])
+	add(fmt.Sprintf("goroutine stacks (%.0f goroutines)", g["go_goroutines"]), g["go_memstats_stack_inuse_bytes"])
+	add("Go runtime's other memory (span and GC metadata, buffers)", g["go_memstats_sys_bytes"]-g["go_memstats_heap_sys_bytes"]-g["go_memstats_stack_sys_bytes"])
+	live, err := metrics.liveHeap(ctx)
+	if err != nil {
+		return err
+	}
+	add("Go live heap after a collection", live)
 	return nil
 }
 

@@ -631,6 +631,43 @@ func (m *metricsClient) gauge(ctx context.Context, name string) (float64, error)
 	return 0, fmt.Errorf("capstan-apiserver /metrics has no %s", name)
 }
 
+// gauges returns the values of unlabelled metrics, from one scrape.
+func (m *metricsClient) gauges(ctx context.Context, names ...string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("capstan-apiserver /metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("capstan-apiserver /metrics: %s", resp.Status)
+	}
+	values := map[string]float64{}
+	scanner := bufio.NewScanner(resp.Body)
+	scanner.Buffer(make([]byte, 1<<20), 1<<20)
+	for scanner.Scan() {
+		name, value, ok := strings.Cut(scanner.Text(), " ")
+		if !ok || !slices.Contains(names, name) {
+			continue
+		}
+		if values[name], err = strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil {
+			return nil, fmt.Errorf("capstan-apiserver /metrics: %s: %w", name, err)
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if _, ok := values[name]; !ok {
+			return nil, fmt.Errorf("capstan-apiserver /metrics has no %s", name)
+		}
+	}
+	return values, nil
+}
+
 // labelValue returns the value of label name in a Prometheus label list.
 func labelValue(labels, name string) string {
 	_, rest, ok := strings.Cut(labels, name+`="`)
