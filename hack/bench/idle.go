@@ -59,6 +59,14 @@ func runIdle(ctx context.Context, env *environment, r *report) error {
 		Value: float64(after.AnonBytes) / mib, FloorNote: noFloor})
 	r.add(figure{Scenario: "idle", Name: "peak RSS since start (VmHWM)", Unit: "MiB",
 		Value: float64(after.PeakBytes) / mib, FloorNote: noFloor})
+	if executable, other, err := fileRSS(pid); err != nil {
+		r.Failures = append(r.Failures, fmt.Sprintf("idle: file-backed RSS: %v", err))
+	} else {
+		r.add(figure{Scenario: "idle", Name: "RSS at the end, the executable's pages", Unit: "MiB",
+			Value: float64(executable) / mib, FloorNote: noFloor})
+		r.add(figure{Scenario: "idle", Name: "RSS at the end, other files' pages (the embedded etcd's database)", Unit: "MiB",
+			Value: float64(other) / mib, FloorNote: noFloor})
+	}
 
 	// Give the audit log's writer a moment to flush the window's last events.
 	time.Sleep(2 * time.Second)
@@ -128,6 +136,13 @@ func idleMemory(ctx context.Context, env *environment, r *report) error {
 		return err
 	}
 	add("Go live heap after a collection", live)
+	// Spans in use right after a collection: the live heap and the free
+	// space of spans that still hold a live object (fragmentation).
+	inuse, err := metrics.gauge(ctx, "go_memstats_heap_inuse_bytes")
+	if err != nil {
+		return err
+	}
+	add("Go heap spans in use after that collection", inuse)
 	return nil
 }
 

@@ -151,3 +151,42 @@ func (m *cpuMeter) stop() (machine float64, components map[string]float64) {
 	}
 	return machine, components
 }
+
+// fileRSS splits the resident pages a process maps from files
+// (/proc/<pid>/smaps): those of its own executable, and those of every other
+// file (capstan-apiserver's embedded etcd maps its database), in bytes.
+func fileRSS(pid int) (executable, other int64, err error) {
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	path := ""
+	for _, line := range strings.Split(string(smaps), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if !strings.HasSuffix(fields[0], ":") {
+			// A mapping's header: address perms offset dev inode [path].
+			path = ""
+			if len(fields) >= 6 && fields[4] != "0" {
+				path = strings.Join(fields[5:], " ")
+			}
+			continue
+		}
+		if fields[0] != "Rss:" || path == "" || len(fields) < 2 {
+			continue
+		}
+		bytes := parseKiB(fields[1])
+		if path == exe {
+			executable += bytes
+		} else {
+			other += bytes
+		}
+	}
+	return executable, other, nil
+}
