@@ -19,14 +19,6 @@ const DefaultQuiet = time.Minute
 // after the last collection, worth a forced collection to return.
 const DefaultMinRetained = 64 << 20
 
-// DefaultIdleGCPercent is the collector's GOGC while the controllers are
-// quiet: the heap may grow by a quarter of its live part before a
-// collection, not by all of it. What a quiet process allocates (periodic
-// refreshes that find nothing changed, discovery requests) is little, so the
-// extra collections cost next to nothing, while the heap the scavenger keeps
-// mapped stays near what is live instead of climbing back to twice that.
-const DefaultIdleGCPercent = 25
-
 // Releaser returns the heap's unused memory to the system (a collection,
 // then debug.FreeOSMemory) when the work it is told of stops for Quiet and
 // the heap holds at least MinRetained bytes more than is live. Go's
@@ -35,20 +27,14 @@ const DefaultIdleGCPercent = 25
 // Applications an idle capstan-apiserver kept hundreds of MiB it no longer
 // used. It runs no timer while nothing happens: the first Worked after a
 // quiet period arms one, and it is not re-armed once memory was returned.
-// While quiet the collector runs with IdleGCPercent, and the first Worked
-// gives it its GOGC back.
 type Releaser struct {
-	// Quiet, MinRetained and IdleGCPercent: see DefaultQuiet,
-	// DefaultMinRetained and DefaultIdleGCPercent. An IdleGCPercent of 0
-	// leaves GOGC alone; so does a GOGC already as low, or off.
-	Quiet         time.Duration
-	MinRetained   uint64
-	IdleGCPercent int
+	// Quiet and MinRetained: see DefaultQuiet and DefaultMinRetained.
+	Quiet       time.Duration
+	MinRetained uint64
 
-	// retained, release and setGCPercent are replaced by tests.
-	retained     func() uint64
-	release      func()
-	setGCPercent func(int) int
+	// retained and release are replaced by tests.
+	retained func() uint64
+	release  func()
 
 	logger klog.Logger
 
@@ -56,15 +42,11 @@ type Releaser struct {
 	timer   *time.Timer
 	worked  bool
 	stopped bool
-	// busyGCPercent is the GOGC to restore when work comes, while lowered.
-	busyGCPercent int
-	lowered       bool
 }
 
 // NewReleaser returns a Releaser with the defaults that logs to logger.
 func NewReleaser(logger klog.Logger) *Releaser {
-	return &Releaser{Quiet: DefaultQuiet, MinRetained: DefaultMinRetained, IdleGCPercent: DefaultIdleGCPercent,
-		retained: retainedHeap, release: debug.FreeOSMemory, setGCPercent: debug.SetGCPercent, logger: logger}
+	return &Releaser{Quiet: DefaultQuiet, MinRetained: DefaultMinRetained, retained: retainedHeap, release: debug.FreeOSMemory, logger: logger}
 }
 
 // Worked tells the Releaser that work was done.
@@ -74,7 +56,6 @@ func (r *Releaser) Worked() {
 	if r.stopped {
 		return
 	}
-	r.restoreGCLocked()
 	if r.timer == nil {
 		r.timer = time.AfterFunc(r.Quiet, r.fire)
 		return
@@ -82,43 +63,15 @@ func (r *Releaser) Worked() {
 	r.worked = true
 }
 
-// Stop stops the timer and gives the collector its GOGC back; Worked does
-// nothing afterwards.
+// Stop stops the timer; Worked does nothing afterwards.
 func (r *Releaser) Stop() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
-	r.restoreGCLocked()
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
 	}
-}
-
-// lowerGCLocked sets the collector's quiet GOGC, remembering the one to
-// restore; r.mu is held.
-func (r *Releaser) lowerGCLocked() {
-	if r.lowered || r.IdleGCPercent <= 0 || r.setGCPercent == nil {
-		return
-	}
-	busy := r.setGCPercent(r.IdleGCPercent)
-	if busy < 0 || busy <= r.IdleGCPercent {
-		// GOGC=off (a memory limit alone paces the collector) or already
-		// lower: the operator's choice stands.
-		r.setGCPercent(busy)
-		return
-	}
-	r.busyGCPercent, r.lowered = busy, true
-}
-
-// restoreGCLocked gives the collector the GOGC it had before the quiet
-// period; r.mu is held.
-func (r *Releaser) restoreGCLocked() {
-	if !r.lowered {
-		return
-	}
-	r.setGCPercent(r.busyGCPercent)
-	r.lowered = false
 }
 
 // fire runs Quiet after the timer was armed: if work was done since, it
@@ -137,7 +90,6 @@ func (r *Releaser) fire() {
 		return
 	}
 	r.timer = nil
-	r.lowerGCLocked()
 	r.mu.Unlock()
 	retained := r.retained()
 	if retained < r.MinRetained {

@@ -19,15 +19,6 @@ func newTestReleaser(retained uint64) (*Releaser, *atomic.Int32) {
 	return r, &released
 }
 
-// fakeGC stands for the collector's GOGC setting.
-type fakeGC struct{ percent int }
-
-func (g *fakeGC) set(percent int) int {
-	previous := g.percent
-	g.percent = percent
-	return previous
-}
-
 // armed tells whether the Releaser runs a timer.
 func (r *Releaser) armed() bool {
 	r.mu.Lock()
@@ -60,58 +51,6 @@ func TestReleaserReturnsMemoryOnceQuiet(t *testing.T) {
 	r.fire()
 	if released.Load() != 2 || r.armed() {
 		t.Fatalf("released %d, armed %v; want a second release after the second quiet period", released.Load(), r.armed())
-	}
-}
-
-// While quiet the collector runs with the idle GOGC; the first work gives
-// it back the one it had, and the next quiet period lowers it again.
-func TestReleaserLowersGOGCWhileQuiet(t *testing.T) {
-	r, released := newTestReleaser(10) // little retained: the GOGC changes all the same
-	gc := &fakeGC{percent: 100}
-	r.IdleGCPercent, r.setGCPercent = 25, gc.set
-	r.Worked()
-	if gc.percent != 100 {
-		t.Fatalf("GOGC = %d while working, want 100", gc.percent)
-	}
-	r.fire()
-	if gc.percent != 25 || released.Load() != 0 {
-		t.Fatalf("GOGC = %d, released %d after a quiet period; want 25 and nothing released", gc.percent, released.Load())
-	}
-	r.Worked()
-	if gc.percent != 100 {
-		t.Fatalf("GOGC = %d after work came, want 100 back", gc.percent)
-	}
-	r.Worked()
-	r.fire() // a period with work: GOGC stays
-	if gc.percent != 100 {
-		t.Fatalf("GOGC = %d after a period with work, want 100", gc.percent)
-	}
-	r.fire()
-	if gc.percent != 25 {
-		t.Fatalf("GOGC = %d after the second quiet period, want 25", gc.percent)
-	}
-	r.Stop()
-	if gc.percent != 100 {
-		t.Fatalf("GOGC = %d after Stop, want 100 back", gc.percent)
-	}
-}
-
-// An operator's GOGC that is off, or already as low, stands.
-func TestReleaserKeepsTheOperatorsGOGC(t *testing.T) {
-	for _, operator := range []int{-1, 10, 25} {
-		r, _ := newTestReleaser(10)
-		gc := &fakeGC{percent: operator}
-		r.IdleGCPercent, r.setGCPercent = 25, gc.set
-		r.Worked()
-		r.fire()
-		if gc.percent != operator {
-			t.Errorf("GOGC = %d while quiet with the operator's %d, want it unchanged", gc.percent, operator)
-		}
-		r.Worked()
-		if gc.percent != operator {
-			t.Errorf("GOGC = %d after work with the operator's %d, want it unchanged", gc.percent, operator)
-		}
-		r.Stop()
 	}
 }
 
