@@ -34,6 +34,7 @@ func runIdle(ctx context.Context, env *environment, r *report) error {
 		return err
 	}
 	gitBefore := env.git.counts()
+	switchesBefore, switchesErr := contextSwitches(pid)
 	from := time.Now()
 	logf("idle: watching capstan-apiserver (pid %d) for %s", pid, env.cfg.idle)
 	select {
@@ -48,11 +49,21 @@ func runIdle(ctx context.Context, env *environment, r *report) error {
 	}
 	gitAfter := env.git.counts()
 	window := to.Sub(from)
+	switchesAfter, err := contextSwitches(pid)
+	if switchesErr == nil {
+		switchesErr = err
+	}
 
 	r.add(figure{Scenario: "idle", Name: fmt.Sprintf("CPU seconds in %s", window.Round(time.Second)), Unit: "s",
 		Value: after.CPUSeconds - before.CPUSeconds, FloorNote: "zero: nothing changed", Reached: reached})
 	r.add(figure{Scenario: "idle", Name: "CPU share of one core", Unit: "%",
 		Value: 100 * (after.CPUSeconds - before.CPUSeconds) / window.Seconds(), FloorNote: "zero"})
+	if switchesErr != nil {
+		r.Failures = append(r.Failures, fmt.Sprintf("idle: context switches: %v", switchesErr))
+	} else {
+		r.add(figure{Scenario: "idle", Name: "context switches per second (threads woken)", Unit: "/s",
+			Value: float64(switchesAfter-switchesBefore) / window.Seconds(), FloorNote: "zero"})
+	}
 	r.add(figure{Scenario: "idle", Name: "RSS at the end of the window", Unit: "MiB",
 		Value: float64(after.RSSBytes) / mib, FloorNote: noFloor})
 	r.add(figure{Scenario: "idle", Name: "RSS at the end, anonymous part (RssAnon: heap, stacks)", Unit: "MiB",

@@ -190,3 +190,30 @@ func fileRSS(pid int) (executable, other int64, err error) {
 	}
 	return executable, other, nil
 }
+
+// contextSwitches is the number of times the threads a process has now were
+// switched out (voluntarily: they blocked; or not), from
+// /proc/<pid>/task/*/status: each voluntary switch is a thread going to sleep
+// that something woke (a timer, the network, another thread). Threads that
+// exited since are not counted; a Go process keeps its threads.
+func contextSwitches(pid int) (int64, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, task := range tasks {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, task.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			key, value, ok := strings.Cut(line, ":")
+			if ok && (key == "voluntary_ctxt_switches" || key == "nonvoluntary_ctxt_switches") {
+				n, _ := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+				total += n
+			}
+		}
+	}
+	return total, nil
+}

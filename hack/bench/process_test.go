@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"testing"
+	"time"
 )
 
 // The test binary's own pages are resident while it runs: fileRSS finds
@@ -24,5 +25,23 @@ func TestFileRSSCountsTheExecutable(t *testing.T) {
 	}
 	if executable > sample.RSSBytes {
 		t.Errorf("executable's resident pages %d > RSS %d", executable, sample.RSSBytes)
+	}
+}
+
+// A process that sleeps and wakes is switched out: the count grows.
+func TestContextSwitchesCount(t *testing.T) {
+	before, err := contextSwitches(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		time.Sleep(time.Millisecond) // blocking is what is counted
+	}
+	after, err := contextSwitches(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Errorf("context switches %d → %d after ten sleeps, want more", before, after)
 	}
 }
