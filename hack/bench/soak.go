@@ -550,51 +550,60 @@ func (after applicationWrites) perApp(before applicationWrites, apps int) map[st
 	return out
 }
 
-func (m *metricsClient) applicationWrites(ctx context.Context) (applicationWrites, error) {
-	counts := applicationWrites{byKind: map[string]int64{}}
+// scrape reads capstan-apiserver's /metrics once, line by line.
+func (m *metricsClient) scrape(ctx context.Context, each func(line string) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
 	if err != nil {
-		return counts, err
+		return err
 	}
 	resp, err := m.client.Do(req)
 	if err != nil {
-		return counts, fmt.Errorf("capstan-apiserver /metrics: %w", err)
+		return fmt.Errorf("capstan-apiserver /metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return counts, fmt.Errorf("capstan-apiserver /metrics: %s", resp.Status)
+		return fmt.Errorf("capstan-apiserver /metrics: %s", resp.Status)
 	}
 	scanner := bufio.NewScanner(resp.Body)
 	scanner.Buffer(make([]byte, 1<<20), 1<<20)
 	for scanner.Scan() {
-		line := scanner.Text()
+		if err := each(scanner.Text()); err != nil {
+			return err
+		}
+	}
+	return scanner.Err()
+}
+
+func (m *metricsClient) applicationWrites(ctx context.Context) (applicationWrites, error) {
+	counts := applicationWrites{byKind: map[string]int64{}}
+	err := m.scrape(ctx, func(line string) error {
 		switch {
 		case strings.HasPrefix(line, "capstan_app_reconcile_duration_seconds_count "):
 			fields := strings.Fields(line)
 			v, _ := strconv.ParseFloat(fields[len(fields)-1], 64)
 			counts.reconciles = int64(v)
-			continue
+			return nil
 		case strings.HasPrefix(line, `capstan_render_cache_total{result="miss"} `):
 			fields := strings.Fields(line)
 			v, _ := strconv.ParseFloat(fields[len(fields)-1], 64)
 			counts.renders = int64(v)
-			continue
+			return nil
 		}
 		labels, ok := strings.CutPrefix(line, "apiserver_request_total{")
 		if !ok || !strings.Contains(labels, `resource="applications"`) || strings.Contains(labels, `dry_run="All"`) {
-			continue
+			return nil
 		}
 		write := false
 		for _, verb := range []string{"POST", "PUT", "PATCH", "APPLY"} {
 			write = write || strings.Contains(labels, `verb="`+verb+`"`)
 		}
 		if !write {
-			continue
+			return nil
 		}
 		fields := strings.Fields(line)
 		value, err := strconv.ParseFloat(fields[len(fields)-1], 64)
 		if err != nil {
-			return counts, fmt.Errorf("capstan-apiserver /metrics: %q: %w", line, err)
+			return fmt.Errorf("capstan-apiserver /metrics: %q: %w", line, err)
 		}
 		switch {
 		case strings.Contains(labels, `code="409"`):
@@ -603,61 +612,33 @@ func (m *metricsClient) applicationWrites(ctx context.Context) (applicationWrite
 			counts.ok += int64(value)
 			counts.byKind[labelValue(labels, "verb")+" "+labelValue(labels, "subresource")] += int64(value)
 		}
-	}
-	return counts, scanner.Err()
+		return nil
+	})
+	return counts, err
 }
 
 // gauge returns the value of an unlabelled metric.
 func (m *metricsClient) gauge(ctx context.Context, name string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("capstan-apiserver /metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("capstan-apiserver /metrics: %s", resp.Status)
-	}
-	scanner := bufio.NewScanner(resp.Body)
-	scanner.Buffer(make([]byte, 1<<20), 1<<20)
-	for scanner.Scan() {
-		if value, ok := strings.CutPrefix(scanner.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(value), 64)
-		}
-	}
-	return 0, fmt.Errorf("capstan-apiserver /metrics has no %s", name)
+	values, err := m.gauges(ctx, name)
+	return values[name], err
 }
 
 // gauges returns the values of unlabelled metrics, from one scrape.
 func (m *metricsClient) gauges(ctx context.Context, names ...string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := m.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("capstan-apiserver /metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("capstan-apiserver /metrics: %s", resp.Status)
-	}
 	values := map[string]float64{}
-	scanner := bufio.NewScanner(resp.Body)
-	scanner.Buffer(make([]byte, 1<<20), 1<<20)
-	for scanner.Scan() {
-		name, value, ok := strings.Cut(scanner.Text(), " ")
+	err := m.scrape(ctx, func(line string) error {
+		name, value, ok := strings.Cut(line, " ")
 		if !ok || !slices.Contains(names, name) {
-			continue
+			return nil
 		}
-		if values[name], err = strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil {
-			return nil, fmt.Errorf("capstan-apiserver /metrics: %s: %w", name, err)
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return fmt.Errorf("capstan-apiserver /metrics: %s: %w", name, err)
 		}
-	}
-	if err := scanner.Err(); err != nil {
+		values[name] = v
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	for _, name := range names {
