@@ -24,6 +24,10 @@
 #                 (cold-kube-apiserver-cpu.pb.gz, floor-kube-apiserver-cpu.pb.gz)
 #   DRIFT_PROFILE set (e.g. 1): profile capstan-apiserver's CPU through the drift
 #                 scenario (at most 55s), into _output/bench/drift-cpu.pb.gz
+#   IDLE_PROFILE  set (e.g. 1): profile capstan-apiserver's CPU through the whole idle
+#                 window, in consecutive profiles of at most 55s, into
+#                 _output/bench/idle-window-cpu-N.pb.gz (their requests, and the
+#                 SubjectAccessReviews authorizing them, count in the window's)
 #   CAPSTAN_FLAGS more capstan-apiserver flags, e.g. "--kube-api-qps=200 --kube-api-burst=400"
 #   HA            replicas of capstan-apiserver (default 1). With HA=N > 1 the plane
 #                 is `make up HA=N` (N sharded replicas over a 3-member etcd cluster)
@@ -192,7 +196,7 @@ main() {
     --out="${BENCH_DIR}" \
     --apps="${APPS}" --objects="${OBJECTS}" --workers="${WORKERS}" \
     --idle="${IDLE}" --resync="${RESYNC}" --drift="${DRIFT}" \
-    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" --cold-profile="${COLD_PROFILE:-0}" --drift-profile="$([[ -n "${DRIFT_PROFILE:-}" ]] && echo true || echo false)" --soak="${SOAK}" --list-only="$(((LIST)) && echo true || echo false)" \
+    --commits="${COMMITS}" --reads="${READS}" --cold-limit="${COLD_LIMIT}" --cold-profile="${COLD_PROFILE:-0}" --drift-profile="$([[ -n "${DRIFT_PROFILE:-}" ]] && echo true || echo false)" --idle-profile="$([[ -n "${IDLE_PROFILE:-}" ]] && echo true || echo false)" --soak="${SOAK}" --list-only="$(((LIST)) && echo true || echo false)" \
     --replicas="${HA}" --replica-lease-duration="${LEASE}" --hack-dir="${ROOT}/hack" &
   DRIVER_PID=$!
   local code=0

@@ -37,12 +37,14 @@ func runIdle(ctx context.Context, env *environment, r *report) error {
 	switchesBefore, switchesErr := contextSwitches(pid)
 	from := time.Now()
 	logf("idle: watching capstan-apiserver (pid %d) for %s", pid, env.cfg.idle)
+	profiled := profileIdleWindow(ctx, env, from.Add(env.cfg.idle))
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(env.cfg.idle):
 	}
 	to := time.Now()
+	profiled()
 	after, err := sampleProcess(pid)
 	if err != nil {
 		return err
@@ -155,6 +157,37 @@ func idleMemory(ctx context.Context, env *environment, r *report) error {
 	}
 	add("Go heap spans in use after that collection", inuse)
 	return nil
+}
+
+// profileIdleWindow profiles capstan-apiserver's CPU until end in
+// consecutive profiles when IDLE_PROFILE is set; the returned function waits
+// for the last to be saved.
+func profileIdleWindow(ctx context.Context, env *environment, end time.Time) func() {
+	if !env.cfg.idleProfile {
+		return func() {}
+	}
+	metrics, err := newMetricsClient(env)
+	if err != nil {
+		logf("idle: no window profile: %v", err)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; ; i++ {
+			seconds := int(min(time.Until(end), 55*time.Second) / time.Second)
+			if seconds < 1 {
+				return
+			}
+			path := filepath.Join(env.cfg.outDir, fmt.Sprintf("idle-window-cpu-%d.pb.gz", i))
+			if err := metrics.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", seconds), path); err != nil {
+				logf("idle: no window profile %d: %v", i, err)
+				return
+			}
+			logf("idle: capstan-apiserver's CPU profile %d of the window (%ds): %s", i, seconds, path)
+		}
+	}()
+	return func() { <-done }
 }
 
 // idleProfileSeconds is how long the idle CPU profile runs: below

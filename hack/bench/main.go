@@ -57,6 +57,9 @@ type config struct {
 	// driftProfile profiles capstan-apiserver's CPU through the drift
 	// scenario.
 	driftProfile bool
+	// idleProfile profiles capstan-apiserver's CPU through the whole idle
+	// window, in consecutive profiles (their requests count in the window).
+	idleProfile bool
 }
 
 func main() {
@@ -80,6 +83,7 @@ func main() {
 	flag.DurationVar(&cfg.soak, "soak", 0, "run the soak (make soak) for this long instead of the benchmark's scenarios")
 	flag.BoolVar(&cfg.listOnly, "list-only", false, "run `make bench-list` instead of the benchmark's scenarios: store --apps Applications with a synced status (capstan-apiserver without controllers) and time listing them")
 	flag.BoolVar(&cfg.driftProfile, "drift-profile", false, "profile capstan-apiserver's CPU through the drift scenario (at most 55s), into drift-cpu.pb.gz")
+	flag.BoolVar(&cfg.idleProfile, "idle-profile", false, "profile capstan-apiserver's CPU through the idle window, in consecutive profiles of at most 55s (idle-window-cpu-N.pb.gz); their requests count in the window's")
 	flag.DurationVar(&cfg.coldProfile, "cold-profile", 0, "profile capstan-apiserver's CPU for this long (at most 55s) from the start of its cold sync, into cold-cpu.pb.gz (0: no profile)")
 	flag.Parse()
 	if err := cfg.validate(); err != nil {
