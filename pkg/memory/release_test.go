@@ -1,8 +1,10 @@
 package memory
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,3 +109,98 @@ func TestRetainedHeapCountsGarbage(t *testing.T) {
 
 // sink keeps the compiler from dropping allocations.
 var sink []byte
+
+// Once quiet, the collector's two-minute timer is held (GOGC off) and a
+// memory limit lets the heap grow as far as GOGC would: allocating past it
+// collects, and the limit follows the collection. Work restores GOGC and
+// no limit.
+func TestQuietHoldsTheCollectorsTimer(t *testing.T) {
+	percent, limit := collectorSettings()
+	if percent <= 0 || limit != math.MaxInt64 {
+		t.Fatalf("the test runs with GOGC=%d and a memory limit of %d; want GOGC on and no limit", percent, limit)
+	}
+	r, released := newTestReleaser(1 << 20)
+	defer r.Stop()
+	r.Worked()
+	r.fire()
+	if released.Load() != 1 {
+		t.Fatalf("released %d times, want 1", released.Load())
+	}
+	heldPercent, heldLimit := collectorSettings()
+	if heldPercent != -1 || heldLimit == math.MaxInt64 {
+		t.Fatalf("quiet: GOGC=%d, memory limit %d; want GOGC off and a limit", heldPercent, heldLimit)
+	}
+	// What a memory limit counts: all the runtime maps, less what it
+	// returned to the system.
+	memory := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(memory)
+	if inUse := int64(memory[0].Value.Uint64() - memory[1].Value.Uint64()); heldLimit < inUse {
+		t.Fatalf("memory limit %d below the memory in use (%d): every allocation would collect", heldLimit, inUse)
+	}
+
+	// Allocate past the limit: a collection runs, and after it the limit is
+	// set again from what the collection left.
+	var stats runtime.MemStats
+	runtime.ReadMemStats(&stats)
+	collections := stats.NumGC
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		runtime.ReadMemStats(&stats)
+		if stats.NumGC > collections {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no collection while allocating past a memory limit of %d", heldLimit)
+		}
+		for range 16 {
+			sink = make([]byte, 1<<20)
+		}
+	}
+	sink = nil
+	keep := make([][]byte, 64) // 64 MiB live: the next limit is higher
+	for i := range keep {
+		keep[i] = make([]byte, 1<<20)
+	}
+	runtime.GC()
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		if _, now := collectorSettings(); now > heldLimit+32<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, now := collectorSettings()
+			t.Fatalf("memory limit %d after a collection that left 64 MiB more live, was %d; want it to follow", now, heldLimit)
+		}
+		time.Sleep(time.Millisecond) // polling with a deadline: finalizers run on their own goroutine
+	}
+	runtime.KeepAlive(keep)
+
+	r.Worked()
+	if p, l := collectorSettings(); p != percent || l != limit {
+		t.Fatalf("working again: GOGC=%d, memory limit %d; want %d and %d as before", p, l, percent, limit)
+	}
+}
+
+// A memory limit someone set (GOMEMLIMIT) is theirs: no hold then.
+func TestQuietKeepsAMemoryLimitSet(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 40))
+	r, _ := newTestReleaser(1 << 20)
+	defer r.Stop()
+	r.Worked()
+	r.fire()
+	if p, l := collectorSettings(); p <= 0 || l != 1<<40 {
+		t.Fatalf("quiet with a memory limit set: GOGC=%d, limit %d; want both as they were", p, l)
+	}
+}
+
+// Stop ends the hold.
+func TestStopEndsTheHold(t *testing.T) {
+	percent, limit := collectorSettings()
+	r, _ := newTestReleaser(1 << 20)
+	r.Worked()
+	r.fire()
+	r.Stop()
+	if p, l := collectorSettings(); p != percent || l != limit {
+		t.Fatalf("after Stop: GOGC=%d, memory limit %d; want %d and %d", p, l, percent, limit)
+	}
+}
