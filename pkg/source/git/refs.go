@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -29,6 +30,25 @@ type refListing struct {
 	head       plumbing.Hash
 	headTarget string
 	listedAt   time.Time
+
+	// resolved remembers what revisions resolved to in this listing (which
+	// does not change once built): the Applications that track one branch
+	// resolve it once per listing, not once per refresh each.
+	resolved sync.Map // revision string -> listingMatch
+	// remembered counts the entries of resolved, which stop at
+	// maxRememberedRevisions (revisions come from Applications' specs).
+	remembered atomic.Int32
+}
+
+// maxRememberedRevisions bounds the revisions a listing remembers.
+const maxRememberedRevisions = 1024
+
+// listingMatch is a revision resolved in a listing: semver tells that it
+// matched as a semver constraint; ok is false when it matched nothing.
+type listingMatch struct {
+	revision Revision
+	semver   bool
+	ok       bool
 }
 
 // commitOf returns the commit a ref points to, peeling annotated tags.

@@ -54,13 +54,13 @@ func (c *Cache) Resolve(ctx context.Context, repoURL, revision string, creds cre
 	if revision == "" {
 		revision = "HEAD"
 	}
-	if resolved, ok := resolveSemver(revision, listing); ok {
-		klog.FromContext(ctx).V(2).Info("Resolved semver constraint", "repo", repo.displayURL(),
-			"constraint", revision, "tag", resolved.Ref, "commit", resolved.Commit)
-		return resolved, nil
-	}
-	if resolved, ok := resolveRef(revision, listing); ok {
-		return resolved, nil
+	match, first := listing.match(revision)
+	if match.ok {
+		if match.semver && first {
+			klog.FromContext(ctx).V(2).Info("Resolved semver constraint", "repo", repo.displayURL(),
+				"constraint", revision, "tag", match.revision.Ref, "commit", match.revision.Commit)
+		}
+		return match.revision, nil
 	}
 	if shortSHA.MatchString(revision) {
 		return repo.resolveShortSHA(ctx, repoURL, revision, c.depth(creds), creds)
@@ -70,6 +70,24 @@ func (c *Cache) Resolve(ctx context.Context, repoURL, revision string, creds cre
 		cause = fmt.Errorf("the repository has no refs")
 	}
 	return Revision{}, newError("resolve revision", repoURL, revision, ErrRevisionNotFound, cause, creds)
+}
+
+// match resolves revision in the listing as a semver constraint over its
+// tags, then as a ref name, remembered; first tells that this call resolved
+// it (it was not remembered).
+func (l *refListing) match(revision string) (match listingMatch, first bool) {
+	if known, ok := l.resolved.Load(revision); ok {
+		return known.(listingMatch), false
+	}
+	if resolved, ok := resolveSemver(revision, l); ok {
+		match = listingMatch{revision: resolved, semver: true, ok: true}
+	} else if resolved, ok := resolveRef(revision, l); ok {
+		match = listingMatch{revision: resolved, ok: true}
+	}
+	if l.remembered.Add(1) <= maxRememberedRevisions {
+		l.resolved.Store(revision, match)
+	}
+	return match, true
 }
 
 // resolveSemver applies a semver constraint to the tags, as Argo CD does: a
