@@ -2,9 +2,15 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"k8s.io/klog/v2"
 
 	"capstan.dev/capstan/pkg/cmp"
 	"capstan.dev/capstan/pkg/luascript"
@@ -54,7 +60,8 @@ func (e *Engine) startPlugins(ctx context.Context) (render.PluginRenderer, error
 		}
 		runner = filepath.Join(filepath.Dir(self), "capstan-cmp-server")
 	}
-	socketDir, err := os.MkdirTemp("", "capstan-plugins-")
+	removeStalePluginDirs(klog.FromContext(ctx), os.TempDir())
+	socketDir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", pluginDirPrefix, os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("plugin sockets: %w", err)
 	}
@@ -77,4 +84,36 @@ func (e *Engine) startPlugins(ctx context.Context) (render.PluginRenderer, error
 		return nil, fmt.Errorf("plugin files of %s: %w", config.ConfigsDir, err)
 	}
 	return plugins, nil
+}
+
+// pluginDirPrefix names the directories of the plugin runners' sockets:
+// <prefix><pid>-<random>, in the system's temporary directory (a short path:
+// a socket's path is at most 108 bytes).
+const pluginDirPrefix = "capstan-plugins-"
+
+// removeStalePluginDirs removes the socket directories of servers that are
+// gone without removing theirs (killed): the directories this user owns whose
+// process no longer exists. Those of running servers stay.
+func removeStalePluginDirs(logger klog.Logger, tmp string) {
+	dirs, _ := filepath.Glob(filepath.Join(tmp, pluginDirPrefix+"*"))
+	for _, dir := range dirs {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), pluginDirPrefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		info, err := os.Lstat(dir)
+		if err != nil || !info.IsDir() {
+			continue
+		}
+		if stat, ok := info.Sys().(*syscall.Stat_t); !ok || int(stat.Uid) != os.Getuid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			continue // running (or not ours to signal): its directory
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			logger.V(2).Info("Cannot remove a stale plugin socket directory", "dir", dir, "err", err)
+		}
+	}
 }
