@@ -46,6 +46,10 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 	// system once the controllers have nothing to do.
 	releaser := memory.NewReleaser(klog.FromContext(ctx))
 	defer releaser.Stop()
+	releaser.OnQuiet(e.Clusters.Trim)
+	if e.Git != nil {
+		releaser.OnQuiet(e.Git.Trim)
+	}
 	options.Worked = releaser.Worked
 	if shard != nil {
 		options.Shard = shard

@@ -100,3 +100,12 @@ func (c *Cache[V]) Len() int {
 	defer c.mu.Unlock()
 	return c.order.Len()
 }
+
+// Clear forgets every entry and lets go of the memory that held them.
+func (c *Cache[V]) Clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order = list.New()
+	c.entries = map[string]*list.Element{}
+	c.total = 0
+}

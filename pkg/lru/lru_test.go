@@ -37,3 +37,20 @@ func TestANegativeBoundKeepsNothing(t *testing.T) {
 		t.Error("a disabled cache kept an entry")
 	}
 }
+
+func TestClearForgetsEverything(t *testing.T) {
+	c := New[int](3)
+	c.Add("a", 1)
+	c.Add("b", 2)
+	c.Clear()
+	if c.Len() != 0 || c.Size() != 0 {
+		t.Fatalf("%d entries of size %d after Clear", c.Len(), c.Size())
+	}
+	if _, ok := c.Get("a"); ok {
+		t.Error("a found after Clear")
+	}
+	c.Add("c", 3) // the cache works as before
+	if v, ok := c.Get("c"); !ok || v != 3 {
+		t.Errorf("Get(c) = %v, %v after Clear and Add", v, ok)
+	}
+}

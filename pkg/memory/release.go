@@ -53,6 +53,9 @@ type Releaser struct {
 	worked  bool
 	stopped bool
 
+	// trims let go of caches once quiet (OnQuiet).
+	trims []func()
+
 	// hold is set while the collector's timer is held (quiet); holds counts
 	// the holds, so that a collection's callback of an earlier one does nothing.
 	hold  *gcHold
@@ -86,6 +89,15 @@ func (r *Releaser) Worked() {
 	r.worked = true
 }
 
+// OnQuiet registers trim to run once the work stops for Quiet, before the
+// memory is returned: a cache that spares work while there is some lets go of
+// what it holds.
+func (r *Releaser) OnQuiet(trim func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.trims = append(r.trims, trim)
+}
+
 // Stop stops the timer; Worked does nothing afterwards.
 func (r *Releaser) Stop() {
 	r.mu.Lock()
@@ -114,7 +126,11 @@ func (r *Releaser) fire() {
 		return
 	}
 	r.timer = nil
+	trims := r.trims
 	r.mu.Unlock()
+	for _, trim := range trims {
+		trim()
+	}
 	retained := r.retained()
 	if retained < r.MinRetained {
 		r.logger.V(4).Info("Quiet; heap memory not worth returning", "retainedBytes", retained)

@@ -204,3 +204,27 @@ func TestStopEndsTheHold(t *testing.T) {
 		t.Fatalf("after Stop: GOGC=%d, memory limit %d; want %d and %d", p, l, percent, limit)
 	}
 }
+
+// The trims registered with OnQuiet run once the work stops, before the
+// memory is returned; not after a period with work, not when stopped.
+func TestQuietTrimsCaches(t *testing.T) {
+	r, released := newTestReleaser(1 << 20)
+	defer r.Stop()
+	var trims []int32
+	r.OnQuiet(func() { trims = append(trims, released.Load()) })
+	r.Worked()
+	r.Worked()
+	r.fire() // a period with work
+	if len(trims) != 0 {
+		t.Fatalf("trimmed %d times after a period with work", len(trims))
+	}
+	r.fire() // quiet
+	if len(trims) != 1 || trims[0] != 0 || released.Load() != 1 {
+		t.Fatalf("trims %v (releases before each), %d releases; want one trim, before the release", trims, released.Load())
+	}
+	r.Stop()
+	r.fire()
+	if len(trims) != 1 {
+		t.Fatalf("trimmed after Stop")
+	}
+}

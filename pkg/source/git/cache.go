@@ -173,6 +173,24 @@ func (c *Cache) Invalidate(repoURL string) {
 	}
 }
 
+// Trim lets go of the decoded objects and directories the Cache holds for
+// speed (the packs and ref listings stay): memory.Releaser calls it once the
+// controllers have had nothing to do for a while. Reading a file later decodes
+// its objects from the pack again.
+func (c *Cache) Trim() {
+	c.objects.Clear()
+	c.dirs.Clear()
+	c.mu.Lock()
+	repos := make([]*repository, 0, len(c.repos))
+	for _, repo := range c.repos {
+		repos = append(repos, repo)
+	}
+	c.mu.Unlock()
+	for _, repo := range repos {
+		repo.present.Clear()
+	}
+}
+
 // repositoriesOf returns the open repositories of repoURL, one per
 // credential identity.
 func (c *Cache) repositoriesOf(repoURL string) []*repository {

@@ -232,3 +232,39 @@ func readWholeCommit(ctx context.Context, c *git.Cache, url, hash string, index 
 	}
 	return nil
 }
+
+// Trim lets go of decoded objects and directories; a Tree opened before it
+// and one opened after still read every file, from the pack.
+func TestTreeReadsAfterTrim(t *testing.T) {
+	repo := gittest.NewRepo(t, t.TempDir()+"/repo.git")
+	repo.CommitOn("main", gittest.Files{
+		"app/deploy.yaml": gittest.File("kind: Deployment\n"),
+		"app/sub/cm.yaml": gittest.File("kind: ConfigMap\n"),
+	})
+	c := newCache(t, git.Options{})
+	_, before := open(t, c, repo.FileURL(), "main", credentials.Credentials{})
+	read := func(tree fs.FS) string {
+		t.Helper()
+		var parts []string
+		for _, name := range []string{"app/deploy.yaml", "app/sub/cm.yaml"} {
+			data, err := fs.ReadFile(tree, name)
+			if err != nil {
+				t.Fatalf("read %s: %v", name, err)
+			}
+			parts = append(parts, string(data))
+		}
+		return strings.Join(parts, "")
+	}
+	want := "kind: Deployment\nkind: ConfigMap\n"
+	if got := read(before); got != want {
+		t.Fatalf("before Trim: %q", got)
+	}
+	c.Trim()
+	if got := read(before); got != want {
+		t.Errorf("a Tree opened before Trim reads %q after it, want %q", got, want)
+	}
+	_, after := open(t, c, repo.FileURL(), "main", credentials.Credentials{})
+	if got := read(after); got != want {
+		t.Errorf("a Tree opened after Trim reads %q, want %q", got, want)
+	}
+}
