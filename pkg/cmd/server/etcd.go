@@ -112,7 +112,8 @@ func startEmbeddedEtcd(ctx context.Context, o *EmbeddedEtcdOptions) (*embeddedEt
 	cfg.UnsafeNoFsync = o.UnsafeNoFsync
 	// The API server compacts etcd itself; etcd's own metrics stay off our /metrics.
 	cfg.Metrics = "basic"
-	logger, err := zap.NewProductionConfig().Build(zap.IncreaseLevel(zapcore.WarnLevel))
+	logger, err := zap.NewProductionConfig().Build(zap.IncreaseLevel(zapcore.WarnLevel),
+		zap.WrapCore(func(core zapcore.Core) zapcore.Core { return benignEtcdCore{Core: core} }))
 	if err != nil {
 		return nil, err
 	}
