@@ -29,7 +29,7 @@ func (c *Cache) Fetch(ctx context.Context, repoURL, commit string, creds credent
 	if err != nil {
 		return err
 	}
-	if !fullSHA.MatchString(commit) {
+	if !isFullSHA(commit) {
 		return newError("fetch", repoURL, commit, ErrRevisionNotFound,
 			fmt.Errorf("not a full commit SHA; resolve the revision first"), creds)
 	}

@@ -24,10 +24,23 @@ type Revision struct {
 	Ref string
 }
 
-var (
-	fullSHA  = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
-	shortSHA = regexp.MustCompile(`^[0-9a-fA-F]{7,39}$`)
-)
+var shortSHA = regexp.MustCompile(`^[0-9a-fA-F]{7,39}$`)
+
+// isFullSHA tells whether s is a full commit SHA (40 hex digits, either case),
+// without a regular expression: every refresh and every read asks.
+func isFullSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // refRules are git's rev-parse rules for a short ref name, in precedence order.
 var refRules = []string{"refs/%s", "refs/tags/%s", "refs/heads/%s", "refs/remotes/%s", "refs/remotes/%s/HEAD"}
@@ -44,7 +57,7 @@ func (c *Cache) Resolve(ctx context.Context, repoURL, revision string, creds cre
 		return Revision{}, err
 	}
 	revision = strings.TrimSpace(revision)
-	if fullSHA.MatchString(revision) {
+	if isFullSHA(revision) {
 		return Revision{Commit: strings.ToLower(revision)}, nil
 	}
 	listing, err := repo.listRefs(ctx, creds)

@@ -53,7 +53,7 @@ func (c *Cache) Tree(ctx context.Context, repoURL, commit string, creds credenti
 	if err != nil {
 		return nil, err
 	}
-	if !fullSHA.MatchString(commit) {
+	if !isFullSHA(commit) {
 		return nil, newError("read", repoURL, commit, ErrRevisionNotFound, fmt.Errorf("not a full commit SHA"), noCreds)
 	}
 	hash := plumbing.NewHash(strings.ToLower(commit))
