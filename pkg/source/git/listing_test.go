@@ -98,11 +98,11 @@ func BenchmarkResolveInListing(b *testing.B) {
 
 func TestIsFullSHA(t *testing.T) {
 	for s, want := range map[string]bool{
-		"30c8752bbb3c49532b857ff4fa628ac7179dadd3": true,
-		"30C8752BBB3C49532B857FF4FA628AC7179DADD3": true,
-		"30c8752bbb3c49532b857ff4fa628ac7179dadd":  false, // 39
+		"30c8752bbb3c49532b857ff4fa628ac7179dadd3":  true,
+		"30C8752BBB3C49532B857FF4FA628AC7179DADD3":  true,
+		"30c8752bbb3c49532b857ff4fa628ac7179dadd":   false, // 39
 		"30c8752bbb3c49532b857ff4fa628ac7179dadd3a": false, // 41
-		"30c8752bbb3c49532b857ff4fa628ac7179daddg": false,
+		"30c8752bbb3c49532b857ff4fa628ac7179daddg":  false,
 		"main": false, "": false,
 	} {
 		if got := isFullSHA(s); got != want {
