@@ -107,6 +107,12 @@ type Options struct {
 	// so (Result.Held). Only a refresh holds: an operation never does, so
 	// that a sync to a revision that cannot be resolved fails.
 	HoldOnOutage bool
+	// Recent says that Revision or Revisions are the revisions the last
+	// comparison resolved for the Application's sources as they still are
+	// (HeldRevisions), used instead of resolving them again: the result
+	// stands for the Application's state (it may be Quiet), as one that
+	// resolved them would.
+	Recent bool
 }
 
 // Result is the outcome of comparing one Application.
@@ -306,7 +312,7 @@ func (c *Comparer) Compare(ctx context.Context, app *v1alpha1.Application, opts 
 	}
 	result.Health = health.Aggregate(healths)
 	result.Summary = summarize(app, targets, live)
-	result.Quiet = opts.Manifests == nil && opts.Revision == "" && len(opts.Revisions) == 0 && held == nil &&
+	result.Quiet = opts.Manifests == nil && (opts.Revision == "" && len(opts.Revisions) == 0 || opts.Recent) && held == nil &&
 		result.SyncStatus == v1alpha1.SyncStatusCodeSynced && !hasErrorCondition(result.Conditions) &&
 		(opts.Project == nil || !warnsOrphans(opts.Project.Spec.OrphanedResources)) &&
 		allTracked(app, targets, live)

@@ -61,6 +61,19 @@ func TestAComparisonIsQuietOnlyWhenEveryTargetIsWatched(t *testing.T) {
 			t.Errorf("resolving the inputs sent %d requests: %v", sent, counter.Recent())
 		}
 	})
+	t.Run("tracked, at the recent revision", func(t *testing.T) {
+		app := newApplication(fmt.Sprintf("quiet-%04x", rand.IntN(1<<16)))
+		deploy(t, app, objects)
+		resolved := synced(t, app, compare.Options{})
+		recent := synced(t, app, compare.Options{Revision: resolved.Target.Revision, Recent: true})
+		if !recent.Quiet || recent.Inputs != resolved.Inputs {
+			t.Errorf("at the recent revision: quiet %v, inputs %+v; want quiet with the inputs of the comparison that resolved it (%+v)",
+				recent.Quiet, recent.Inputs, resolved.Inputs)
+		}
+		if asked := synced(t, app, compare.Options{Revision: resolved.Target.Revision}); asked.Quiet {
+			t.Error("a comparison at a revision asked for (not the recent one) is quiet: it does not stand for the Application's state")
+		}
+	})
 	t.Run("orphaned resources reported", func(t *testing.T) {
 		app := newApplication(fmt.Sprintf("quiet-%04x", rand.IntN(1<<16)))
 		deploy(t, app, objects)

@@ -119,6 +119,11 @@ type Controller struct {
 	// or a change of its inputs can change (quiet.go).
 	epochs map[string]uint64
 	quiet  map[string]quietComparison
+	// resolved holds, per Application key, when a comparison last resolved
+	// its sources; sourceEpochs count the events other than changes of its
+	// managed objects (recent.go).
+	resolved     map[string]resolution
+	sourceEpochs map[string]uint64
 	// progressSince holds, per Application key, when a comparison first
 	// found only new progress messages that are not written yet (progress.go).
 	progressSince map[string]time.Time
@@ -154,6 +159,8 @@ func New(client clientset.Interface, informer cache.SharedIndexInformer, lister 
 		byInstance:    map[string]string{},
 		epochs:        map[string]uint64{},
 		quiet:         map[string]quietComparison{},
+		resolved:      map[string]resolution{},
+		sourceEpochs:  map[string]uint64{},
 		progressSince: map[string]time.Time{},
 		pendingEnds:   map[string]*operationEnd{},
 		written:       map[string]*v1alpha1.Application{},
@@ -286,6 +293,8 @@ func (c *Controller) applicationDeleted(obj interface{}) {
 	if key, err := cache.MetaNamespaceKeyFunc(app); err == nil {
 		delete(c.epochs, key)
 		delete(c.quiet, key)
+		delete(c.resolved, key)
+		delete(c.sourceEpochs, key)
 		delete(c.progressSince, key)
 		delete(c.written, key)
 		delete(c.mustRead, key)

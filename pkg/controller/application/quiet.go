@@ -42,6 +42,9 @@ type quietComparison struct {
 func (c *Controller) changed(key string) {
 	c.mu.Lock()
 	c.epochs[key]++
+	// Not only its managed objects: the next comparison resolves its
+	// sources (recent.go).
+	c.sourceEpochs[key]++
 	c.mu.Unlock()
 }
 

@@ -85,7 +85,14 @@ func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alp
 		defer c.options.Worked()
 	}
 	epoch := c.epoch(key)
-	result := c.comparer.Compare(ctx, app, compare.Options{Hard: request.Hard, Push: request.Push, Project: project, ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists, HoldOnOutage: true})
+	options := compare.Options{Hard: request.Hard, Push: request.Push, Project: project, ProjectMissing: c.projectMissing(app), ApplicationExists: c.applicationExists, HoldOnOutage: true}
+	sourceEpoch := c.sourceEpoch(key)
+	recent := end == nil && !request.Requested && c.recentRevisions(key, sourceEpoch, app, &options)
+	started := time.Now()
+	result := c.comparer.Compare(ctx, app, options)
+	if !recent {
+		c.sourcesResolved(key, sourceEpoch, started, result)
+	}
 	if result.Cluster != nil {
 		// A refused automated sync is reported as a SyncError condition.
 		if decision := autoSyncDecision(app, result); decision.SyncError {
