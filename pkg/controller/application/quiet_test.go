@@ -97,12 +97,10 @@ func TestPeriodicRefreshComparesOnlyWhatChanged(t *testing.T) {
 	})
 	t.Run("the Application changed", func(t *testing.T) {
 		f, c := setup(t)
-		old := f.stored(t, key)
-		changed := old.DeepCopy()
-		changed.Labels = map[string]string{"team": "a"}
-		changed.ResourceVersion = "99"
-		f.store(t, changed)
-		c.applicationChanged(old, changed) // no refresh asked: only the object differs
+		f.update(c, key, func(a *v1alpha1.Application) { // no refresh asked: only the object differs
+			a.Labels = map[string]string{"team": "a"}
+			a.ResourceVersion = "99"
+		})
 		f.refresh(c, key)
 		if n := comparisons(f); n != 2 {
 			t.Errorf("%d comparisons, want 2: the Application is not the one compared", n)
@@ -110,11 +108,7 @@ func TestPeriodicRefreshComparesOnlyWhatChanged(t *testing.T) {
 	})
 	t.Run("a refresh is asked for", func(t *testing.T) {
 		f, c := setup(t)
-		old := f.stored(t, key)
-		asked := old.DeepCopy()
-		asked.Annotations = map[string]string{refresh.Annotation: refresh.Normal}
-		f.store(t, asked)
-		c.applicationChanged(old, asked)
+		f.update(c, key, askRefresh)
 		f.refresh(c, key)
 		if n := comparisons(f); n != 2 {
 			t.Errorf("%d comparisons, want 2: a requested refresh always compares", n)
@@ -142,6 +136,22 @@ func TestPeriodicRefreshComparesOnlyWhatChanged(t *testing.T) {
 			t.Errorf("%d comparisons, want 3: only a quiet comparison lets a refresh skip the next", n)
 		}
 	})
+}
+
+// update changes the Application of key as a user would: the fake API server
+// stores the changed copy and the controller gets the informer's update event.
+func (f *fixture) update(c *Controller, key string, change func(*v1alpha1.Application)) {
+	f.t.Helper()
+	old := f.stored(f.t, key)
+	changed := old.DeepCopy()
+	change(changed)
+	f.store(f.t, changed)
+	c.applicationChanged(old, changed)
+}
+
+// askRefresh asks for a normal refresh, as `kubectl annotate` would.
+func askRefresh(a *v1alpha1.Application) {
+	a.Annotations = map[string]string{refresh.Annotation: refresh.Normal}
 }
 
 // refresh runs one refresh of key, as a worker does, and puts the

@@ -8,7 +8,6 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	"capstan.dev/capstan/pkg/cluster"
 	"capstan.dev/capstan/pkg/compare"
-	"capstan.dev/capstan/pkg/refresh"
 )
 
 // TestOnlyManagedObjectChangesCompareAtTheRecentRevision drives one
@@ -66,13 +65,11 @@ func TestOnlyManagedObjectChangesCompareAtTheRecentRevision(t *testing.T) {
 	})
 	t.Run("the Application changed", func(t *testing.T) {
 		f, c := setup(t, result)
-		old := f.stored(t, key)
-		changed := old.DeepCopy()
-		changed.Generation = 2
-		changed.Spec.Source.Path = "guestbook-v2"
-		changed.ResourceVersion = "99"
-		f.store(t, changed)
-		c.applicationChanged(old, changed)
+		f.update(c, key, func(a *v1alpha1.Application) {
+			a.Generation = 2
+			a.Spec.Source.Path = "guestbook-v2"
+			a.ResourceVersion = "99"
+		})
 		c.ManagedObjectChanged(instance)
 		f.refresh(c, key)
 		resolvedAgain(t, f, "the spec changed")
@@ -84,11 +81,7 @@ func TestOnlyManagedObjectChangesCompareAtTheRecentRevision(t *testing.T) {
 	})
 	t.Run("a refresh is asked for", func(t *testing.T) {
 		f, c := setup(t, result)
-		old := f.stored(t, key)
-		asked := old.DeepCopy()
-		asked.Annotations = map[string]string{refresh.Annotation: refresh.Normal}
-		f.store(t, asked)
-		c.applicationChanged(old, asked)
+		f.update(c, key, askRefresh)
 		f.refresh(c, key)
 		resolvedAgain(t, f, "a refresh request resolves, as Argo CD's normal refresh does")
 	})
