@@ -194,6 +194,9 @@ func profileIdleWindow(ctx context.Context, env *environment, end time.Time) fun
 // capstan-apiserver's 60 s request timeout.
 const idleProfileSeconds = 50
 
+// idleTraceSeconds is how long the idle execution trace runs.
+const idleTraceSeconds = 10
+
 // saveIdleProfiles writes capstan-apiserver's CPU profile over
 // idleProfileSeconds of quiet and its heap profile after a collection.
 func saveIdleProfiles(ctx context.Context, env *environment) error {
@@ -206,11 +209,18 @@ func saveIdleProfiles(ctx context.Context, env *environment) error {
 	if err := metrics.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", idleProfileSeconds), cpuPath); err != nil {
 		return err
 	}
+	// An execution trace shows what wakes the process while nothing
+	// changes (go tool trace -d=parsed): goroutines unblocked by timers,
+	// the network and each other.
+	tracePath := filepath.Join(env.cfg.outDir, "idle-trace.out")
+	if err := metrics.saveProfile(ctx, fmt.Sprintf("trace?seconds=%d", idleTraceSeconds), tracePath); err != nil {
+		return err
+	}
 	heapPath := filepath.Join(env.cfg.outDir, "idle-heap.pb.gz")
 	if err := metrics.saveProfile(ctx, "heap?gc=1", heapPath); err != nil {
 		return err
 	}
-	logf("idle: profiles: %s (go tool pprof -top), %s (-sample_index=inuse_space)", cpuPath, heapPath)
+	logf("idle: profiles: %s (go tool pprof -top), %s (-sample_index=inuse_space), %s (go tool trace)", cpuPath, heapPath, tracePath)
 	return nil
 }
 

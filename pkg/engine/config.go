@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
+	"capstan.dev/capstan/pkg/memory"
 	"capstan.dev/capstan/pkg/project"
 )
 
@@ -45,6 +46,10 @@ type Config struct {
 	// customizations, the health of child Applications, config management
 	// plugins.
 	Parity ParityConfig
+	// Releaser, when set, is the one the controllers tell of their work
+	// (it returns memory and processors while they are quiet); otherwise
+	// RunControllers makes its own.
+	Releaser *memory.Releaser
 }
 
 // ParityConfig configures the Argo CD features repositories rely on.

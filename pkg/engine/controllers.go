@@ -44,7 +44,10 @@ func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) erro
 	}
 	// What a busy period (a cold sync) left in the heap goes back to the
 	// system once the controllers have nothing to do.
-	releaser := memory.NewReleaser(klog.FromContext(ctx))
+	releaser := e.config.Releaser
+	if releaser == nil {
+		releaser = memory.NewReleaser(klog.FromContext(ctx))
+	}
 	defer releaser.Stop()
 	releaser.OnQuiet(e.Clusters.Trim)
 	if e.Git != nil {

@@ -4,10 +4,12 @@ package memory
 
 import (
 	"math"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -37,14 +39,28 @@ const DefaultMinRetained = 64 << 20
 // grow by as much as GOGC would (re-set after every collection), so an
 // allocating request is collected for as before; the next Worked restores
 // GOGC and the limit that were set.
+//
+// And while quiet it runs the Go scheduler on one processor (GOMAXPROCS=1):
+// an idle server is woken only by timers (library tickers, the embedded
+// etcd's), and with more processors every wakeup also wakes an idle thread
+// that spins looking for work and finds none, a third of what an idle
+// capstan-apiserver spent. A request served while quiet (Serving) gives the
+// processors back until Quiet passes without one; the next Worked gives them
+// back for good. Nothing else in capstan-apiserver sets GOMAXPROCS: given
+// back, it is the runtime's default again (which follows the CPU quota), or
+// the GOMAXPROCS the environment set.
 type Releaser struct {
 	// Quiet and MinRetained: see DefaultQuiet and DefaultMinRetained.
 	Quiet       time.Duration
 	MinRetained uint64
 
-	// retained and release are replaced by tests.
-	retained func() uint64
-	release  func()
+	// retained and release are replaced by tests, and so are maxProcs
+	// (runtime.GOMAXPROCS) and defaultProcs (runtime.SetDefaultGOMAXPROCS)
+	// when set.
+	retained     func() uint64
+	release      func()
+	maxProcs     func(int) int
+	defaultProcs func()
 
 	logger klog.Logger
 
@@ -60,6 +76,24 @@ type Releaser struct {
 	// the holds, so that a collection's callback of an earlier one does nothing.
 	hold  *gcHold
 	holds uint64
+
+	// quiet is set from the end of a Quiet period to the next Worked.
+	// procs is set while the scheduler runs on one processor (held tells
+	// Serving without the lock); served is when a request was last served
+	// (Serving, Unix nanoseconds), rehold the timer that holds the
+	// processors again once Quiet passed without one.
+	quiet  bool
+	procs  *procsHold
+	held   atomic.Bool
+	served atomic.Int64
+	rehold *time.Timer
+}
+
+// procsHold is what running on one processor changed: GOMAXPROCS as it
+// was, and whether the environment set it.
+type procsHold struct {
+	prev    int
+	fromEnv bool
 }
 
 // gcHold is what holding the collector's timer changed: GOGC and the memory
@@ -89,6 +123,38 @@ func (r *Releaser) Worked() {
 	r.worked = true
 }
 
+// Serving tells the Releaser that a request is being served. While quiet,
+// the processors are given back until Quiet passes without a request.
+func (r *Releaser) Serving() {
+	r.served.Store(time.Now().UnixNano())
+	if !r.held.Load() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.releaseProcs()
+	if r.rehold == nil && r.quiet && !r.stopped {
+		r.rehold = time.AfterFunc(r.Quiet, r.holdAgain)
+	}
+}
+
+// holdAgain runs Quiet after a request was served while quiet: the
+// processors are held again when no request came since and the controllers
+// are still quiet.
+func (r *Releaser) holdAgain() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rehold = nil
+	if r.stopped || !r.quiet {
+		return
+	}
+	if since := time.Since(time.Unix(0, r.served.Load())); since < r.Quiet {
+		r.rehold = time.AfterFunc(r.Quiet-since, r.holdAgain)
+		return
+	}
+	r.holdProcs()
+}
+
 // OnQuiet registers trim to run once the work stops for Quiet, before the
 // memory is returned: a cache that spares work while there is some lets go of
 // what it holds.
@@ -104,6 +170,7 @@ func (r *Releaser) Stop() {
 	defer r.mu.Unlock()
 	r.stopped = true
 	r.endHold()
+	r.releaseProcs()
 	if r.timer != nil {
 		r.timer.Stop()
 		r.timer = nil
@@ -151,6 +218,12 @@ func (r *Releaser) startHold() {
 		// Work came meanwhile, or the hold is on already.
 		return
 	}
+	r.quiet = true
+	if time.Since(time.Unix(0, r.served.Load())) >= r.Quiet {
+		r.holdProcs()
+	} else if r.rehold == nil {
+		r.rehold = time.AfterFunc(r.Quiet, r.holdAgain)
+	}
 	percent, limit := collectorSettings()
 	if percent <= 0 || limit != math.MaxInt64 {
 		// GOGC=off or a memory limit someone set: theirs to keep.
@@ -190,6 +263,12 @@ type gcSentinel struct {
 // endHold restores GOGC and the memory limit when the collector's timer is
 // held. r.mu is held.
 func (r *Releaser) endHold() {
+	r.quiet = false
+	if r.rehold != nil {
+		r.rehold.Stop()
+		r.rehold = nil
+	}
+	r.releaseProcs()
 	if r.hold == nil {
 		return
 	}
@@ -197,6 +276,49 @@ func (r *Releaser) endHold() {
 	debug.SetMemoryLimit(r.hold.limit)
 	r.hold = nil
 	r.logger.V(4).Info("Working; collecting by GOGC again")
+}
+
+// holdProcs runs the scheduler on one processor, unless it runs on one
+// already. r.mu is held.
+func (r *Releaser) holdProcs() {
+	if r.procs != nil || r.stopped {
+		return
+	}
+	prev := r.setMaxProcs(0)
+	if prev <= 1 {
+		return
+	}
+	r.procs = &procsHold{prev: prev, fromEnv: os.Getenv("GOMAXPROCS") != ""}
+	r.setMaxProcs(1)
+	r.held.Store(true)
+	r.logger.V(4).Info("Quiet; running on one processor", "gomaxprocs", prev)
+}
+
+// releaseProcs gives the processors back when they are held: the
+// GOMAXPROCS the environment set, or else the runtime's default (which
+// follows the CPU quota again). r.mu is held.
+func (r *Releaser) releaseProcs() {
+	if r.procs == nil {
+		return
+	}
+	switch {
+	case r.procs.fromEnv:
+		r.setMaxProcs(r.procs.prev)
+	case r.defaultProcs != nil:
+		r.defaultProcs()
+	default:
+		runtime.SetDefaultGOMAXPROCS()
+	}
+	r.procs = nil
+	r.held.Store(false)
+	r.logger.V(4).Info("Running on all processors again")
+}
+
+func (r *Releaser) setMaxProcs(n int) int {
+	if r.maxProcs != nil {
+		return r.maxProcs(n)
+	}
+	return runtime.GOMAXPROCS(n)
 }
 
 // collectorSettings returns GOGC (-1: off) and the memory limit as they are.

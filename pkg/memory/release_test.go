@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,8 +19,38 @@ func newTestReleaser(retained uint64) (*Releaser, *atomic.Int32) {
 	var released atomic.Int32
 	r := &Releaser{Quiet: time.Hour, MinRetained: 64, logger: klog.Background(),
 		retained: func() uint64 { return retained }, release: func() { released.Add(1) }}
+	// The scheduler's processors of a machine with 4 CPUs: the test
+	// process's own stay as they are.
+	procs := &testProcs{n: 4, def: 4}
+	r.maxProcs, r.defaultProcs = procs.set, procs.setDefault
 	return r, &released
 }
+
+// testProcs stands for the runtime's GOMAXPROCS: n, def its default.
+type testProcs struct {
+	mu       sync.Mutex
+	n, def   int
+	defaults int // calls of setDefault
+}
+
+func (p *testProcs) set(n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	prev := p.n
+	if n > 0 {
+		p.n = n
+	}
+	return prev
+}
+
+func (p *testProcs) setDefault() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n = p.def
+	p.defaults++
+}
+
+func (r *Releaser) gomaxprocs() int { return r.maxProcs(0) }
 
 // armed tells whether the Releaser runs a timer.
 func (r *Releaser) armed() bool {
@@ -226,5 +257,100 @@ func TestQuietTrimsCaches(t *testing.T) {
 	r.fire()
 	if len(trims) != 1 {
 		t.Fatalf("trimmed after Stop")
+	}
+}
+
+// Once quiet, the scheduler runs on one processor; work gives them back
+// (the runtime's default, which follows the CPU quota), and so does Stop.
+func TestQuietRunsOnOneProcessor(t *testing.T) {
+	r, _ := newTestReleaser(1 << 20)
+	defer r.Stop()
+	r.Worked() // arms the timer
+	r.Worked() // more work in the same period
+	r.fire()   // a period with work
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d after a period with work, want 4", n)
+	}
+	r.fire() // quiet
+	if n := r.gomaxprocs(); n != 1 {
+		t.Fatalf("GOMAXPROCS=%d once quiet, want 1", n)
+	}
+	r.Worked()
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d working again, want 4", n)
+	}
+	r.fire()
+	if n := r.gomaxprocs(); n != 1 {
+		t.Fatalf("GOMAXPROCS=%d quiet again, want 1", n)
+	}
+	r.Stop()
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d after Stop, want 4", n)
+	}
+}
+
+// A request served while quiet gives the processors back until Quiet
+// passes without one; they are held again only while the controllers are
+// still quiet.
+func TestServingGivesTheProcessorsBack(t *testing.T) {
+	r, _ := newTestReleaser(1 << 20)
+	defer r.Stop()
+	r.Serving() // not quiet: nothing to give back
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d serving while working, want 4", n)
+	}
+	r.Worked()
+	r.fire()
+	// A request within Quiet before the work stopped: the processors are
+	// held only once Quiet passed since.
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d quiet right after a request, want 4", n)
+	}
+	r.served.Store(time.Now().Add(-2 * r.Quiet).UnixNano())
+	r.holdAgain() // as its timer would
+	if n := r.gomaxprocs(); n != 1 {
+		t.Fatalf("GOMAXPROCS=%d quiet and no request for Quiet, want 1", n)
+	}
+
+	r.Serving()
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d serving while quiet, want 4", n)
+	}
+	r.holdAgain() // the request was just now
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d right after a request, want 4", n)
+	}
+	r.served.Store(time.Now().Add(-2 * r.Quiet).UnixNano())
+	r.holdAgain()
+	if n := r.gomaxprocs(); n != 1 {
+		t.Fatalf("GOMAXPROCS=%d Quiet after the last request, want 1", n)
+	}
+
+	r.Serving()
+	r.Worked() // the controllers work: not held again by the request's timer
+	r.served.Store(time.Now().Add(-2 * r.Quiet).UnixNano())
+	r.holdAgain()
+	if n := r.gomaxprocs(); n != 4 {
+		t.Fatalf("GOMAXPROCS=%d while working, want 4", n)
+	}
+}
+
+// A GOMAXPROCS the environment set is given back as it was; the runtime's
+// own (real processors here).
+func TestQuietGivesBackTheEnvironmentsGOMAXPROCS(t *testing.T) {
+	t.Cleanup(runtime.SetDefaultGOMAXPROCS) // runs after the environment is restored
+	t.Setenv("GOMAXPROCS", "3")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	r := &Releaser{Quiet: time.Hour, MinRetained: 64, logger: klog.Background(),
+		retained: func() uint64 { return 0 }, release: func() {}}
+	defer r.Stop()
+	r.Worked()
+	r.fire()
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Fatalf("GOMAXPROCS=%d once quiet, want 1", n)
+	}
+	r.Worked()
+	if n := runtime.GOMAXPROCS(0); n != 3 {
+		t.Fatalf("GOMAXPROCS=%d working again, want the environment's 3", n)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"capstan.dev/capstan/pkg/apis/capstan/v1alpha1"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/inprocess"
+	"capstan.dev/capstan/pkg/memory"
 	"capstan.dev/capstan/pkg/scheme"
 )
 
@@ -69,6 +70,9 @@ type Options struct {
 	// webhooks, admission informers) in process; its handler is set once
 	// the server is built.
 	loopback inprocess.Transport
+	// releaser returns memory and processors while the controllers are
+	// quiet; the handler chain tells it of the requests served. Set by Run.
+	releaser *memory.Releaser
 
 	StdOut io.Writer
 	StdErr io.Writer

@@ -14,6 +14,7 @@ import (
 	"capstan.dev/capstan/pkg/dashboard"
 	"capstan.dev/capstan/pkg/engine"
 	"capstan.dev/capstan/pkg/generated/openapi"
+	"capstan.dev/capstan/pkg/memory"
 	"capstan.dev/capstan/pkg/scheme"
 	"capstan.dev/capstan/pkg/servingca"
 )
@@ -43,7 +44,7 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, error) {
 	// The dashboard's page and assets, behind authentication and
 	// authorization (RBAC `get dashboards/ui`) like every API request.
 	serverConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-		return genericapiserver.DefaultBuildHandlerChain(dashboard.InCluster(apiHandler), c)
+		return genericapiserver.DefaultBuildHandlerChain(serving(dashboard.InCluster(apiHandler), o.releaser), c)
 	}
 	authz, err := o.Tenancy.authorizer(serverConfig.Authorization.Authorizer)
 	if err != nil {
@@ -76,6 +77,8 @@ func (o *Options) Run(ctx context.Context) error {
 		klog.FromContext(ctx).Info("Embedded etcd is serving", "dataDir", o.EmbeddedEtcd.DataDir, "url", etcd.clientURL)
 	}
 
+	o.releaser = memory.NewReleaser(klog.FromContext(ctx))
+	defer o.releaser.Stop()
 	config, err := o.Config(ctx)
 	if err != nil {
 		return err

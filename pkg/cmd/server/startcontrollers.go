@@ -39,6 +39,7 @@ func (o *Options) engineConfig(destination *rest.Config) engine.Config {
 		ApplicationSets: o.ApplicationSets.engineConfig(),
 		Parity:          o.Parity.engineConfig(),
 		Sharding:        o.Sharding.config(),
+		Releaser:        o.releaser,
 	}
 }
 

@@ -69,9 +69,9 @@ type Options struct {
 	// Shard, when set, limits the controller to the Applications this
 	// replica owns and the operations it claims (see shard.go).
 	Shard Shard
-	// Worked, when set, is called after each comparison and each operation
-	// step (memory.Releaser's Worked); refreshes that end quiet (quiet.go)
-	// are not work.
+	// Worked, when set, is called before and after each comparison and
+	// each operation step (memory.Releaser's Worked); refreshes that end
+	// quiet (quiet.go) are not work.
 	Worked func()
 }
 

@@ -378,6 +378,8 @@ func (c *Controller) processNextOperation(ctx context.Context) bool {
 	}
 	defer c.operations.Done(key)
 	if c.options.Worked != nil {
+		// Before and after, as a comparison (refresh).
+		c.options.Worked()
 		defer c.options.Worked()
 	}
 	next, err := c.advanceOperation(ctx, key)

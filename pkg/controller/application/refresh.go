@@ -82,6 +82,9 @@ func (c *Controller) reconcileEnding(ctx context.Context, key string, app *v1alp
 		return nil
 	}
 	if c.options.Worked != nil {
+		// Before (a quiet server gives its processors back at once) and
+		// after (a long comparison counts until its end).
+		c.options.Worked()
 		defer c.options.Worked()
 	}
 	epoch := c.epoch(key)
