@@ -69,7 +69,7 @@ func (c completedConfig) New() (*CapstanServer, error) {
 		return nil, err
 	}
 	apiGroupInfo := genericapiserver.NewDefaultAPIGroupInfo(capstan.GroupName, scheme.Scheme, scheme.ParameterCodec, scheme.Codecs)
-	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{scheme.Codecs}
+	apiGroupInfo.NegotiatedSerializer = withoutProtobuf{scheme.FastCodecs.Negotiated(scheme.Codecs)}
 	apiGroupInfo.VersionedResourcesStorageMap[v1alpha1.SchemeGroupVersion.Version] = storage
 	if err := genericServer.InstallAPIGroup(&apiGroupInfo); err != nil {
 		return nil, fmt.Errorf("install API group %s: %w", capstan.GroupName, err)

@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"capstan.dev/capstan/pkg/codec"
 )
 
 const (
@@ -79,7 +81,7 @@ func New(ctx context.Context, server, name string, config *rest.Config, onChange
 	config = rest.CopyConfig(config)
 	config.Wrap(watcher.wrap)
 	collectWarnings(config)
-	dynamicClient, err := dynamic.NewForConfig(config)
+	dynamicClient, err := codec.NewDynamicClient(config)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", server, err)
 	}
@@ -188,7 +190,7 @@ func (c *Cluster) Impersonating(user string) (dynamic.Interface, error) {
 	}
 	config := rest.CopyConfig(c.config)
 	config.Impersonate = rest.ImpersonationConfig{UserName: user}
-	client, err := dynamic.NewForConfig(config)
+	client, err := codec.NewDynamicClient(config)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: client impersonating %s: %w", c.Server, user, err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"capstan.dev/capstan/pkg/controller/application"
 	"capstan.dev/capstan/pkg/controller/applicationset"
-	clientset "capstan.dev/capstan/pkg/generated/clientset/versioned"
 	informers "capstan.dev/capstan/pkg/generated/informers/externalversions"
 	"capstan.dev/capstan/pkg/memory"
 )
@@ -23,7 +22,7 @@ const (
 // RunControllers runs the in-process controllers until ctx ends. loopback
 // reaches this server's own API (Applications, AppProjects).
 func (e *Engine) RunControllers(ctx context.Context, loopback *rest.Config) error {
-	client, err := clientset.NewForConfig(loopback)
+	client, err := newClientset(loopback)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corev1listers "k8s.io/client-go/listers/core/v1"
@@ -17,6 +16,7 @@ import (
 	"capstan.dev/capstan/pkg/actions"
 	"capstan.dev/capstan/pkg/appset/generators"
 	"capstan.dev/capstan/pkg/cluster"
+	"capstan.dev/capstan/pkg/codec"
 	"capstan.dev/capstan/pkg/compare"
 	"capstan.dev/capstan/pkg/diff"
 	"capstan.dev/capstan/pkg/render"
@@ -115,7 +115,7 @@ func (e *Engine) argoSecrets(ctx context.Context) (corev1listers.SecretNamespace
 // cluster Secrets and Git object store, and the destination cluster for
 // Secrets, ConfigMaps and duck-typed resources.
 func (e *Engine) newGenerators(targets *target.Source) error {
-	dynamicClient, err := dynamic.NewForConfig(e.config.Destination)
+	dynamicClient, err := codec.NewDynamicClient(e.config.Destination)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"capstan.dev/capstan/pkg/apis/capstan/install"
+	"capstan.dev/capstan/pkg/codec"
 )
 
 var (
@@ -17,6 +18,10 @@ var (
 	Scheme = runtime.NewScheme()
 	// Codecs encodes and decodes the kinds of Scheme.
 	Codecs = serializer.NewCodecFactory(Scheme)
+	// FastCodecs are Codecs' serializers with JSON and YAML decoders that
+	// find a document's kind without decoding it twice (pkg/codec): the
+	// server's requests and storage.
+	FastCodecs = codec.NewCodecs(Scheme, Codecs.SupportedMediaTypes())
 	// ParameterCodec decodes query parameters into option kinds such as ApplicationDiffOptions.
 	ParameterCodec = runtime.NewParameterCodec(Scheme)
 )

@@ -83,7 +83,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 	o := &Options{
 		RecommendedOptions: genericoptions.NewRecommendedOptions(
 			defaultEtcdPathPrefix,
-			scheme.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
+			scheme.FastCodecs.LegacyCodec(v1alpha1.SchemeGroupVersion),
 		),
 		EmbeddedEtcd:    NewEmbeddedEtcdOptions(),
 		Controllers:     NewControllerOptions(),

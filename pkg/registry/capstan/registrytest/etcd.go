@@ -24,7 +24,7 @@ import (
 func NewEtcdRESTOptions(t *testing.T, resource string) generic.RESTOptions {
 	t.Helper()
 	_, config := etcd3testing.NewUnsecuredEtcd3TestClientServer(t)
-	config.Codec = scheme.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)
+	config.Codec = scheme.FastCodecs.LegacyCodec(v1alpha1.SchemeGroupVersion)
 	gr := v1alpha1.Resource(resource)
 	return generic.RESTOptions{
 		StorageConfig:           config.ForResource(gr),
@@ -39,7 +39,7 @@ func NewEtcdRESTOptions(t *testing.T, resource string) generic.RESTOptions {
 func NewTableOnlyRESTOptions(resource string) generic.RESTOptions {
 	gr := v1alpha1.Resource(resource)
 	return generic.RESTOptions{
-		StorageConfig:  (&storagebackend.Config{Codec: scheme.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)}).ForResource(gr),
+		StorageConfig:  (&storagebackend.Config{Codec: scheme.FastCodecs.LegacyCodec(v1alpha1.SchemeGroupVersion)}).ForResource(gr),
 		Decorator:      noStorage,
 		ResourcePrefix: gr.Group + "/" + gr.Resource,
 	}
