@@ -5,7 +5,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 )
@@ -47,19 +46,8 @@ func unstructuredMediaTypes(infos []runtime.SerializerInfo) []runtime.Serializer
 	out := make([]runtime.SerializerInfo, 0, len(infos))
 	for _, info := range infos {
 		if info.MediaType == runtime.ContentTypeJSON {
-			creater, typer := unstructuredCreater{unstructuredScheme}, unstructuredTyper{unstructuredScheme}
-			info.Serializer = json.NewSerializerWithOptions(MetaFactory, creater, typer, json.SerializerOptions{})
-			if info.PrettySerializer != nil {
-				info.PrettySerializer = json.NewSerializerWithOptions(MetaFactory, creater, typer, json.SerializerOptions{Pretty: true})
-			}
-			if info.StrictSerializer != nil {
-				info.StrictSerializer = json.NewSerializerWithOptions(MetaFactory, creater, typer, json.SerializerOptions{Strict: true})
-			}
-			if info.StreamSerializer != nil {
-				stream := *info.StreamSerializer
-				stream.Serializer = json.NewSerializerWithOptions(MetaFactory, unstructuredScheme, unstructuredScheme, json.SerializerOptions{})
-				info.StreamSerializer = &stream
-			}
+			info = withMetaFactory(info, unstructuredCreater{unstructuredScheme}, unstructuredTyper{unstructuredScheme},
+				unstructuredScheme, unstructuredScheme)
 		}
 		out = append(out, info)
 	}

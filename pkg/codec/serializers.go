@@ -22,30 +22,41 @@ type Codecs struct {
 // NewCodecs returns the Codecs of scheme, whose codec factory supports the
 // media types of infos (its SupportedMediaTypes).
 func NewCodecs(scheme *runtime.Scheme, infos []runtime.SerializerInfo) *Codecs {
-	serializer := func(options json.SerializerOptions) *json.Serializer {
-		return json.NewSerializerWithOptions(MetaFactory, scheme, scheme, options)
-	}
 	c := &Codecs{scheme: scheme}
 	for _, info := range infos {
 		switch info.MediaType {
 		case runtime.ContentTypeJSON:
-			info.Serializer = serializer(json.SerializerOptions{})
-			info.StrictSerializer = serializer(json.SerializerOptions{Strict: true})
-			if info.PrettySerializer != nil {
-				info.PrettySerializer = serializer(json.SerializerOptions{Pretty: true})
-			}
-			if info.StreamSerializer != nil {
-				stream := *info.StreamSerializer
-				stream.Serializer = info.Serializer
-				info.StreamSerializer = &stream
-			}
+			info = withMetaFactory(info, scheme, scheme, scheme, scheme)
 		case runtime.ContentTypeYAML:
-			info.Serializer = serializer(json.SerializerOptions{Yaml: true})
-			info.StrictSerializer = serializer(json.SerializerOptions{Yaml: true, Strict: true})
+			info.Serializer = json.NewSerializerWithOptions(MetaFactory, scheme, scheme, json.SerializerOptions{Yaml: true})
+			info.StrictSerializer = json.NewSerializerWithOptions(MetaFactory, scheme, scheme, json.SerializerOptions{Yaml: true, Strict: true})
 		}
 		c.infos = append(c.infos, info)
 	}
 	return c
+}
+
+// withMetaFactory returns info, a JSON media type, with the serializers it
+// has built anew with MetaFactory and the same options: objects created and
+// typed by creater and typer, watch frames by streamCreater and streamTyper.
+func withMetaFactory(info runtime.SerializerInfo, creater runtime.ObjectCreater, typer runtime.ObjectTyper,
+	streamCreater runtime.ObjectCreater, streamTyper runtime.ObjectTyper) runtime.SerializerInfo {
+	serializer := func(options json.SerializerOptions) *json.Serializer {
+		return json.NewSerializerWithOptions(MetaFactory, creater, typer, options)
+	}
+	info.Serializer = serializer(json.SerializerOptions{})
+	if info.StrictSerializer != nil {
+		info.StrictSerializer = serializer(json.SerializerOptions{Strict: true})
+	}
+	if info.PrettySerializer != nil {
+		info.PrettySerializer = serializer(json.SerializerOptions{Pretty: true})
+	}
+	if info.StreamSerializer != nil {
+		stream := *info.StreamSerializer
+		stream.Serializer = json.NewSerializerWithOptions(MetaFactory, streamCreater, streamTyper, json.SerializerOptions{})
+		info.StreamSerializer = &stream
+	}
+	return info
 }
 
 // SupportedMediaTypes returns the media types and their serializers.
